@@ -1,0 +1,32 @@
+# syntax=docker/dockerfile:1
+# One image for all four services (gateway, organizations, commitments, budgets): the command picks which
+# one runs, e.g. `docker run civic-graph npm run start:budgets`. docker-compose.yml runs all of them.
+
+# --- dependencies -------------------------------------------------------------------------------------------
+FROM node:20-bookworm-slim AS deps
+# better-sqlite3 (the embedded store used when DATABASE_URL is unset) builds a native addon when no prebuilt
+# binary can be fetched. The compilers stay in this stage; the final image never sees them.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends python3 make g++ \
+  && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+# node-gyp compiles against the headers that ship with this Node instead of downloading them.
+ENV npm_config_nodedir=/usr/local
+COPY package.json package-lock.json ./
+# Runtime dependencies only: the services run TypeScript through tsx, which is one of them.
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# --- runtime ------------------------------------------------------------------------------------------------
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+  APOLLO_TELEMETRY_DISABLED=1 \
+  NPM_CONFIG_UPDATE_NOTIFIER=false
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY . .
+# The code stays root-owned and read-only to the service; only the SQLite directory (DATA_DIR's default,
+# used when no DATABASE_URL is given) is writable by the unprivileged `node` user of the base image.
+RUN mkdir -p data/db && chown node:node data/db
+USER node
+EXPOSE 4000 4001 4002 4003
+CMD ["npm", "run", "start:gateway"]

@@ -1,0 +1,102 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import {
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
+import type { GatewayInterface } from '@apollo/server-gateway-interface';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { type Request } from 'express';
+import type { GraphQLSchema } from 'graphql';
+import { maskInternalErrors } from './errors';
+import { logger } from './log';
+
+// Apollo's anonymous usage telemetry stays off everywhere.
+process.env.APOLLO_TELEMETRY_DISABLED ??= '1';
+
+/** How to build one GraphQL HTTP service (a subgraph or the gateway). */
+export interface ServiceOptions<C extends BaseContext> {
+  name: string;
+  schema?: GraphQLSchema;
+  gateway?: GatewayInterface;
+  /** Builds the per-request context: loaders and anything else that must not outlive the request. */
+  context: (req: Request) => Promise<C>;
+  /** HTML served at GET / to browsers; without it there is no landing page. */
+  landingPage?: string;
+  plugins?: ApolloServerPlugin<C>[];
+  /** Extra routes (health, exports...) mounted before the GraphQL handler. */
+  routes?: (app: express.Express) => void;
+  /** Called when the service stops, after the HTTP server has drained (close pools here). */
+  onStop?: () => Promise<void>;
+}
+
+/** A built service: not yet listening. */
+export interface Service {
+  name: string;
+  /** Binds the port (0: any free one) and resolves with the URL of the GraphQL endpoint. */
+  listen(port: number, host?: string): Promise<{ url: string; port: number }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds a GraphQL service on Express and Apollo Server, the one bootstrap shared by the gateway and the
+ * subgraphs: GraphQL at `/` and `/graphql`, `GET /health`, internal errors masked, a clean drain on stop.
+ */
+export async function createService<C extends BaseContext>(opts: ServiceOptions<C>): Promise<Service> {
+  const app = express();
+  const http: Server = createServer(app);
+  const log = logger.child({ service: opts.name });
+  const landing = opts.landingPage;
+  const apollo = new ApolloServer<C>({
+    ...(opts.gateway ? { gateway: opts.gateway } : { schema: opts.schema! }),
+    introspection: true,
+    includeStacktraceInErrorResponses: false,
+    formatError: maskInternalErrors((err) => log.error({ err: String(err) }, 'internal error')),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer: http }),
+      landing
+        ? {
+            async serverWillStart() {
+              return {
+                async renderLandingPage() {
+                  return { html: landing };
+                },
+              };
+            },
+          }
+        : ApolloServerPluginLandingPageDisabled(),
+      // Federated traces are only useful with Apollo's hosted reporting, which this project does not use.
+      ...(opts.gateway ? [] : [ApolloServerPluginInlineTraceDisabled()]),
+      ...(opts.plugins ?? []),
+    ],
+  });
+  await apollo.start();
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok', service: opts.name });
+  });
+  opts.routes?.(app);
+  const handler = expressMiddleware(apollo, { context: async ({ req }) => opts.context(req) });
+  app.use(['/graphql', '/'], express.json({ limit: '1mb' }), handler);
+  let stopped = false;
+  return {
+    name: opts.name,
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(port, host, () => {
+          const { port: bound } = http.address() as AddressInfo;
+          const shown = !host || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+          resolve({ url: `http://${shown}:${bound}/graphql`, port: bound });
+        });
+      }),
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await apollo.stop();
+      if (http.listening) await new Promise<void>((r) => http.close(() => r()));
+      await opts.onStop?.();
+    },
+  };
+}

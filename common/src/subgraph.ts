@@ -1,0 +1,41 @@
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { DataSource } from 'typeorm';
+import type { SubgraphName } from './config';
+import { requestContext, type RequestContext } from './context';
+import { subgraphTypeDefs } from './schema';
+import { createService, type Service } from './service';
+
+/** The context of a subgraph request: the common request context plus this request's own DataLoaders. */
+export interface SubgraphContext<L> extends RequestContext {
+  loaders: L;
+  /** The subgraph's own data source, for root list queries (entity and child reads go through loaders). */
+  db: DataSource;
+}
+
+/** What a subgraph's server.ts hands to {@link createSubgraphService}. */
+export interface SubgraphOptions<L> {
+  name: SubgraphName;
+  ds: DataSource;
+  resolvers: GraphQLResolverMap<SubgraphContext<L>>;
+  /** Makes a fresh set of loaders: called once per request, never shared between requests. */
+  createLoaders: (ds: DataSource) => L;
+  /** Close the data source when the service stops (true when the service owns it). */
+  closeDataSource?: boolean;
+}
+
+/** Builds (without listening) a subgraph service: its SDL from schema/, its resolvers, per-request loaders. */
+export function createSubgraphService<L>(opts: SubgraphOptions<L>): Promise<Service> {
+  const schema = buildSubgraphSchema({
+    typeDefs: subgraphTypeDefs(opts.name),
+    resolvers: opts.resolvers as GraphQLResolverMap<unknown>,
+  });
+  return createService<SubgraphContext<L>>({
+    name: opts.name,
+    schema,
+    context: async (req) => ({ ...requestContext(req), loaders: opts.createLoaders(opts.ds), db: opts.ds }),
+    onStop: async () => {
+      if (opts.closeDataSource && opts.ds.isInitialized) await opts.ds.destroy();
+    },
+  });
+}

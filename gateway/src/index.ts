@@ -1,0 +1,13 @@
+import { runUntilSignal } from '../../common/src/bootstrap';
+import { loadConfig } from '../../common/src/config';
+import { logger } from '../../common/src/log';
+import { createGatewayService } from './server';
+
+/** Runs the gateway alone (docker-compose, production): subgraph URLs from the environment. */
+runUntilSignal(async () => {
+  const config = loadConfig();
+  const gateway = await createGatewayService({ subgraphUrls: config.subgraphUrls });
+  const { url } = await gateway.listen(config.gatewayPort, config.host);
+  logger.info({ url }, `Civic Graph gateway ready at ${url}`);
+  return [gateway];
+});

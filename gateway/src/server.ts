@@ -1,0 +1,49 @@
+import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import type { SubgraphName } from '../../common/src/config';
+import { REQUEST_ID_HEADER, requestContext, type RequestContext } from '../../common/src/context';
+import { createService, type Service } from '../../common/src/service';
+import { renderExplorer } from './landing-page';
+import { readSupergraph } from './supergraph';
+
+/** What the gateway needs: where each subgraph is, and (optionally) a supergraph other than the checked-in one. */
+export interface GatewayOptions {
+  subgraphUrls: Readonly<Record<SubgraphName, string>>;
+  supergraphSdl?: string;
+}
+
+/**
+ * Forwards what the subgraphs must know about the request (its id, the client's language) and nothing else:
+ * no client credentials leak to a partner subgraph by default.
+ */
+class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> {
+  override willSendRequest({
+    request,
+    context,
+  }: Parameters<NonNullable<RemoteGraphQLDataSource<RequestContext>['willSendRequest']>>[0]) {
+    if (!context?.requestId) return;
+    request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
+    if (context.acceptLanguage) request.http?.headers.set('accept-language', context.acceptLanguage);
+  }
+}
+
+/**
+ * Builds the gateway (without listening): the checked-in supergraph, composed at build time by
+ * `npm run compose`, served with subgraph URLs from config, and an offline GraphiQL explorer at GET /.
+ */
+export async function createGatewayService(opts: GatewayOptions): Promise<Service> {
+  const urls = opts.subgraphUrls;
+  const gateway = new ApolloGateway({
+    supergraphSdl: opts.supergraphSdl ?? readSupergraph(),
+    buildService: ({ name }) => {
+      const url = urls[name as SubgraphName];
+      if (!url) throw new Error(`No URL configured for subgraph "${name}"`);
+      return new SubgraphDataSource({ url });
+    },
+  });
+  return createService<RequestContext>({
+    name: 'gateway',
+    gateway,
+    context: async (req) => requestContext(req),
+    landingPage: renderExplorer({ endpoint: '/graphql' }),
+  });
+}

@@ -1,0 +1,17 @@
+import type { Logger } from 'typeorm';
+import type { StorageConfig } from '../../../common/src/config';
+import { createDataSource } from '../../../common/src/db';
+import {
+  BudgetAmountEntity,
+  BudgetEntity,
+  BudgetLineEntity,
+  CommitmentBudgetLineEntity,
+} from './entities/Budget';
+import { CreateBudgets1764000000000 } from './migrations/1764000000000-CreateBudgets';
+
+export const entities = [BudgetEntity, BudgetLineEntity, BudgetAmountEntity, CommitmentBudgetLineEntity];
+export const migrations = [CreateBudgets1764000000000];
+
+/** The budgets subgraph's only DataSource: the tables it owns. */
+export const createBudgetsDataSource = (storage: StorageConfig, logger?: Logger) =>
+  createDataSource({ storage, entities, migrations, logger });

@@ -1,0 +1,24 @@
+import type { Logger } from 'typeorm';
+import type { StorageConfig } from '../../../common/src/config';
+import { createDataSource } from '../../../common/src/db';
+import { ActionPlanEntity } from './entities/ActionPlan';
+import { CommitmentEntity } from './entities/Commitment';
+import {
+  CommitmentOgpValueEntity,
+  CommitmentPolicyAreaEntity,
+  CommitmentSupporterEntity,
+} from './entities/CommitmentLinks';
+import { CreateCommitments1764000000000 } from './migrations/1764000000000-CreateCommitments';
+
+export const entities = [
+  ActionPlanEntity,
+  CommitmentEntity,
+  CommitmentSupporterEntity,
+  CommitmentPolicyAreaEntity,
+  CommitmentOgpValueEntity,
+];
+export const migrations = [CreateCommitments1764000000000];
+
+/** The commitments subgraph's only DataSource: the tables it owns. */
+export const createCommitmentsDataSource = (storage: StorageConfig, logger?: Logger) =>
+  createDataSource({ storage, entities, migrations, logger });

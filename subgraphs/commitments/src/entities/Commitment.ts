@@ -1,0 +1,92 @@
+import { EntitySchema } from 'typeorm';
+import { provenanceColumns, type WithProvenance } from '../../../../common/src/provenance';
+
+/** IRM assessment scales, as published by OGP's Independent Reporting Mechanism. */
+export const SPECIFICITY = ['NONE', 'LOW', 'MEDIUM', 'HIGH'] as const;
+export const POTENTIAL_IMPACT = ['NONE', 'MINOR', 'MODERATE', 'TRANSFORMATIVE'] as const;
+export const COMPLETION = [
+  'NOT_STARTED',
+  'LIMITED',
+  'SUBSTANTIAL',
+  'COMPLETE',
+  'WITHDRAWN',
+  'UNCLEAR',
+] as const;
+export const DID_IT_OPEN_GOVERNMENT = [
+  'WORSENS',
+  'DID_NOT_CHANGE',
+  'MARGINAL',
+  'MAJOR',
+  'OUTSTANDING',
+  'NO_EARLY_RESULTS_YET',
+] as const;
+export const OGP_VALUES = [
+  'ACCESS_TO_INFORMATION',
+  'CIVIC_PARTICIPATION',
+  'PUBLIC_ACCOUNTABILITY',
+  'TECHNOLOGY_AND_INNOVATION',
+] as const;
+export type OgpValue = (typeof OGP_VALUES)[number];
+
+/** A commitment in an OGP action plan. */
+export interface Commitment extends WithProvenance {
+  /** The OGP identifier, e.g. "MO0012". */
+  id: string;
+  actionPlanId: string;
+  /** The title as the source gives it, in the source's language. */
+  title: string;
+  titleAr: string | null;
+  titleFr: string | null;
+  titleEn: string | null;
+  titleEs: string | null;
+  shortTitle: string | null;
+  description: string | null;
+  theme: string | null;
+  /** Organization id of the lead institution (owned by the organizations subgraph). */
+  leadOrganizationId: string | null;
+  /** ISO 8601, possibly reduced precision; null where the source date could not be read. */
+  startDate: string | null;
+  endDate: string | null;
+  /** The dates exactly as the source wrote them. */
+  startDateText: string | null;
+  endDateText: string | null;
+  specificity: string | null;
+  verifiable: boolean | null;
+  potentialImpact: string | null;
+  completionMidterm: string | null;
+  completionEndOfTerm: string | null;
+  didItOpenGovernment: string | null;
+}
+
+export const CommitmentEntity = new EntitySchema<Commitment>({
+  name: 'Commitment',
+  tableName: 'commitments',
+  columns: {
+    id: { type: 'varchar', length: 64, primary: true },
+    actionPlanId: { type: 'varchar', length: 64, name: 'action_plan_id' },
+    title: { type: 'text' },
+    titleAr: { type: 'text', name: 'title_ar', nullable: true },
+    titleFr: { type: 'text', name: 'title_fr', nullable: true },
+    titleEn: { type: 'text', name: 'title_en', nullable: true },
+    titleEs: { type: 'text', name: 'title_es', nullable: true },
+    shortTitle: { type: 'text', name: 'short_title', nullable: true },
+    description: { type: 'text', nullable: true },
+    theme: { type: 'varchar', length: 255, nullable: true },
+    leadOrganizationId: { type: 'varchar', length: 191, name: 'lead_organization_id', nullable: true },
+    startDate: { type: 'varchar', length: 10, name: 'start_date', nullable: true },
+    endDate: { type: 'varchar', length: 10, name: 'end_date', nullable: true },
+    startDateText: { type: 'varchar', length: 255, name: 'start_date_text', nullable: true },
+    endDateText: { type: 'varchar', length: 255, name: 'end_date_text', nullable: true },
+    specificity: { type: 'varchar', length: 32, nullable: true },
+    verifiable: { type: 'boolean', nullable: true },
+    potentialImpact: { type: 'varchar', length: 32, name: 'potential_impact', nullable: true },
+    completionMidterm: { type: 'varchar', length: 32, name: 'completion_midterm', nullable: true },
+    completionEndOfTerm: { type: 'varchar', length: 32, name: 'completion_end_of_term', nullable: true },
+    didItOpenGovernment: { type: 'varchar', length: 32, name: 'did_it_open_government', nullable: true },
+    ...provenanceColumns,
+  },
+  indices: [
+    { name: 'IDX_commitments_action_plan', columns: ['actionPlanId'] },
+    { name: 'IDX_commitments_lead', columns: ['leadOrganizationId'] },
+  ],
+});

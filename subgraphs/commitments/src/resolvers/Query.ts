@@ -1,0 +1,47 @@
+import { countryFilter } from '../../../../common/src/filters';
+import { rootConnection, type PageArgs } from '../../../../common/src/pagination';
+import type { SubgraphContext } from '../../../../common/src/subgraph';
+import { ActionPlanEntity } from '../entities/ActionPlan';
+import { CommitmentEntity } from '../entities/Commitment';
+import type { CommitmentLoaders } from '../loaders';
+
+type Ctx = SubgraphContext<CommitmentLoaders>;
+
+interface ActionPlanFilter {
+  memberId?: string | null;
+  country?: string | null;
+}
+interface CommitmentFilter extends ActionPlanFilter {
+  actionPlanId?: string | null;
+}
+
+export const QueryResolvers = {
+  commitment: (_: unknown, args: { id: string }, ctx: Ctx) => ctx.loaders.commitmentById.load(args.id),
+  actionPlan: (_: unknown, args: { id: string }, ctx: Ctx) => ctx.loaders.actionPlanById.load(args.id),
+
+  commitments: (_: unknown, args: PageArgs & { filter?: CommitmentFilter | null }, ctx: Ctx) => {
+    const qb = ctx.db.getRepository(CommitmentEntity).createQueryBuilder('c');
+    const f = args.filter ?? {};
+    if (f.actionPlanId != null) qb.andWhere('c.actionPlanId = :plan', { plan: f.actionPlanId });
+    if (f.memberId != null || f.country != null) {
+      // Member and country are facts of the action plan: a semi-join inside this subgraph's own database.
+      const plans = ctx.db.getRepository(ActionPlanEntity).createQueryBuilder('p').select('p.id');
+      if (f.memberId != null) plans.andWhere('p.memberId = :member');
+      if (f.country != null) plans.andWhere('p.country = :country');
+      qb.andWhere(`c.actionPlanId IN (${plans.getQuery()})`, {
+        member: f.memberId,
+        country: f.country != null ? countryFilter(f.country, 'filter.country') : undefined,
+      });
+    }
+    return rootConnection(qb, args);
+  },
+
+  actionPlans: (_: unknown, args: PageArgs & { filter?: ActionPlanFilter | null }, ctx: Ctx) => {
+    const qb = ctx.db.getRepository(ActionPlanEntity).createQueryBuilder('p');
+    const f = args.filter ?? {};
+    if (f.memberId != null) qb.andWhere('p.memberId = :member', { member: f.memberId });
+    if (f.country != null)
+      qb.andWhere('p.country = :country', { country: countryFilter(f.country, 'filter.country') });
+    return rootConnection(qb, args);
+  },
+};

@@ -1,0 +1,13 @@
+import type { Logger } from 'typeorm';
+import type { StorageConfig } from '../../../common/src/config';
+import { createDataSource } from '../../../common/src/db';
+import { OrganizationEntity } from './entities/Organization';
+import { OrganizationIdentifierEntity } from './entities/OrganizationIdentifier';
+import { CreateOrganizations1764000000000 } from './migrations/1764000000000-CreateOrganizations';
+
+export const entities = [OrganizationEntity, OrganizationIdentifierEntity];
+export const migrations = [CreateOrganizations1764000000000];
+
+/** The organizations subgraph's only DataSource: the tables it owns. */
+export const createOrganizationsDataSource = (storage: StorageConfig, logger?: Logger) =>
+  createDataSource({ storage, entities, migrations, logger });

@@ -1,0 +1,43 @@
+import { Brackets } from 'typeorm';
+import { badInput } from '../../../../common/src/errors';
+import { LANGUAGES } from '../../../../common/src/localized';
+import { rootConnection, type PageArgs } from '../../../../common/src/pagination';
+import { countryFilter, LIKE_ESCAPE, likePattern } from '../../../../common/src/filters';
+import type { SubgraphContext } from '../../../../common/src/subgraph';
+import { OrganizationEntity } from '../entities/Organization';
+import type { OrganizationLoaders } from '../loaders';
+
+type Ctx = SubgraphContext<OrganizationLoaders>;
+
+interface OrganizationFilter {
+  kind?: string | null;
+  country?: string | null;
+  nameContains?: string | null;
+}
+
+export const QueryResolvers = {
+  organization: (_: unknown, args: { id: string }, ctx: Ctx) => ctx.loaders.organizationById.load(args.id),
+
+  organizations: async (_: unknown, args: PageArgs & { filter?: OrganizationFilter | null }, ctx: Ctx) => {
+    const qb = ctx.db.getRepository(OrganizationEntity).createQueryBuilder('o');
+    const f = args.filter ?? {};
+    if (f.kind) qb.andWhere('o.kind = :kind', { kind: f.kind });
+    if (f.country != null)
+      qb.andWhere('o.country = :country', { country: countryFilter(f.country, 'filter.country') });
+    if (f.nameContains != null) {
+      const text = f.nameContains.trim();
+      if (!text) throw badInput('Argument "filter.nameContains" must not be empty', 'filter.nameContains');
+      const pattern = likePattern(text);
+      qb.andWhere(
+        new Brackets((w) => {
+          for (const l of LANGUAGES)
+            w.orWhere(
+              `LOWER(o.name${l[0].toUpperCase()}${l.slice(1)}) LIKE LOWER(:pattern) ESCAPE '${LIKE_ESCAPE}'`,
+              { pattern },
+            );
+        }),
+      );
+    }
+    return rootConnection(qb, args);
+  },
+};

@@ -1,0 +1,128 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { prepareSubgraph, type SubgraphModule } from '../../common/src/bootstrap';
+import { SUBGRAPHS, type StorageConfig, type SubgraphName } from '../../common/src/config';
+import { dropDatabase, StatementCounter } from '../../common/src/db';
+import type { Service } from '../../common/src/service';
+import { createGatewayService } from '../../gateway/src/server';
+import { budgetsSubgraph } from '../../subgraphs/budgets/src/server';
+import { commitmentsSubgraph } from '../../subgraphs/commitments/src/server';
+import { organizationsSubgraph } from '../../subgraphs/organizations/src/server';
+
+export type Backend = 'sqlite' | 'mysql';
+
+/** The backends this run tests: SQLite always, MySQL when global-setup found it. */
+export const BACKENDS: Backend[] = process.env.TEST_MYSQL === '1' ? ['sqlite', 'mysql'] : ['sqlite'];
+
+export const MODULES: Record<SubgraphName, SubgraphModule> = {
+  organizations: organizationsSubgraph,
+  commitments: commitmentsSubgraph,
+  budgets: budgetsSubgraph,
+};
+
+/** A fresh, uniquely named place for each subgraph's tables: MySQL databases or SQLite files in a temp dir. */
+export function freshStorage(backend: Backend): {
+  storage: Record<SubgraphName, StorageConfig>;
+  drop(): Promise<void>;
+} {
+  const tag = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  if (backend === 'mysql') {
+    const url = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
+    const storage = Object.fromEntries(
+      SUBGRAPHS.map((n) => [n, { type: 'mysql', url, database: `civic_test_${tag}_${n}` }]),
+    ) as Record<SubgraphName, StorageConfig>;
+    return {
+      storage,
+      drop: async () => void (await Promise.all(SUBGRAPHS.map((n) => dropDatabase(storage[n])))),
+    };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'civic-test-'));
+  const storage = Object.fromEntries(
+    SUBGRAPHS.map((n) => [n, { type: 'sqlite', path: join(dir, `${n}.sqlite`) }]),
+  ) as Record<SubgraphName, StorageConfig>;
+  return { storage, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  data?: T;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+}
+
+/** A running system: three subgraphs and the gateway on port 0, over freshly migrated and seeded storage. */
+export interface System {
+  backend: Backend;
+  gatewayUrl: string;
+  subgraphUrls: Record<SubgraphName, string>;
+  dataSources: Record<SubgraphName, DataSource>;
+  /** Statements each subgraph has sent to its database. */
+  counters: Record<SubgraphName, StatementCounter>;
+  queryGateway<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLResponse<T>>;
+  querySubgraph<T = Record<string, unknown>>(
+    name: SubgraphName,
+    query: string,
+    variables?: Record<string, unknown>,
+  ): Promise<GraphQLResponse<T>>;
+  stop(): Promise<void>;
+}
+
+async function post<T>(url: string, query: string, variables?: Record<string, unknown>, headers = {}) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await res.json()) as GraphQLResponse<T>;
+}
+
+/**
+ * Starts the whole system for real, the way `npm start` does but on port 0 and throwaway storage, and
+ * returns how to query it and stop it. Every resource it opens is closed by `stop()`.
+ */
+export async function startSystem(backend: Backend): Promise<System> {
+  const { storage, drop } = freshStorage(backend);
+  const services: Service[] = [];
+  const counters = {} as Record<SubgraphName, StatementCounter>;
+  const dataSources = {} as Record<SubgraphName, DataSource>;
+  const subgraphUrls = {} as Record<SubgraphName, string>;
+  const stop = async () => {
+    for (const s of services.reverse()) await s.stop();
+    for (const ds of Object.values(dataSources)) if (ds.isInitialized) await ds.destroy();
+    await drop();
+  };
+  try {
+    for (const name of SUBGRAPHS) {
+      counters[name] = new StatementCounter();
+      const ds = await prepareSubgraph(MODULES[name], storage[name], {
+        seed: 'always',
+        logger: counters[name],
+      });
+      dataSources[name] = ds;
+      const service = await MODULES[name].createService(ds, { closeDataSource: false });
+      services.push(service);
+      subgraphUrls[name] = (await service.listen(0, '127.0.0.1')).url;
+    }
+    const gateway = await createGatewayService({ subgraphUrls });
+    services.push(gateway);
+    const gatewayUrl = (await gateway.listen(0, '127.0.0.1')).url;
+    return {
+      backend,
+      gatewayUrl,
+      subgraphUrls,
+      dataSources,
+      counters,
+      queryGateway: (q, v, h) => post(gatewayUrl, q, v, h),
+      querySubgraph: (n, q, v) => post(subgraphUrls[n], q, v),
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

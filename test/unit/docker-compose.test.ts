@@ -1,0 +1,295 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { loadConfig, SUBGRAPHS, type SubgraphName } from '../../common/src/config';
+
+/*
+ * docker-compose.yml, Dockerfile and .env.example restate things the code decides (ports, variable names,
+ * npm scripts). These tests read all of them and fail when the two disagree, instead of at `compose up`.
+ */
+
+const ROOT = join(__dirname, '..', '..');
+const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
+
+interface ComposeService {
+  image?: string;
+  build?: unknown;
+  command?: string | string[];
+  environment?: Record<string, string | number | boolean | null> | string[];
+  ports?: (string | { target: number; published?: string | number })[];
+  expose?: (string | number)[];
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  healthcheck?: { test?: string | string[] };
+}
+
+const composeText = read('docker-compose.yml');
+// `merge`: the application services share their settings through a `<<: *app` merge key.
+const compose = parse(composeText, { merge: true }) as { services: Record<string, ComposeService> };
+const services = compose.services;
+const APP_SERVICES = [...SUBGRAPHS, 'gateway'] as const;
+const defaults = loadConfig({});
+
+/** `${VAR:-default}` and `${VAR-default}` become the value in `vars` or else the default; `$$` becomes `$`. */
+function interpolate(value: string, vars: Record<string, string> = {}): string {
+  return value.replace(
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g,
+    (whole, name?: string, def?: string) => (whole === '$$' ? '$' : (vars[name!] ?? def ?? '')),
+  );
+}
+
+/** A service's environment as strings, with compose's defaults filled in. */
+function environment(name: string): Record<string, string> {
+  const env = services[name].environment ?? {};
+  const entries = Array.isArray(env)
+    ? env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])
+    : Object.entries(env).map(([k, v]) => [k, v == null ? '' : String(v)]);
+  return Object.fromEntries(entries.map(([k, v]) => [k, interpolate(v)]));
+}
+
+const commandOf = (s: ComposeService) => (Array.isArray(s.command) ? s.command.join(' ') : (s.command ?? ''));
+const healthcheckOf = (s: ComposeService) =>
+  Array.isArray(s.healthcheck?.test) ? s.healthcheck.test.join(' ') : (s.healthcheck?.test ?? '');
+const envName = (name: SubgraphName) => name.toUpperCase();
+
+/**
+ * The variable names config.ts accepts: the keys of its `EnvSchema = z.object({...})`, read from the source so
+ * config.ts exports nothing for the sake of this test. The test right below checks the reading is sane.
+ */
+function configVariables(): string[] {
+  const source = read('common/src/config.ts');
+  const block = /const EnvSchema = z\.object\(\{([\s\S]*?)\n\}\);/.exec(source);
+  if (!block) throw new Error('common/src/config.ts: no `const EnvSchema = z.object({ ... });` block found');
+  return [...block[1].matchAll(/^\s+([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1]);
+}
+const CONFIG_VARIABLES = configVariables();
+
+describe('configuration variables, as config.ts declares them', () => {
+  it('are read from EnvSchema', () => {
+    expect(CONFIG_VARIABLES).toEqual(
+      expect.arrayContaining(['HOST', 'GATEWAY_PORT', 'DATABASE_URL', 'LOG_LEVEL']),
+    );
+    for (const name of SUBGRAPHS) {
+      for (const suffix of ['PORT', 'URL', 'DATABASE_URL'])
+        expect(CONFIG_VARIABLES).toContain(`${envName(name)}_${suffix}`);
+    }
+    // Each one really changes the parsed configuration: an invalid value is refused by name.
+    for (const name of CONFIG_VARIABLES.filter((n) => /_PORT$|_URL$|^SEED_ON_START$|^LOG_LEVEL$/.test(n))) {
+      expect(() => loadConfig({ [name]: 'not valid: ~' })).toThrow(name);
+    }
+  });
+});
+
+describe('docker-compose.yml', () => {
+  it('has MySQL, the three subgraphs and the gateway', () => {
+    expect(Object.keys(services).sort()).toEqual(['mysql', ...APP_SERVICES].sort());
+  });
+
+  it('runs MySQL 8.4 with a persistent volume and a mysqladmin ping healthcheck', () => {
+    const mysql = services.mysql;
+    expect(mysql.image).toMatch(/^mysql:8\.4/);
+    expect(healthcheckOf(mysql)).toMatch(/mysqladmin ping/);
+    expect(JSON.stringify((mysql as { volumes?: unknown }).volumes)).toMatch(/:\/var\/lib\/mysql/);
+  });
+
+  it('runs every application service from the one image', () => {
+    const images = new Set(APP_SERVICES.map((s) => services[s].image));
+    expect(images.size).toBe(1);
+    for (const s of APP_SERVICES) expect(services[s].build).toBeDefined();
+  });
+
+  describe.each(SUBGRAPHS)('subgraph %s', (name) => {
+    const service = services[name];
+    const port = defaults.subgraphPorts[name];
+
+    it(`runs npm run start:${name}`, () => {
+      expect(commandOf(service)).toBe(`npm run start:${name}`);
+    });
+
+    it(`listens on its default port ${port}, and is checked there`, () => {
+      const env = environment(name);
+      expect(loadConfig(env).subgraphPorts[name]).toBe(port);
+      expect((service.expose ?? []).map(String)).toContain(String(port));
+      expect(healthcheckOf(service)).toContain(`http://localhost:${port}/health`);
+    });
+
+    it('stores in its own database on the mysql service, and seeds on start by default', () => {
+      const config = loadConfig(environment(name));
+      expect(config.storage[name]).toEqual({
+        type: 'mysql',
+        url: expect.stringMatching(/^mysql:\/\/root:[^@]+@mysql:3306$/),
+        database: `civic_${name}`,
+      });
+      expect(config.seedOnStart).toBe(true);
+    });
+
+    it('starts once MySQL is healthy', () => {
+      expect(service.depends_on).toEqual({ mysql: { condition: 'service_healthy' } });
+    });
+  });
+
+  describe('gateway', () => {
+    const gateway = services.gateway;
+
+    it('runs npm run start:gateway', () => {
+      expect(commandOf(gateway)).toBe('npm run start:gateway');
+    });
+
+    it('reaches each subgraph by service name on that subgraph’s port', () => {
+      const urls = loadConfig(environment('gateway')).subgraphUrls;
+      for (const name of SUBGRAPHS) {
+        const port = environment(name)[`${envName(name)}_PORT`];
+        expect(urls[name]).toBe(`http://${name}:${port}/graphql`);
+      }
+    });
+
+    it('publishes the port it listens on', () => {
+      const listens = loadConfig(environment('gateway')).gatewayPort;
+      expect(listens).toBe(defaults.gatewayPort);
+      const published = (gateway.ports ?? []).map((p) =>
+        typeof p === 'string' ? p : `${p.published}:${p.target}`,
+      );
+      expect(published).toEqual([`\${GATEWAY_PORT:-${defaults.gatewayPort}}:${listens}`]);
+      expect(healthcheckOf(gateway)).toContain(`http://localhost:${listens}/health`);
+    });
+
+    it('starts once every subgraph is healthy', () => {
+      expect(gateway.depends_on).toEqual(
+        Object.fromEntries(SUBGRAPHS.map((n) => [n, { condition: 'service_healthy' }])),
+      );
+    });
+  });
+
+  it('names only variables config.ts accepts, with values it accepts', () => {
+    for (const name of APP_SERVICES) {
+      const env = environment(name);
+      expect({
+        service: name,
+        unknown: Object.keys(env).filter((k) => !CONFIG_VARIABLES.includes(k)),
+      }).toEqual({
+        service: name,
+        unknown: [],
+      });
+      expect(() => loadConfig(env)).not.toThrow();
+    }
+  });
+
+  it('has a healthcheck on every service another one waits for', () => {
+    for (const service of Object.values(services)) {
+      const deps = service.depends_on ?? {};
+      for (const [dep, spec] of Object.entries(deps)) {
+        if ((spec as { condition?: string }).condition === 'service_healthy') {
+          expect({ dep, healthcheck: healthcheckOf(services[dep]) !== '' }).toEqual({
+            dep,
+            healthcheck: true,
+          });
+        }
+      }
+    }
+  });
+
+  it('gives every ${VAR} a default, the same one everywhere, and writes no password literally', () => {
+    const refs = [...composeText.matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(:?-([^}]*))?\}/g)];
+    expect(refs.length).toBeGreaterThan(0);
+    const seen = new Map<string, string>();
+    for (const [whole, name, hasDefault, def] of refs) {
+      expect({ ref: whole, hasDefault: Boolean(hasDefault) }).toEqual({ ref: whole, hasDefault: true });
+      if (seen.has(name)) expect({ name, def }).toEqual({ name, def: seen.get(name) });
+      seen.set(name, def);
+    }
+    expect(services.mysql.environment).toMatchObject({
+      MYSQL_ROOT_PASSWORD: expect.stringMatching(/^\$\{MYSQL_ROOT_PASSWORD:-/),
+    });
+    for (const name of SUBGRAPHS) {
+      expect(services[name].environment).toMatchObject({
+        DATABASE_URL: expect.stringContaining(':${MYSQL_ROOT_PASSWORD:-'),
+      });
+    }
+  });
+
+  it('runs only npm scripts that package.json defines', () => {
+    const scripts: Record<string, string> = JSON.parse(read('package.json')).scripts ?? {};
+    const used = APP_SERVICES.map((s) => commandOf(services[s]))
+      .concat(dockerfileCmd())
+      .map((c) => /^npm run ([\w:-]+)$/.exec(c)?.[1])
+      .filter((s): s is string => Boolean(s));
+    expect(used.length).toBeGreaterThanOrEqual(APP_SERVICES.length + 1);
+    const missing = [...new Set(used)].filter((s) => !(s in scripts));
+    if (missing.length) {
+      throw new Error(
+        `docker-compose.yml and the Dockerfile run npm scripts that package.json does not define: ${missing.join(', ')}. ` +
+          'Add them to "scripts" in package.json (e.g. "start:gateway": "tsx gateway/src/index.ts").',
+      );
+    }
+  });
+});
+
+/** The Dockerfile's CMD as one command line (exec form or shell form). */
+function dockerfileCmd(): string {
+  const line = /^CMD\s+(.+)$/m.exec(read('Dockerfile'))?.[1].trim() ?? '';
+  return line.startsWith('[') ? (JSON.parse(line) as string[]).join(' ') : line;
+}
+
+describe('Dockerfile', () => {
+  const dockerfile = read('Dockerfile');
+
+  it('builds on node:20-bookworm-slim, compiles in a build stage and runs as a non-root user', () => {
+    const stages = [...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]);
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    for (const image of stages) expect(image).toBe('node:20-bookworm-slim');
+    const [build, runtime] = dockerfile.split(/^FROM\s+\S+\s*$/m).slice(-2);
+    expect(build).toMatch(/python3 make g\+\+/);
+    expect(build).toMatch(/npm ci/);
+    expect(runtime).not.toMatch(/g\+\+/);
+    expect(runtime).toMatch(/^USER\s+(?!root\b|0\b)\S+/m);
+  });
+
+  it('turns Apollo telemetry off and starts the gateway by default', () => {
+    expect(dockerfile).toMatch(/APOLLO_TELEMETRY_DISABLED=1/);
+    expect(dockerfileCmd()).toBe('npm run start:gateway');
+  });
+});
+
+describe('.env.example', () => {
+  const lines = read('.env.example').split('\n');
+  // Both `NAME=value` and the commented-out `# NAME=value` (unset, default described) count as documented.
+  const documented = lines.map((l) => /^#?\s*([A-Z][A-Z0-9_]*)=(.*)$/.exec(l)).filter((m) => m !== null);
+  const active = Object.fromEntries(documented.filter((m) => !m[0].startsWith('#')).map((m) => [m[1], m[2]]));
+  const composeVariables = new Set(
+    [...composeText.matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]),
+  );
+
+  it('documents every variable config.ts reads and every one compose interpolates', () => {
+    const names = new Set(documented.map((m) => m[1]));
+    expect([...CONFIG_VARIABLES, ...composeVariables].filter((n) => !names.has(n))).toEqual([]);
+  });
+
+  it('lists only variables config.ts or compose knows', () => {
+    const unknown = documented
+      .map((m) => m[1])
+      .filter((n) => !CONFIG_VARIABLES.includes(n) && !composeVariables.has(n));
+    expect(unknown).toEqual([]);
+  });
+
+  it('comments every variable (a comment may cover a group of them)', () => {
+    const assignment = /^#?\s*[A-Z][A-Z0-9_]*=/;
+    for (const m of documented) {
+      let i = lines.indexOf(m[0]) - 1;
+      while (i >= 0 && assignment.test(lines[i])) i--;
+      expect({ variable: m[1], commented: (lines[i] ?? '').startsWith('# ') }).toEqual({
+        variable: m[1],
+        commented: true,
+      });
+    }
+  });
+
+  it('sets the defaults: used as is, it configures what no configuration does', () => {
+    expect(loadConfig(active)).toEqual(defaults);
+  });
+
+  it('agrees with the defaults docker-compose.yml falls back to', () => {
+    for (const name of composeVariables) {
+      const def = new RegExp(`\\$\\{${name}:?-([^}]*)\\}`).exec(composeText)![1];
+      expect({ name, value: active[name] }).toEqual({ name, value: def });
+    }
+  });
+});

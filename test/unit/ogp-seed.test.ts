@@ -1,0 +1,419 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
+import { readOgpExport } from '../../common/src/datasets/ogp-export';
+import { institutionId } from '../../common/src/keys';
+import { DATASETS_DIR, SOURCES, datasetPath } from '../../common/src/sources';
+import { buildOgpCommitments } from '../../subgraphs/commitments/src/seed/ogp';
+import type { CommitmentsSeed } from '../../subgraphs/commitments/src/seed/types';
+import { ORGANIZATION_KINDS } from '../../subgraphs/organizations/src/entities/Organization';
+import { buildOgpOrganizations } from '../../subgraphs/organizations/src/seed/ogp';
+import type { OrganizationSeed } from '../../subgraphs/organizations/src/seed/types';
+
+/** The export read independently of the code under test. */
+const raw = parse(readFileSync(datasetPath(SOURCES.ogpCommitments.file), 'utf8'), {
+  bom: true,
+  columns: true,
+}) as Record<string, string>[];
+const rawRow = (id: string) => raw.find((r) => r['Commitment Unique Identifier'] === id)!;
+const localFile = JSON.parse(readFileSync(datasetPath(SOURCES.ogpLocal.file), 'utf8')) as {
+  sources: Record<string, { url: string }>;
+};
+
+let orgExport: OrganizationSeed;
+let orgLocal: OrganizationSeed;
+let comExport: CommitmentsSeed;
+let comLocal: CommitmentsSeed;
+beforeAll(() => {
+  [orgExport, orgLocal] = buildOgpOrganizations(DATASETS_DIR);
+  [comExport, comLocal] = buildOgpCommitments(DATASETS_DIR);
+});
+
+const org = (seed: OrganizationSeed, id: string) => {
+  const o = seed.organizations.find((x) => x.id === id);
+  if (!o) throw new Error(`no organization ${id}`);
+  return o;
+};
+
+describe('buildOgpOrganizations: the commitments export', () => {
+  it('reports what it built, refusing nothing', () => {
+    expect(orgExport.report.dataset).toBe(SOURCES.ogpCommitments.dataset);
+    expect(orgExport.report.refused).toEqual([]);
+    expect(orgExport.report.loaded).toEqual({
+      organizations: orgExport.organizations.length,
+      organization_identifiers: orgExport.identifiers.length,
+    });
+    const ids = orgExport.organizations.map((o) => o.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const o of orgExport.organizations) {
+      expect(ORGANIZATION_KINDS).toContain(o.kind);
+      expect(o.nameAr ?? o.nameFr ?? o.nameEn ?? o.nameEs).toBeTruthy();
+      expect(o.sourceDataset).toBe(SOURCES.ogpCommitments.dataset);
+    }
+  });
+
+  it('makes one organization per member, 75 as the raw Code column has', () => {
+    const members = orgExport.organizations.filter((o) => o.ogpMembershipType !== null);
+    expect(members).toHaveLength(new Set(raw.map((r) => r.Code)).size);
+    expect(members).toHaveLength(75);
+    const nationals = new Set(raw.filter((r) => r['National Or Local'] === 'National').map((r) => r.Code));
+    // Kosovo ("Other") is national-level too.
+    expect(members.filter((o) => o.ogpMembershipType === 'NATIONAL')).toHaveLength(nationals.size + 1);
+  });
+
+  it('gives Morocco its names in four languages and its identifiers', () => {
+    expect(org(orgExport, 'gov-ma')).toMatchObject({
+      kind: 'GOVERNMENT',
+      classification: 'national government',
+      country: 'MA',
+      parentId: null,
+      nameFr: 'Maroc',
+      nameEn: 'Morocco',
+      nameAr: 'المغرب',
+      nameEs: 'Marruecos',
+      ogpMembershipType: 'NATIONAL',
+      ogpJoined: null,
+      sourceUrl: SOURCES.ogpCommitments.url,
+      sourceLicense: SOURCES.ogpCommitments.license,
+    });
+    // The first Moroccan commitment of the file.
+    expect(org(orgExport, 'gov-ma').sourceRecord).toBe(
+      raw.find((r) => r.Code === 'MAR')!['Commitment Unique Identifier'],
+    );
+    expect(orgExport.identifiers.filter((i) => i.organizationId === 'gov-ma')).toEqual([
+      { organizationId: 'gov-ma', scheme: 'ogp-member-code', value: 'MAR' },
+      { organizationId: 'gov-ma', scheme: 'iso3166-1-alpha2', value: 'MA' },
+    ]);
+    expect(org(orgExport, 'gov-tn').nameFr).toBe('Tunisie');
+  });
+
+  it('loads Kosovo as a national-level member with a warning, and no ISO identifier for XK', () => {
+    expect(org(orgExport, 'gov-xk')).toMatchObject({
+      country: 'XK',
+      ogpMembershipType: 'NATIONAL',
+      nameEn: 'Kosovo',
+    });
+    expect(orgExport.identifiers.filter((i) => i.organizationId === 'gov-xk')).toEqual([
+      { organizationId: 'gov-xk', scheme: 'ogp-member-code', value: 'XKX' },
+    ]);
+    expect(orgExport.report.warnings).toContainEqual({
+      record: 'XK0011',
+      message: expect.stringContaining('"Other"'),
+    });
+  });
+
+  it('loads local members with their locality name and country', () => {
+    expect(org(orgExport, 'ogp-local-ngkd')).toMatchObject({
+      kind: 'GOVERNMENT',
+      classification: 'local government',
+      country: 'NG',
+      nameEn: 'Kaduna State, Nigeria',
+      nameFr: null,
+      ogpMembershipType: 'LOCAL',
+    });
+    expect(org(orgExport, 'ogp-local-gbsc').country).toBe('GB');
+    expect(orgExport.identifiers).toContainEqual({
+      organizationId: 'ogp-local-ngkd',
+      scheme: 'ogp-member-code',
+      value: 'NGKD',
+    });
+    expect(orgExport.identifiers.filter((i) => i.organizationId === 'ogp-local-ngkd')).toHaveLength(1);
+  });
+
+  it('makes one organization per institution and country, recorded with the first commitment naming it', () => {
+    const lead = org(
+      orgExport,
+      institutionId('MA', 'Directorate of Budget (Ministry of Economy and Finance)'),
+    );
+    expect(lead).toMatchObject({
+      kind: 'GOVERNMENT',
+      classification: 'directorate',
+      country: 'MA',
+      parentId: null,
+      nameEn: 'Directorate of Budget (Ministry of Economy and Finance)',
+      nameFr: null,
+      ogpMembershipType: null,
+      sourceRecord: 'MO0012',
+    });
+    expect(org(orgExport, 'inst-ma-all-ministerial-departments')).toMatchObject({
+      kind: 'GOVERNMENT',
+      sourceRecord: 'MO0012',
+    });
+    expect(org(orgExport, 'inst-ma-archives-du-maroc')).toMatchObject({
+      nameFr: 'Archives du Maroc',
+      nameEn: null,
+    });
+
+    // "Ministry of Justice" is one organization per country, not one per mention.
+    const justice = orgExport.organizations.filter((o) => o.nameEn === 'Ministry of Justice');
+    expect(new Set(justice.map((o) => o.country)).size).toBe(justice.length);
+
+    const rows = readOgpExport().rows;
+    const firstMention = new Map<string, string>();
+    for (const r of rows) {
+      for (const i of [...(r.lead ? [r.lead] : []), ...r.supporters])
+        if (!firstMention.has(i.id)) firstMention.set(i.id, r.id);
+    }
+    const institutions = orgExport.organizations.filter((o) => o.id.startsWith('inst-'));
+    expect(institutions).toHaveLength(firstMention.size);
+    for (const o of institutions) expect([o.id, o.sourceRecord]).toEqual([o.id, firstMention.get(o.id)]);
+  });
+});
+
+describe('buildOgpOrganizations: the OGP Local members file', () => {
+  it('enriches the region and the municipality the admin-division seed owns', () => {
+    // REGION_01 is Béni Mellal-Khénifra in the regions file.
+    const regions = JSON.parse(readFileSync(datasetPath(SOURCES.moroccoRegions.file), 'utf8')) as {
+      regions: { id: string; name: { fr: string } }[];
+    };
+    expect(regions.regions.find((r) => r.id === 'REGION_01')!.name.fr).toBe('Béni Mellal-Khénifra');
+    expect(org(orgLocal, 'ma-region-01')).toMatchObject({
+      kind: 'GOVERNMENT',
+      classification: 'region',
+      country: 'MA',
+      nameFr: 'Béni Mellal-Khénifra',
+      nameAr: 'بني ملال خنيفرة',
+      ogpMembershipType: 'LOCAL',
+      ogpJoined: '2022-05',
+      sourceDataset: SOURCES.ogpLocal.dataset,
+      sourceRecord: 'beni-mellal-khenifra',
+    });
+    expect(org(orgLocal, 'tn-municipality-33011')).toMatchObject({
+      classification: 'municipality',
+      country: 'TN',
+      nameEn: 'El Kef',
+      nameFr: 'Le Kef',
+      ogpMembershipType: 'LOCAL',
+      ogpJoined: '2021',
+      sourceRecord: 'el-kef',
+    });
+    expect(orgLocal.identifiers).toEqual([
+      { organizationId: 'tn-municipality-33011', scheme: 'tn-municipality', value: '33011' },
+    ]);
+    expect(orgLocal.report.refused).toEqual([]);
+  });
+
+  it('adds the members’ governing bodies and the organizations the file describes', () => {
+    expect(org(orgLocal, 'org-beni-mellal-khenifra-government')).toMatchObject({
+      kind: 'GOVERNMENT',
+      classification: 'regional council',
+      parentId: 'ma-region-01',
+      nameFr: 'Conseil régional de Béni Mellal-Khénifra',
+      ogpMembershipType: null,
+    });
+    expect(org(orgLocal, 'org-el-kef-government')).toMatchObject({
+      classification: 'municipal council',
+      parentId: 'tn-municipality-33011',
+      nameAr: 'بلدية الكاف',
+    });
+    expect(org(orgLocal, 'org-ndi')).toMatchObject({ kind: 'INTERNATIONAL', country: 'US' });
+    expect(org(orgLocal, 'org-twiza')).toMatchObject({
+      kind: 'CIVIL_SOCIETY',
+      country: 'TN',
+      nameFr: 'Association TWIZA',
+      sourceUrl: localFile.sources['ogp-member-pages'].url,
+    });
+    expect(org(orgLocal, 'org-ogp')).toMatchObject({ kind: 'INTERNATIONAL', country: null });
+    expect(orgLocal.organizations).toHaveLength(7);
+  });
+});
+
+describe('buildOgpCommitments: the commitments export', () => {
+  it('builds every commitment and action plan, refusing nothing', () => {
+    expect(comExport.report.refused).toEqual([]);
+    expect(comExport.commitments).toHaveLength(raw.length);
+    expect(comExport.actionPlans).toHaveLength(new Set(raw.map((r) => r['Action Plan ID'])).size);
+    expect(comExport.report.loaded).toEqual({
+      action_plans: comExport.actionPlans.length,
+      commitments: comExport.commitments.length,
+      commitment_supporting_organizations: comExport.supporters.length,
+      commitment_policy_areas: comExport.policyAreas.length,
+      commitment_ogp_values: comExport.ogpValues.length,
+    });
+  });
+
+  it('builds AP_MAR01 from its rows', () => {
+    expect(comExport.actionPlans.find((p) => p.id === 'AP_MAR01')).toEqual({
+      id: 'AP_MAR01',
+      memberId: 'gov-ma',
+      country: 'MA',
+      number: 1,
+      startYear: 2018,
+      endYear: 2020,
+      submittedOn: '2018',
+      sourceDataset: SOURCES.ogpCommitments.dataset,
+      sourceUrl: SOURCES.ogpCommitments.url,
+      sourceLicense: SOURCES.ogpCommitments.license,
+      sourceRecord: 'AP_MAR01',
+    });
+    const plans = comExport.actionPlans;
+    expect(
+      plans
+        .filter((p) => p.memberId === 'gov-ma')
+        .map((p) => p.id)
+        .sort(),
+    ).toEqual([...new Set(raw.filter((r) => r.Code === 'MAR').map((r) => r['Action Plan ID']))].sort());
+  });
+
+  it('builds MO0012 with its lead, supporters, dates, assessment, policy areas and values', () => {
+    const mo = comExport.commitments.find((c) => c.id === 'MO0012')!;
+    expect(mo).toMatchObject({
+      actionPlanId: 'AP_MAR01',
+      title: rawRow('MO0012')['Commitment Title'],
+      titleAr: null,
+      titleFr: null,
+      titleEn: null,
+      titleEs: null,
+      shortTitle: 'Budget Transparency Law',
+      description: rawRow('MO0012')['Full Text'],
+      theme: null,
+      leadOrganizationId: institutionId('MA', 'Directorate of Budget (Ministry of Economy and Finance)'),
+      startDate: '2018-06-01',
+      endDate: '2020-03-31',
+      startDateText: '6/1/2018',
+      endDateText: '3/31/2020',
+      specificity: null,
+      verifiable: true,
+      potentialImpact: 'MINOR',
+      completionMidterm: null,
+      completionEndOfTerm: 'COMPLETE',
+      didItOpenGovernment: null,
+      sourceDataset: SOURCES.ogpCommitments.dataset,
+      sourceUrl: 'https://opengovpartnership.org/members/morocco/commitments/mo0012',
+      sourceRecord: 'MO0012',
+    });
+    expect(comExport.supporters.filter((s) => s.commitmentId === 'MO0012')).toEqual([
+      { commitmentId: 'MO0012', organizationId: 'inst-ma-all-ministerial-departments', position: 1 },
+    ]);
+    expect(comExport.policyAreas.filter((p) => p.commitmentId === 'MO0012').map((p) => p.policyArea)).toEqual(
+      [
+        'Anti-Corruption and Integrity',
+        'Audits',
+        'Fiscal Openness',
+        'Publication Of Budget/Fiscal Information',
+        'Open Parliaments',
+      ],
+    );
+    expect(comExport.ogpValues.filter((v) => v.commitmentId === 'MO0012')).toEqual([
+      { commitmentId: 'MO0012', value: 'ACCESS_TO_INFORMATION' },
+    ]);
+  });
+
+  it('counts 16 Moroccan and 6 Tunisian commitments through their action plans', () => {
+    const memberOf = new Map(comExport.actionPlans.map((p) => [p.id, p.memberId]));
+    const count = (member: string) =>
+      comExport.commitments.filter((c) => memberOf.get(c.actionPlanId) === member).length;
+    expect(count('gov-ma')).toBe(raw.filter((r) => r.Code === 'MAR').length);
+    expect(count('gov-ma')).toBe(16);
+    expect(count('gov-tn')).toBe(6);
+  });
+
+  it('counts end-of-term completions as the raw column does', () => {
+    for (const [label, value] of [
+      ['Complete', 'COMPLETE'],
+      ['Substantial', 'SUBSTANTIAL'],
+      ['Limited', 'LIMITED'],
+      ['Not Started', 'NOT_STARTED'],
+      ['Unclear', 'UNCLEAR'],
+    ]) {
+      expect(comExport.commitments.filter((c) => c.completionEndOfTerm === value)).toHaveLength(
+        raw.filter((r) => r['Completion (End Of Term)'] === label).length,
+      );
+    }
+  });
+
+  it('uses the commitment’s own page as its source URL when the row has one', () => {
+    for (const c of comExport.commitments) {
+      const url = rawRow(c.id).URL;
+      expect(c.sourceUrl).toBe(/^https?:\/\//.test(url) ? url : SOURCES.ogpCommitments.url);
+    }
+  });
+
+  it('refers only to organizations the organizations seeds build', () => {
+    const ids = new Set(orgExport.organizations.map((o) => o.id));
+    for (const p of comExport.actionPlans) expect(ids.has(p.memberId)).toBe(true);
+    for (const c of comExport.commitments)
+      if (c.leadOrganizationId) expect(ids.has(c.leadOrganizationId)).toBe(true);
+    for (const s of comExport.supporters) expect(ids.has(s.organizationId)).toBe(true);
+    const localIds = new Set(orgLocal.organizations.map((o) => o.id));
+    for (const p of comLocal.actionPlans) expect(localIds.has(p.memberId)).toBe(true);
+  });
+
+  it('keeps supporters distinct, ordered from 1, and never the lead', () => {
+    const byCommitment = new Map<string, number[]>();
+    const lead = new Map(comExport.commitments.map((c) => [c.id, c.leadOrganizationId]));
+    const keys = new Set<string>();
+    for (const s of comExport.supporters) {
+      expect(s.organizationId).not.toBe(lead.get(s.commitmentId));
+      const key = `${s.commitmentId}|${s.organizationId}`;
+      expect(keys.has(key)).toBe(false);
+      keys.add(key);
+      byCommitment.set(s.commitmentId, [...(byCommitment.get(s.commitmentId) ?? []), s.position]);
+    }
+    for (const positions of byCommitment.values()) expect(positions).toEqual(positions.map((_, i) => i + 1));
+  });
+});
+
+describe('buildOgpCommitments: the OGP Local members file', () => {
+  it('builds one action plan per plan of the file, on the administrative unit', () => {
+    expect(comLocal.report.refused).toEqual([]);
+    expect(
+      comLocal.actionPlans.map((p) => [p.id, p.memberId, p.startYear, p.endYear, p.submittedOn]),
+    ).toEqual([
+      ['ogpl-beni-mellal-khenifra-2022', 'ma-region-01', 2022, 2027, '2022-11-30'],
+      ['ogpl-el-kef-2021', 'tn-municipality-33011', 2021, 2023, '2021-08-26'],
+      ['ogpl-el-kef-2024', 'tn-municipality-33011', 2024, 2027, null],
+    ]);
+    for (const p of comLocal.actionPlans) {
+      expect(p).toMatchObject({
+        number: null,
+        sourceDataset: SOURCES.ogpLocal.dataset,
+        sourceUrl: localFile.sources['ogp-member-pages'].url,
+      });
+    }
+  });
+
+  it('builds El Kef’s four described commitments and invents nothing else', () => {
+    expect(comLocal.commitments.map((c) => c.id)).toEqual([
+      'ogpl-el-kef-2021-01',
+      'ogpl-el-kef-2021-02',
+      'ogpl-el-kef-2021-03',
+      'ogpl-el-kef-2021-04',
+    ]);
+    expect(comLocal.commitments[0]).toEqual({
+      id: 'ogpl-el-kef-2021-01',
+      actionPlanId: 'ogpl-el-kef-2021',
+      title: "Système d'audit interne",
+      titleAr: null,
+      titleFr: "Système d'audit interne",
+      titleEn: 'Internal audit system',
+      titleEs: null,
+      shortTitle: null,
+      description: null,
+      theme: null,
+      leadOrganizationId: null,
+      startDate: null,
+      endDate: null,
+      startDateText: null,
+      endDateText: null,
+      specificity: null,
+      verifiable: null,
+      potentialImpact: null,
+      completionMidterm: null,
+      completionEndOfTerm: null,
+      didItOpenGovernment: null,
+      sourceDataset: SOURCES.ogpLocal.dataset,
+      sourceUrl: localFile.sources['ogp-article'].url,
+      sourceLicense: 'CC BY 4.0',
+      sourceRecord: 'el-kef.actionPlans[0].commitmentsDescribed[0]',
+    });
+    expect(comLocal.commitments.map((c) => c.titleEn)).toEqual([
+      'Internal audit system',
+      'Digital spaces to access services',
+      'Preserving digital archives',
+      'Promoting inclusion',
+    ]);
+    expect(comLocal.supporters).toEqual([]);
+    expect(comLocal.policyAreas).toEqual([]);
+    expect(comLocal.ogpValues).toEqual([]);
+  });
+});
