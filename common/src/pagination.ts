@@ -164,6 +164,33 @@ export function childConnection<T>(
 export type ChildSource<V> = (variant: V) => { sql: string; params: unknown[] };
 
 /**
+ * Runs a batch whose keys carry a variant (a filter or role) as one call of `run` per distinct variant, and
+ * puts the results back in key order.
+ */
+async function byVariant<K extends { variant: V }, V, R>(
+  keys: readonly K[],
+  source: ChildSource<V>,
+  run: (sql: string, params: unknown[], keys: K[]) => Promise<R[]>,
+): Promise<R[]> {
+  const groups = new Map<string, number[]>();
+  keys.forEach((k, i) => {
+    const v = JSON.stringify(k.variant ?? null);
+    groups.set(v, [...(groups.get(v) ?? []), i]);
+  });
+  const out: R[] = new Array(keys.length);
+  for (const idx of groups.values()) {
+    const { sql, params } = source(keys[idx[0]].variant);
+    const results = await run(
+      sql,
+      params,
+      idx.map((i) => keys[i]),
+    );
+    idx.forEach((i, j) => (out[i] = results[j]));
+  }
+  return out;
+}
+
+/**
  * A per-request loader of child pages (a connection field on a list of parents): keys carry the parent id,
  * the page and a variant (a filter or role); one statement per distinct (variant, first, after).
  */
@@ -173,25 +200,7 @@ export function childPageLoader<V>(
   source: ChildSource<V>,
 ): DataLoader<{ parentId: string; page: Page; variant: V }, ChildPage, string> {
   return new DataLoader(
-    async (keys) => {
-      const byVariant = new Map<string, number[]>();
-      keys.forEach((k, i) => {
-        const v = JSON.stringify(k.variant ?? null);
-        byVariant.set(v, [...(byVariant.get(v) ?? []), i]);
-      });
-      const out: ChildPage[] = new Array(keys.length);
-      for (const idx of byVariant.values()) {
-        const { sql, params } = source(keys[idx[0]].variant);
-        const pages = await pageChildren(
-          ds,
-          sql,
-          params,
-          idx.map((i) => keys[i]),
-        );
-        idx.forEach((i, j) => (out[i] = pages[j]));
-      }
-      return out;
-    },
+    (keys) => byVariant(keys, source, (sql, params, group) => pageChildren(ds, sql, params, group)),
     {
       name,
       cacheKeyFn: (k) => JSON.stringify([k.parentId, k.page.first, k.page.afterId, k.variant ?? null]),
@@ -206,25 +215,15 @@ export function childCountLoader<V>(
   source: ChildSource<V>,
 ): DataLoader<{ parentId: string; variant: V }, number, string> {
   return new DataLoader(
-    async (keys) => {
-      const byVariant = new Map<string, number[]>();
-      keys.forEach((k, i) => {
-        const v = JSON.stringify(k.variant ?? null);
-        byVariant.set(v, [...(byVariant.get(v) ?? []), i]);
-      });
-      const out: number[] = new Array(keys.length);
-      for (const idx of byVariant.values()) {
-        const { sql, params } = source(keys[idx[0]].variant);
-        const counts = await countChildren(
+    (keys) =>
+      byVariant(keys, source, (sql, params, group) =>
+        countChildren(
           ds,
           sql,
           params,
-          idx.map((i) => keys[i].parentId),
-        );
-        idx.forEach((i, j) => (out[i] = counts[j]));
-      }
-      return out;
-    },
+          group.map((k) => k.parentId),
+        ),
+      ),
     { name, cacheKeyFn: (k) => JSON.stringify([k.parentId, k.variant ?? null]) },
   );
 }

@@ -1,6 +1,8 @@
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import type { DataSource } from 'typeorm';
+import type { SubgraphModule } from './bootstrap';
+import type { SeedReport } from './seed';
 import type { SubgraphName } from './config';
 import { requestContext, type RequestContext } from './context';
 import { subgraphTypeDefs } from './schema';
@@ -39,3 +41,40 @@ export function createSubgraphService<L>(opts: SubgraphOptions<L>): Promise<Serv
     },
   });
 }
+
+/**
+ * Defines a subgraph for the bootstrap and the tests: how to open and seed its storage, and how to build
+ * its service (schema from schema/<name>.graphql, these resolvers, fresh loaders per request).
+ */
+export function defineSubgraph<L>(def: {
+  name: SubgraphName;
+  resolvers: GraphQLResolverMap<SubgraphContext<L>>;
+  createLoaders: (ds: DataSource) => L;
+  createDataSource: SubgraphModule['createDataSource'];
+  seed: (ds: DataSource) => Promise<SeedReport[]>;
+  isEmpty: SubgraphModule['isEmpty'];
+}): SubgraphModule {
+  return {
+    name: def.name,
+    createDataSource: def.createDataSource,
+    seed: (ds) => def.seed(ds),
+    isEmpty: def.isEmpty,
+    createService: (ds, opts) =>
+      createSubgraphService({
+        name: def.name,
+        ds,
+        resolvers: def.resolvers,
+        createLoaders: def.createLoaders,
+        closeDataSource: opts.closeDataSource,
+      }),
+  };
+}
+
+/** A reference to an entity another subgraph owns: the gateway resolves it there by key. */
+export const entityRef = (
+  typename: 'Organization' | 'Commitment' | 'BudgetLine' | 'Budget' | 'ActionPlan',
+  id: string,
+) => ({
+  __typename: typename,
+  id,
+});

@@ -16,6 +16,7 @@ import {
   tunisiaMunicipalityId,
 } from '../keys';
 import { DATASETS_DIR, SOURCES, datasetPath } from '../sources';
+import { ORGANIZATION_KINDS } from '../vocabulary';
 
 /*
  * Reading the two OGP files (the commitments export and the OGP Local members file) into typed,
@@ -1240,14 +1241,7 @@ const localizedNames = z.object({
   es: z.string().optional(),
 });
 
-const organizationKind = z.enum([
-  'GOVERNMENT',
-  'CIVIL_SOCIETY',
-  'INTERNATIONAL',
-  'PRIVATE',
-  'ACADEMIC',
-  'OTHER',
-]);
+const organizationKind = z.enum(ORGANIZATION_KINDS);
 
 const ogpLocalSchema = z.object({
   sources: z.record(

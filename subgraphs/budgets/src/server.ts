@@ -1,8 +1,6 @@
-import type { SubgraphModule } from '../../../common/src/bootstrap';
 import { createBudgetsDataSource } from './data-source';
 import { budgetsEmpty, seedBudgets } from './seed';
-import type { DataSource } from 'typeorm';
-import { createSubgraphService } from '../../../common/src/subgraph';
+import { defineSubgraph } from '../../../common/src/subgraph';
 import { createBudgetLoaders } from './loaders';
 import { BudgetResolvers } from './resolvers/Budget';
 import { BudgetLineResolvers } from './resolvers/BudgetLine';
@@ -18,21 +16,15 @@ export const resolvers = {
   Commitment: CommitmentResolvers,
 };
 
-/** Builds the budgets subgraph over an open data source. Does not listen: see index.ts. */
-export const createBudgetsService = (ds: DataSource, opts: { closeDataSource?: boolean } = {}) =>
-  createSubgraphService({
-    name: 'budgets',
-    ds,
-    resolvers,
-    createLoaders: createBudgetLoaders,
-    closeDataSource: opts.closeDataSource,
-  });
-
-/** The budgets subgraph as the bootstrap (common/src/bootstrap.ts) and the tests run it. */
-export const budgetsSubgraph: SubgraphModule = {
+/**
+ * The budgets subgraph, as the bootstrap (common/src/bootstrap.ts) and the tests run it. Building its service
+ * does not listen: index.ts binds the port.
+ */
+export const budgetsSubgraph = defineSubgraph({
   name: 'budgets',
+  resolvers,
+  createLoaders: createBudgetLoaders,
   createDataSource: createBudgetsDataSource,
-  seed: (ds) => seedBudgets(ds),
+  seed: seedBudgets,
   isEmpty: budgetsEmpty,
-  createService: createBudgetsService,
-};
+});

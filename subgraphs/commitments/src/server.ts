@@ -1,8 +1,6 @@
-import type { SubgraphModule } from '../../../common/src/bootstrap';
 import { createCommitmentsDataSource } from './data-source';
 import { commitmentsEmpty, seedCommitments } from './seed';
-import type { DataSource } from 'typeorm';
-import { createSubgraphService } from '../../../common/src/subgraph';
+import { defineSubgraph } from '../../../common/src/subgraph';
 import { createCommitmentLoaders } from './loaders';
 import { ActionPlanResolvers } from './resolvers/ActionPlan';
 import { CommitmentResolvers } from './resolvers/Commitment';
@@ -16,21 +14,15 @@ export const resolvers = {
   Organization: OrganizationResolvers,
 };
 
-/** Builds the commitments subgraph over an open data source. Does not listen: see index.ts. */
-export const createCommitmentsService = (ds: DataSource, opts: { closeDataSource?: boolean } = {}) =>
-  createSubgraphService({
-    name: 'commitments',
-    ds,
-    resolvers,
-    createLoaders: createCommitmentLoaders,
-    closeDataSource: opts.closeDataSource,
-  });
-
-/** The commitments subgraph as the bootstrap (common/src/bootstrap.ts) and the tests run it. */
-export const commitmentsSubgraph: SubgraphModule = {
+/**
+ * The commitments subgraph, as the bootstrap (common/src/bootstrap.ts) and the tests run it. Building its service
+ * does not listen: index.ts binds the port.
+ */
+export const commitmentsSubgraph = defineSubgraph({
   name: 'commitments',
+  resolvers,
+  createLoaders: createCommitmentLoaders,
   createDataSource: createCommitmentsDataSource,
-  seed: (ds) => seedCommitments(ds),
+  seed: seedCommitments,
   isEmpty: commitmentsEmpty,
-  createService: createCommitmentsService,
-};
+});

@@ -1,17 +1,15 @@
 import { money } from '../../../../common/src/money';
 import { loadChildConnection, type PageArgs } from '../../../../common/src/pagination';
 import { toProvenance } from '../../../../common/src/provenance';
-import type { SubgraphContext } from '../../../../common/src/subgraph';
+import { entityRef, type SubgraphContext } from '../../../../common/src/subgraph';
 import type { Budget, BudgetDirection, BudgetPhase } from '../entities/Budget';
 import type { BudgetLoaders, LineFilter } from '../loaders';
 
 type Ctx = SubgraphContext<BudgetLoaders>;
 
-export const organizationRef = (id: string) => ({ __typename: 'Organization', id });
-
 export const BudgetResolvers = {
   __resolveReference: (ref: { id: string }, ctx: Ctx) => ctx.loaders.budgetById.load(ref.id),
-  organization: (b: Budget) => organizationRef(b.organizationId),
+  organization: (b: Budget) => entityRef('Organization', b.organizationId),
   lines: (
     b: Budget,
     args: PageArgs & { filter?: { direction?: BudgetDirection | null; codePrefix?: string | null } | null },

@@ -1,7 +1,7 @@
 import { bestText, readLocalized } from '../../../../common/src/localized';
 import { money } from '../../../../common/src/money';
 import { toProvenance } from '../../../../common/src/provenance';
-import type { SubgraphContext } from '../../../../common/src/subgraph';
+import { entityRef, type SubgraphContext } from '../../../../common/src/subgraph';
 import type { BudgetLine } from '../entities/Budget';
 import type { BudgetLoaders } from '../loaders';
 
@@ -25,6 +25,6 @@ export const BudgetLineResolvers = {
     }));
   },
   commitments: async (l: BudgetLine, _: unknown, ctx: Ctx) =>
-    (await ctx.loaders.linksByLine.load(l.id)).map((k) => ({ __typename: 'Commitment', id: k.commitmentId })),
+    (await ctx.loaders.linksByLine.load(l.id)).map((k) => entityRef('Commitment', k.commitmentId)),
   source: (l: BudgetLine) => toProvenance(l),
 };

@@ -1,15 +1,14 @@
 import { loadChildConnection, type PageArgs } from '../../../../common/src/pagination';
 import { toProvenance } from '../../../../common/src/provenance';
-import type { SubgraphContext } from '../../../../common/src/subgraph';
+import { entityRef, type SubgraphContext } from '../../../../common/src/subgraph';
 import type { ActionPlan } from '../entities/ActionPlan';
 import type { CommitmentLoaders } from '../loaders';
-import { organizationRef } from './Commitment';
 
 type Ctx = SubgraphContext<CommitmentLoaders>;
 
 export const ActionPlanResolvers = {
   __resolveReference: (ref: { id: string }, ctx: Ctx) => ctx.loaders.actionPlanById.load(ref.id),
-  member: (p: ActionPlan) => organizationRef(p.memberId),
+  member: (p: ActionPlan) => entityRef('Organization', p.memberId),
   commitments: (p: ActionPlan, args: PageArgs, ctx: Ctx) =>
     loadChildConnection(
       {

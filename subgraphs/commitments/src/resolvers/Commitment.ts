@@ -1,13 +1,10 @@
 import { readLocalized } from '../../../../common/src/localized';
 import { toProvenance } from '../../../../common/src/provenance';
-import type { SubgraphContext } from '../../../../common/src/subgraph';
+import { entityRef, type SubgraphContext } from '../../../../common/src/subgraph';
 import type { Commitment } from '../entities/Commitment';
 import type { CommitmentLoaders } from '../loaders';
 
 type Ctx = SubgraphContext<CommitmentLoaders>;
-
-/** A reference the gateway resolves in the organizations subgraph. */
-export const organizationRef = (id: string) => ({ __typename: 'Organization', id });
 
 export const CommitmentResolvers = {
   __resolveReference: (ref: { id: string }, ctx: Ctx) => ctx.loaders.commitmentById.load(ref.id),
@@ -17,9 +14,12 @@ export const CommitmentResolvers = {
     (await ctx.loaders.policyAreasByCommitment.load(c.id)).map((p) => p.policyArea),
   ogpValues: async (c: Commitment, _: unknown, ctx: Ctx) =>
     (await ctx.loaders.ogpValuesByCommitment.load(c.id)).map((v) => v.value),
-  leadOrganization: (c: Commitment) => (c.leadOrganizationId ? organizationRef(c.leadOrganizationId) : null),
+  leadOrganization: (c: Commitment) =>
+    c.leadOrganizationId ? entityRef('Organization', c.leadOrganizationId) : null,
   supportingOrganizations: async (c: Commitment, _: unknown, ctx: Ctx) =>
-    (await ctx.loaders.supportersByCommitment.load(c.id)).map((s) => organizationRef(s.organizationId)),
+    (await ctx.loaders.supportersByCommitment.load(c.id)).map((s) =>
+      entityRef('Organization', s.organizationId),
+    ),
   assessment: (c: Commitment) => {
     const a = {
       specificity: c.specificity,

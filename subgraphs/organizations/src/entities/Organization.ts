@@ -1,16 +1,9 @@
 import { EntitySchema } from 'typeorm';
 import { localizedColumns } from '../../../../common/src/localized';
 import { provenanceColumns, type WithProvenance } from '../../../../common/src/provenance';
+import type { OrganizationKind } from '../../../../common/src/vocabulary';
 
-export const ORGANIZATION_KINDS = [
-  'GOVERNMENT',
-  'CIVIL_SOCIETY',
-  'INTERNATIONAL',
-  'PRIVATE',
-  'ACADEMIC',
-  'OTHER',
-] as const;
-export type OrganizationKind = (typeof ORGANIZATION_KINDS)[number];
+export { ORGANIZATION_KINDS, type OrganizationKind } from '../../../../common/src/vocabulary';
 
 /** A government, civil-society organization or other body taking part in open government. */
 export interface Organization extends WithProvenance {

@@ -12,7 +12,7 @@ import { emptyReport, type SeedReport } from '../../../../common/src/seed';
 import { DATASETS_DIR, SOURCES, datasetPath, type DatasetSource } from '../../../../common/src/sources';
 import type { Organization } from '../entities/Organization';
 import type { OrganizationIdentifier } from '../entities/OrganizationIdentifier';
-import type { OrganizationSeed } from './types';
+import { organizationSeed, type OrganizationSeed } from './types';
 
 /**
  * Builders for the administrative units of Morocco (regions, provinces and prefectures, communes) and Tunisia
@@ -99,15 +99,6 @@ function organization(
     ogpJoined: null,
     ...fromSource(source, record),
   };
-}
-
-function seedOf(
-  report: SeedReport,
-  organizations: Organization[],
-  identifiers: OrganizationIdentifier[],
-): OrganizationSeed {
-  report.loaded = { organizations: organizations.length, organization_identifiers: identifiers.length };
-  return { organizations, identifiers, report };
 }
 
 /** The array under `key` in a dataset JSON file; throws (the whole file is unusable) when it is not there. */
@@ -223,7 +214,10 @@ function buildMoroccoRegions(dir: string): { seed: OrganizationSeed; sourceIds: 
     scheme: 'ma-region',
     value: u.id,
   }));
-  return { seed: seedOf(report, organizations, identifiers), sourceIds: new Set(units.map((u) => u.id)) };
+  return {
+    seed: organizationSeed(report, organizations, identifiers),
+    sourceIds: new Set(units.map((u) => u.id)),
+  };
 }
 
 /** Morocco's provinces and prefectures (region-divisions.json), classified by the source `type`. */
@@ -256,7 +250,10 @@ function buildMoroccoDivisions(
     scheme: 'ma-division',
     value: u.id,
   }));
-  return { seed: seedOf(report, organizations, identifiers), sourceIds: new Set(units.map((u) => u.id)) };
+  return {
+    seed: organizationSeed(report, organizations, identifiers),
+    sourceIds: new Set(units.map((u) => u.id)),
+  };
 }
 
 /**
@@ -296,7 +293,7 @@ function buildMoroccoCommunes(dir: string, divisions: ReadonlySet<string>): Orga
     scheme: 'ma-commune',
     value: u.id,
   }));
-  return seedOf(report, organizations, identifiers);
+  return organizationSeed(report, organizations, identifiers);
 }
 
 interface MunicipalityRow {
@@ -451,7 +448,7 @@ function buildTunisianMunicipalities(dir: string): OrganizationSeed {
     identifiers.push({ organizationId: id, scheme: 'tn-municipality', value: r.code });
   }
   warnSharedFrenchNames(rows, report);
-  return seedOf(report, [...governorates.values(), ...organizations], identifiers);
+  return organizationSeed(report, [...governorates.values(), ...organizations], identifiers);
 }
 
 /**

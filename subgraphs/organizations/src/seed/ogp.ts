@@ -9,11 +9,11 @@ import {
 } from '../../../../common/src/datasets/ogp-export';
 import { localGovernmentId, localOrganizationId } from '../../../../common/src/keys';
 import { fromSource } from '../../../../common/src/provenance';
-import { emptyReport, type SeedReport } from '../../../../common/src/seed';
+import { emptyReport } from '../../../../common/src/seed';
 import { DATASETS_DIR, SOURCES, datasetPath } from '../../../../common/src/sources';
 import type { Organization } from '../entities/Organization';
 import type { OrganizationIdentifier } from '../entities/OrganizationIdentifier';
-import type { OrganizationSeed } from './types';
+import { organizationSeed, type OrganizationSeed } from './types';
 
 type Names = Pick<Organization, 'nameAr' | 'nameFr' | 'nameEn' | 'nameEs'>;
 
@@ -28,15 +28,6 @@ const names = (n: {
   nameEn: n.en ?? null,
   nameEs: n.es ?? null,
 });
-
-function seedOf(
-  report: SeedReport,
-  organizations: Organization[],
-  identifiers: OrganizationIdentifier[],
-): OrganizationSeed {
-  report.loaded = { organizations: organizations.length, organization_identifiers: identifiers.length };
-  return { organizations, identifiers, report };
-}
 
 /**
  * The organizations the OGP commitments export names: one per OGP member (a national government `gov-ma`,
@@ -110,7 +101,7 @@ function fromExport(dir: string): OrganizationSeed {
       });
     }
   }
-  return seedOf(report, [...organizations.values()], identifiers);
+  return organizationSeed(report, [...organizations.values()], identifiers);
 }
 
 /** Provenance of a record of the OGP Local file: its dataset, with the URL of the source the record names. */
@@ -184,7 +175,7 @@ function fromLocalFile(dir: string): OrganizationSeed {
       ...localProvenance(local, o.source, o.key),
     });
   }
-  return seedOf(report, organizations, identifiers);
+  return organizationSeed(report, organizations, identifiers);
 }
 
 /**

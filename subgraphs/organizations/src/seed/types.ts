@@ -13,3 +13,13 @@ export interface OrganizationSeed {
   identifiers: OrganizationIdentifier[];
   report: SeedReport;
 }
+
+/** Wraps a builder's rows with its report, counting what it loads. */
+export function organizationSeed(
+  report: SeedReport,
+  organizations: Organization[],
+  identifiers: OrganizationIdentifier[],
+): OrganizationSeed {
+  report.loaded = { organizations: organizations.length, organization_identifiers: identifiers.length };
+  return { organizations, identifiers, report };
+}
