@@ -15,11 +15,19 @@ export interface SubgraphContext<L> extends RequestContext {
   db: DataSource;
 }
 
+/**
+ * A subgraph's resolver map, typed in its server.ts by the `Resolvers` graphql-codegen generates from its SDL
+ * (subgraphs/<name>/src/generated/resolvers-types.ts, context `SubgraphContext<L>`). Those types are stricter
+ * than `GraphQLResolverMap` can say (typed arguments; `__resolveReference(reference, context)`), so the map
+ * is taken as it is here and cast once, where it meets `buildSubgraphSchema`.
+ */
+export type SubgraphResolvers = Readonly<Record<string, object | undefined>>;
+
 /** What a subgraph's server.ts hands to {@link createSubgraphService}. */
 export interface SubgraphOptions<L> {
   name: SubgraphName;
   ds: DataSource;
-  resolvers: GraphQLResolverMap<SubgraphContext<L>>;
+  resolvers: SubgraphResolvers;
   /** Makes a fresh set of loaders: called once per request, never shared between requests. */
   createLoaders: (ds: DataSource) => L;
   /** Close the data source when the service stops (true when the service owns it). */
@@ -30,6 +38,7 @@ export interface SubgraphOptions<L> {
 export function createSubgraphService<L>(opts: SubgraphOptions<L>): Promise<Service> {
   const schema = buildSubgraphSchema({
     typeDefs: subgraphTypeDefs(opts.name),
+    // The one cast between the generated resolver types and buildSubgraphSchema (see SubgraphResolvers).
     resolvers: opts.resolvers as GraphQLResolverMap<unknown>,
   });
   return createService<SubgraphContext<L>>({
@@ -48,7 +57,7 @@ export function createSubgraphService<L>(opts: SubgraphOptions<L>): Promise<Serv
  */
 export function defineSubgraph<L>(def: {
   name: SubgraphName;
-  resolvers: GraphQLResolverMap<SubgraphContext<L>>;
+  resolvers: SubgraphResolvers;
   createLoaders: (ds: DataSource) => L;
   createDataSource: SubgraphModule['createDataSource'];
   seed: (ds: DataSource) => Promise<SeedReport[]>;

@@ -1,20 +1,18 @@
 import { createBudgetsDataSource } from './data-source';
 import { budgetsEmpty, seedBudgets } from './seed';
-import { defineSubgraph } from '../../../common/src/subgraph';
-import { createBudgetLoaders } from './loaders';
-import { BudgetResolvers } from './resolvers/Budget';
-import { BudgetLineResolvers } from './resolvers/BudgetLine';
-import { CommitmentResolvers } from './resolvers/Commitment';
-import { OrganizationResolvers } from './resolvers/Organization';
-import { QueryResolvers } from './resolvers/Query';
+import { defineSubgraph, type SubgraphContext } from '../../../common/src/subgraph';
+import type { Resolvers } from './generated/resolvers-types';
+import { createBudgetLoaders, type BudgetLoaders } from './loaders';
+import { Budget } from './resolvers/Budget';
+import { BudgetLine } from './resolvers/BudgetLine';
+import { Commitment } from './resolvers/Commitment';
+import { Organization } from './resolvers/Organization';
+import { Query } from './resolvers/Query';
 
-export const resolvers = {
-  Query: QueryResolvers,
-  Budget: BudgetResolvers,
-  BudgetLine: BudgetLineResolvers,
-  Organization: OrganizationResolvers,
-  Commitment: CommitmentResolvers,
-};
+/** The context of every resolver of this subgraph (codegen.ts gives it to the generated resolver types). */
+export type BudgetsContext = SubgraphContext<BudgetLoaders>;
+
+export const resolvers: Resolvers = { Query, Budget, BudgetLine, Organization, Commitment };
 
 /**
  * The budgets subgraph, as the bootstrap (common/src/bootstrap.ts) and the tests run it. Building its service

@@ -1,18 +1,17 @@
 import { createCommitmentsDataSource } from './data-source';
 import { commitmentsEmpty, seedCommitments } from './seed';
-import { defineSubgraph } from '../../../common/src/subgraph';
-import { createCommitmentLoaders } from './loaders';
-import { ActionPlanResolvers } from './resolvers/ActionPlan';
-import { CommitmentResolvers } from './resolvers/Commitment';
-import { OrganizationResolvers } from './resolvers/Organization';
-import { QueryResolvers } from './resolvers/Query';
+import { defineSubgraph, type SubgraphContext } from '../../../common/src/subgraph';
+import type { Resolvers } from './generated/resolvers-types';
+import { createCommitmentLoaders, type CommitmentLoaders } from './loaders';
+import { ActionPlan } from './resolvers/ActionPlan';
+import { Commitment } from './resolvers/Commitment';
+import { Organization } from './resolvers/Organization';
+import { Query } from './resolvers/Query';
 
-export const resolvers = {
-  Query: QueryResolvers,
-  ActionPlan: ActionPlanResolvers,
-  Commitment: CommitmentResolvers,
-  Organization: OrganizationResolvers,
-};
+/** The context of every resolver of this subgraph (codegen.ts gives it to the generated resolver types). */
+export type CommitmentsContext = SubgraphContext<CommitmentLoaders>;
+
+export const resolvers: Resolvers = { Query, ActionPlan, Commitment, Organization };
 
 /**
  * The commitments subgraph, as the bootstrap (common/src/bootstrap.ts) and the tests run it. Building its service

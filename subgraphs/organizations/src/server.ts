@@ -1,11 +1,15 @@
 import { createOrganizationsDataSource } from './data-source';
 import { organizationsEmpty, seedOrganizations } from './seed';
-import { defineSubgraph } from '../../../common/src/subgraph';
-import { createOrganizationLoaders } from './loaders';
-import { OrganizationResolvers } from './resolvers/Organization';
-import { QueryResolvers } from './resolvers/Query';
+import { defineSubgraph, type SubgraphContext } from '../../../common/src/subgraph';
+import type { Resolvers } from './generated/resolvers-types';
+import { createOrganizationLoaders, type OrganizationLoaders } from './loaders';
+import { Organization } from './resolvers/Organization';
+import { Query } from './resolvers/Query';
 
-export const resolvers = { Query: QueryResolvers, Organization: OrganizationResolvers };
+/** The context of every resolver of this subgraph (codegen.ts gives it to the generated resolver types). */
+export type OrganizationsContext = SubgraphContext<OrganizationLoaders>;
+
+export const resolvers: Resolvers = { Query, Organization };
 
 /**
  * The organizations subgraph, as the bootstrap (common/src/bootstrap.ts) and the tests run it. Building its service

@@ -1,20 +1,14 @@
 import { money } from '../../../../common/src/money';
-import { loadChildConnection, type PageArgs } from '../../../../common/src/pagination';
+import { loadChildConnection } from '../../../../common/src/pagination';
 import { toProvenance } from '../../../../common/src/provenance';
-import { entityRef, type SubgraphContext } from '../../../../common/src/subgraph';
-import type { Budget, BudgetDirection, BudgetPhase } from '../entities/Budget';
-import type { BudgetLoaders, LineFilter } from '../loaders';
+import { entityRef } from '../../../../common/src/subgraph';
+import type { BudgetResolvers } from '../generated/resolvers-types';
+import type { LineFilter } from '../loaders';
 
-type Ctx = SubgraphContext<BudgetLoaders>;
-
-export const BudgetResolvers = {
-  __resolveReference: (ref: { id: string }, ctx: Ctx) => ctx.loaders.budgetById.load(ref.id),
-  organization: (b: Budget) => entityRef('Organization', b.organizationId),
-  lines: (
-    b: Budget,
-    args: PageArgs & { filter?: { direction?: BudgetDirection | null; codePrefix?: string | null } | null },
-    ctx: Ctx,
-  ) => {
+export const Budget: BudgetResolvers = {
+  __resolveReference: (ref, ctx) => ctx.loaders.budgetById.load(ref.id),
+  organization: (b) => entityRef('Organization', b.organizationId),
+  lines: (b, args, ctx) => {
     const filter: LineFilter = {
       direction: args.filter?.direction ?? null,
       codePrefix: args.filter?.codePrefix || null,
@@ -31,7 +25,7 @@ export const BudgetResolvers = {
       (l) => l.id,
     );
   },
-  total: async (b: Budget, args: { direction: BudgetDirection; phase: BudgetPhase }, ctx: Ctx) => {
+  total: async (b, args, ctx) => {
     const minor = await ctx.loaders.totals.load({
       budgetId: b.id,
       direction: args.direction,
@@ -39,5 +33,5 @@ export const BudgetResolvers = {
     });
     return minor === null ? null : money(minor, b.currency);
   },
-  source: (b: Budget) => toProvenance(b),
+  source: (b) => toProvenance(b),
 };

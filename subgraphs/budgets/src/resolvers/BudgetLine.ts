@@ -1,18 +1,21 @@
 import { bestText, readLocalized } from '../../../../common/src/localized';
 import { money } from '../../../../common/src/money';
 import { toProvenance } from '../../../../common/src/provenance';
-import { entityRef, type SubgraphContext } from '../../../../common/src/subgraph';
-import type { BudgetLine } from '../entities/Budget';
-import type { BudgetLoaders } from '../loaders';
+import { entityRef } from '../../../../common/src/subgraph';
+import type { BudgetLineResolvers } from '../generated/resolvers-types';
 
-type Ctx = SubgraphContext<BudgetLoaders>;
-
-export const BudgetLineResolvers = {
-  __resolveReference: (ref: { id: string }, ctx: Ctx) => ctx.loaders.lineById.load(ref.id),
-  budget: (l: BudgetLine, _: unknown, ctx: Ctx) => ctx.loaders.budgetById.load(l.budgetId),
-  label: (l: BudgetLine) => bestText(readLocalized(l, 'label')) ?? l.code,
-  labels: (l: BudgetLine) => readLocalized(l, 'label'),
-  amounts: async (l: BudgetLine, _: unknown, ctx: Ctx) => {
+export const BudgetLine: BudgetLineResolvers = {
+  __resolveReference: (ref, ctx) => ctx.loaders.lineById.load(ref.id),
+  budget: async (l, _, ctx) => {
+    const budget = await ctx.loaders.budgetById.load(l.budgetId);
+    // The budget is a row of this subgraph's own database; a missing one is broken data, named in the log
+    // (clients see a masked internal error, as they would for the null this non-null field cannot return).
+    if (!budget) throw new Error(`Budget line ${l.id} refers to budget ${l.budgetId}, which does not exist`);
+    return budget;
+  },
+  label: (l) => bestText(readLocalized(l, 'label')) ?? l.code,
+  labels: (l) => readLocalized(l, 'label'),
+  amounts: async (l, _, ctx) => {
     const [budget, amounts] = await Promise.all([
       ctx.loaders.budgetById.load(l.budgetId),
       ctx.loaders.amountsByLine.load(l.id),
@@ -24,7 +27,7 @@ export const BudgetLineResolvers = {
       asOf: a.asOf || null,
     }));
   },
-  commitments: async (l: BudgetLine, _: unknown, ctx: Ctx) =>
+  commitments: async (l, _, ctx) =>
     (await ctx.loaders.linksByLine.load(l.id)).map((k) => entityRef('Commitment', k.commitmentId)),
-  source: (l: BudgetLine) => toProvenance(l),
+  source: (l) => toProvenance(l),
 };

@@ -1,13 +1,10 @@
 import { loadExisting } from '../../../../common/src/loaders';
-import type { SubgraphContext } from '../../../../common/src/subgraph';
-import type { BudgetLoaders } from '../loaders';
-
-type Ctx = SubgraphContext<BudgetLoaders>;
+import type { CommitmentResolvers } from '../generated/resolvers-types';
 
 /** Commitments are owned by the commitments subgraph; the link table to budget lines is owned here. */
-export const CommitmentResolvers = {
-  __resolveReference: (ref: { id: string }) => ref,
-  budgetLines: async (c: { id: string }, _: unknown, ctx: Ctx) => {
+export const Commitment: CommitmentResolvers = {
+  __resolveReference: (ref) => ref,
+  budgetLines: async (c, _, ctx) => {
     const links = await ctx.loaders.linksByCommitment.load(c.id);
     return loadExisting(
       ctx.loaders.lineById,

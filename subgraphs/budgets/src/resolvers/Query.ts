@@ -1,21 +1,12 @@
 import { badInput } from '../../../../common/src/errors';
-import { rootConnection, type PageArgs } from '../../../../common/src/pagination';
-import type { SubgraphContext } from '../../../../common/src/subgraph';
+import { rootConnection } from '../../../../common/src/pagination';
 import { BudgetEntity } from '../entities/Budget';
-import type { BudgetLoaders } from '../loaders';
+import type { QueryResolvers } from '../generated/resolvers-types';
 
-type Ctx = SubgraphContext<BudgetLoaders>;
-
-interface BudgetFilter {
-  organizationId?: string | null;
-  fiscalYear?: number | null;
-  currency?: string | null;
-}
-
-export const QueryResolvers = {
-  budget: (_: unknown, args: { id: string }, ctx: Ctx) => ctx.loaders.budgetById.load(args.id),
-  budgetLine: (_: unknown, args: { id: string }, ctx: Ctx) => ctx.loaders.lineById.load(args.id),
-  budgets: (_: unknown, args: PageArgs & { filter?: BudgetFilter | null }, ctx: Ctx) => {
+export const Query: QueryResolvers = {
+  budget: (_, args, ctx) => ctx.loaders.budgetById.load(args.id),
+  budgetLine: (_, args, ctx) => ctx.loaders.lineById.load(args.id),
+  budgets: (_, args, ctx) => {
     const qb = ctx.db.getRepository(BudgetEntity).createQueryBuilder('b');
     const f = args.filter ?? {};
     if (f.organizationId != null) qb.andWhere('b.organizationId = :org', { org: f.organizationId });

@@ -1,15 +1,12 @@
-import { loadChildConnection, type PageArgs } from '../../../../common/src/pagination';
+import { loadChildConnection } from '../../../../common/src/pagination';
 import { toProvenance } from '../../../../common/src/provenance';
-import { entityRef, type SubgraphContext } from '../../../../common/src/subgraph';
-import type { ActionPlan } from '../entities/ActionPlan';
-import type { CommitmentLoaders } from '../loaders';
+import { entityRef } from '../../../../common/src/subgraph';
+import type { ActionPlanResolvers } from '../generated/resolvers-types';
 
-type Ctx = SubgraphContext<CommitmentLoaders>;
-
-export const ActionPlanResolvers = {
-  __resolveReference: (ref: { id: string }, ctx: Ctx) => ctx.loaders.actionPlanById.load(ref.id),
-  member: (p: ActionPlan) => entityRef('Organization', p.memberId),
-  commitments: (p: ActionPlan, args: PageArgs, ctx: Ctx) =>
+export const ActionPlan: ActionPlanResolvers = {
+  __resolveReference: (ref, ctx) => ctx.loaders.actionPlanById.load(ref.id),
+  member: (p) => entityRef('Organization', p.memberId),
+  commitments: (p, args, ctx) =>
     loadChildConnection(
       {
         pages: ctx.loaders.commitmentPagesByPlan,
@@ -21,5 +18,5 @@ export const ActionPlanResolvers = {
       null,
       (c) => c.id,
     ),
-  source: (p: ActionPlan) => toProvenance(p),
+  source: (p) => toProvenance(p),
 };

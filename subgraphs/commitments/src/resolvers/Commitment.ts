@@ -1,26 +1,28 @@
 import { readLocalized } from '../../../../common/src/localized';
 import { toProvenance } from '../../../../common/src/provenance';
-import { entityRef, type SubgraphContext } from '../../../../common/src/subgraph';
-import type { Commitment } from '../entities/Commitment';
-import type { CommitmentLoaders } from '../loaders';
+import { entityRef } from '../../../../common/src/subgraph';
+import type { CommitmentResolvers } from '../generated/resolvers-types';
 
-type Ctx = SubgraphContext<CommitmentLoaders>;
-
-export const CommitmentResolvers = {
-  __resolveReference: (ref: { id: string }, ctx: Ctx) => ctx.loaders.commitmentById.load(ref.id),
-  actionPlan: (c: Commitment, _: unknown, ctx: Ctx) => ctx.loaders.actionPlanById.load(c.actionPlanId),
-  titles: (c: Commitment) => readLocalized(c, 'title'),
-  policyAreas: async (c: Commitment, _: unknown, ctx: Ctx) =>
+export const Commitment: CommitmentResolvers = {
+  __resolveReference: (ref, ctx) => ctx.loaders.commitmentById.load(ref.id),
+  actionPlan: async (c, _, ctx) => {
+    const plan = await ctx.loaders.actionPlanById.load(c.actionPlanId);
+    // The plan is a row of this subgraph's own database; a missing one is broken data, named in the log
+    // (clients see a masked internal error, as they would for the null this non-null field cannot return).
+    if (!plan)
+      throw new Error(`Commitment ${c.id} refers to action plan ${c.actionPlanId}, which does not exist`);
+    return plan;
+  },
+  titles: (c) => readLocalized(c, 'title'),
+  policyAreas: async (c, _, ctx) =>
     (await ctx.loaders.policyAreasByCommitment.load(c.id)).map((p) => p.policyArea),
-  ogpValues: async (c: Commitment, _: unknown, ctx: Ctx) =>
-    (await ctx.loaders.ogpValuesByCommitment.load(c.id)).map((v) => v.value),
-  leadOrganization: (c: Commitment) =>
-    c.leadOrganizationId ? entityRef('Organization', c.leadOrganizationId) : null,
-  supportingOrganizations: async (c: Commitment, _: unknown, ctx: Ctx) =>
+  ogpValues: async (c, _, ctx) => (await ctx.loaders.ogpValuesByCommitment.load(c.id)).map((v) => v.value),
+  leadOrganization: (c) => (c.leadOrganizationId ? entityRef('Organization', c.leadOrganizationId) : null),
+  supportingOrganizations: async (c, _, ctx) =>
     (await ctx.loaders.supportersByCommitment.load(c.id)).map((s) =>
       entityRef('Organization', s.organizationId),
     ),
-  assessment: (c: Commitment) => {
+  assessment: (c) => {
     const a = {
       specificity: c.specificity,
       verifiable: c.verifiable === null || c.verifiable === undefined ? null : Boolean(c.verifiable),
@@ -32,5 +34,5 @@ export const CommitmentResolvers = {
     // Not assessed at all: no assessment object, rather than one full of nulls.
     return Object.values(a).every((v) => v === null) ? null : a;
   },
-  source: (c: Commitment) => toProvenance(c),
+  source: (c) => toProvenance(c),
 };

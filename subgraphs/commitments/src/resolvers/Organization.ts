@@ -1,13 +1,10 @@
-import { loadChildConnection, type PageArgs } from '../../../../common/src/pagination';
-import type { SubgraphContext } from '../../../../common/src/subgraph';
-import type { CommitmentLoaders, CommitmentRole } from '../loaders';
-
-type Ctx = SubgraphContext<CommitmentLoaders>;
+import { loadChildConnection } from '../../../../common/src/pagination';
+import type { OrganizationResolvers } from '../generated/resolvers-types';
 
 /** Organizations are owned by the organizations subgraph; this one adds their commitments and action plans. */
-export const OrganizationResolvers = {
-  __resolveReference: (ref: { id: string }) => ref,
-  commitments: (o: { id: string }, args: PageArgs & { role?: CommitmentRole | null }, ctx: Ctx) =>
+export const Organization: OrganizationResolvers = {
+  __resolveReference: (ref) => ref,
+  commitments: (o, args, ctx) =>
     loadChildConnection(
       {
         pages: ctx.loaders.commitmentPagesByOrganization,
@@ -16,8 +13,9 @@ export const OrganizationResolvers = {
       },
       o.id,
       args,
+      // The schema's default is ANY; a client may still pass an explicit null.
       args.role ?? 'ANY',
       (c) => c.id,
     ),
-  actionPlans: (o: { id: string }, _: unknown, ctx: Ctx) => ctx.loaders.actionPlansByMember.load(o.id),
+  actionPlans: (o, _, ctx) => ctx.loaders.actionPlansByMember.load(o.id),
 };

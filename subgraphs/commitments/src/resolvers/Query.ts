@@ -1,25 +1,14 @@
 import { countryFilter } from '../../../../common/src/filters';
-import { rootConnection, type PageArgs } from '../../../../common/src/pagination';
-import type { SubgraphContext } from '../../../../common/src/subgraph';
+import { rootConnection } from '../../../../common/src/pagination';
 import { ActionPlanEntity } from '../entities/ActionPlan';
 import { CommitmentEntity } from '../entities/Commitment';
-import type { CommitmentLoaders } from '../loaders';
+import type { QueryResolvers } from '../generated/resolvers-types';
 
-type Ctx = SubgraphContext<CommitmentLoaders>;
+export const Query: QueryResolvers = {
+  commitment: (_, args, ctx) => ctx.loaders.commitmentById.load(args.id),
+  actionPlan: (_, args, ctx) => ctx.loaders.actionPlanById.load(args.id),
 
-interface ActionPlanFilter {
-  memberId?: string | null;
-  country?: string | null;
-}
-interface CommitmentFilter extends ActionPlanFilter {
-  actionPlanId?: string | null;
-}
-
-export const QueryResolvers = {
-  commitment: (_: unknown, args: { id: string }, ctx: Ctx) => ctx.loaders.commitmentById.load(args.id),
-  actionPlan: (_: unknown, args: { id: string }, ctx: Ctx) => ctx.loaders.actionPlanById.load(args.id),
-
-  commitments: (_: unknown, args: PageArgs & { filter?: CommitmentFilter | null }, ctx: Ctx) => {
+  commitments: (_, args, ctx) => {
     const qb = ctx.db.getRepository(CommitmentEntity).createQueryBuilder('c');
     const f = args.filter ?? {};
     if (f.actionPlanId != null) qb.andWhere('c.actionPlanId = :plan', { plan: f.actionPlanId });
@@ -36,7 +25,7 @@ export const QueryResolvers = {
     return rootConnection(qb, args);
   },
 
-  actionPlans: (_: unknown, args: PageArgs & { filter?: ActionPlanFilter | null }, ctx: Ctx) => {
+  actionPlans: (_, args, ctx) => {
     const qb = ctx.db.getRepository(ActionPlanEntity).createQueryBuilder('p');
     const f = args.filter ?? {};
     if (f.memberId != null) qb.andWhere('p.memberId = :member', { member: f.memberId });

@@ -1,24 +1,15 @@
 import { Brackets } from 'typeorm';
 import { badInput } from '../../../../common/src/errors';
 import { LANGUAGES } from '../../../../common/src/localized';
-import { rootConnection, type PageArgs } from '../../../../common/src/pagination';
+import { rootConnection } from '../../../../common/src/pagination';
 import { countryFilter, LIKE_ESCAPE, likePattern } from '../../../../common/src/filters';
-import type { SubgraphContext } from '../../../../common/src/subgraph';
 import { OrganizationEntity } from '../entities/Organization';
-import type { OrganizationLoaders } from '../loaders';
+import type { QueryResolvers } from '../generated/resolvers-types';
 
-type Ctx = SubgraphContext<OrganizationLoaders>;
+export const Query: QueryResolvers = {
+  organization: (_, args, ctx) => ctx.loaders.organizationById.load(args.id),
 
-interface OrganizationFilter {
-  kind?: string | null;
-  country?: string | null;
-  nameContains?: string | null;
-}
-
-export const QueryResolvers = {
-  organization: (_: unknown, args: { id: string }, ctx: Ctx) => ctx.loaders.organizationById.load(args.id),
-
-  organizations: async (_: unknown, args: PageArgs & { filter?: OrganizationFilter | null }, ctx: Ctx) => {
+  organizations: async (_, args, ctx) => {
     const qb = ctx.db.getRepository(OrganizationEntity).createQueryBuilder('o');
     const f = args.filter ?? {};
     if (f.kind) qb.andWhere('o.kind = :kind', { kind: f.kind });
