@@ -52,11 +52,6 @@ const subgraphs: Record<SubgraphName, { context: string; mappers: Record<string,
       ActionPlan: '../entities/ActionPlan#ActionPlan as ActionPlanModel',
       CommitmentConnection: connection('CommitmentModel'),
       ActionPlanConnection: connection('ActionPlanModel'),
-      // The IRM scales and OGP values are stored as plain varchar columns (the seed writes only the schema's
-      // values); GraphQL's enum serializer checks them on the way out, as it did before these types existed.
-      IrmAssessment:
-        "Pick<CommitmentModel, 'specificity' | 'verifiable' | 'potentialImpact' | 'completionMidterm' | 'completionEndOfTerm' | 'didItOpenGovernment'>",
-      OgpValue: 'string',
       Organization: reference,
     },
   },

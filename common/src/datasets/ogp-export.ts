@@ -16,7 +16,14 @@ import {
   tunisiaMunicipalityId,
 } from '../keys';
 import { DATASETS_DIR, SOURCES, datasetPath } from '../sources';
-import { ORGANIZATION_KINDS } from '../vocabulary';
+import {
+  ORGANIZATION_KINDS,
+  type Completion,
+  type DidItOpenGovernment,
+  type OgpValue,
+  type PotentialImpact,
+  type Specificity,
+} from '../vocabulary';
 
 /*
  * Reading the two OGP files (the commitments export and the OGP Local members file) into typed,
@@ -78,16 +85,9 @@ export function fold(text: string): string {
 // IRM assessment scales
 // ---------------------------------------------------------------------------------------------------------
 
-// The literal unions below mirror SPECIFICITY, POTENTIAL_IMPACT, COMPLETION and DID_IT_OPEN_GOVERNMENT in
-// subgraphs/commitments/src/entities/Commitment.ts; common code does not import a subgraph's entities, and
-// the unit tests check that every value produced here is a member of those arrays.
-export type Specificity = 'NONE' | 'LOW' | 'MEDIUM' | 'HIGH';
-export type PotentialImpact = 'NONE' | 'MINOR' | 'MODERATE' | 'TRANSFORMATIVE';
-export type Completion = 'NOT_STARTED' | 'LIMITED' | 'SUBSTANTIAL' | 'COMPLETE' | 'WITHDRAWN' | 'UNCLEAR';
-export type DidItOpenGovernment =
-  'WORSENS' | 'DID_NOT_CHANGE' | 'MARGINAL' | 'MAJOR' | 'OUTSTANDING' | 'NO_EARLY_RESULTS_YET';
-export type OgpValueCode =
-  'ACCESS_TO_INFORMATION' | 'CIVIC_PARTICIPATION' | 'PUBLIC_ACCOUNTABILITY' | 'TECHNOLOGY_AND_INNOVATION';
+export type { Completion, DidItOpenGovernment, PotentialImpact, Specificity } from '../vocabulary';
+/** An OGP value, as the export's four value columns name them. */
+export type OgpValueCode = OgpValue;
 
 /** The result of reading one cell: the value (null when unknown) and, when the cell was unexpected, why. */
 export interface Parsed<T> {

@@ -1,32 +1,21 @@
 import { EntitySchema } from 'typeorm';
 import { provenanceColumns, type WithProvenance } from '../../../../common/src/provenance';
 
-/** IRM assessment scales, as published by OGP's Independent Reporting Mechanism. */
-export const SPECIFICITY = ['NONE', 'LOW', 'MEDIUM', 'HIGH'] as const;
-export const POTENTIAL_IMPACT = ['NONE', 'MINOR', 'MODERATE', 'TRANSFORMATIVE'] as const;
-export const COMPLETION = [
-  'NOT_STARTED',
-  'LIMITED',
-  'SUBSTANTIAL',
-  'COMPLETE',
-  'WITHDRAWN',
-  'UNCLEAR',
-] as const;
-export const DID_IT_OPEN_GOVERNMENT = [
-  'WORSENS',
-  'DID_NOT_CHANGE',
-  'MARGINAL',
-  'MAJOR',
-  'OUTSTANDING',
-  'NO_EARLY_RESULTS_YET',
-] as const;
-export const OGP_VALUES = [
-  'ACCESS_TO_INFORMATION',
-  'CIVIC_PARTICIPATION',
-  'PUBLIC_ACCOUNTABILITY',
-  'TECHNOLOGY_AND_INNOVATION',
-] as const;
-export type OgpValue = (typeof OGP_VALUES)[number];
+import type {
+  Completion,
+  DidItOpenGovernment,
+  PotentialImpact,
+  Specificity,
+} from '../../../../common/src/vocabulary';
+
+export {
+  COMPLETION,
+  DID_IT_OPEN_GOVERNMENT,
+  OGP_VALUES,
+  POTENTIAL_IMPACT,
+  SPECIFICITY,
+  type OgpValue,
+} from '../../../../common/src/vocabulary';
 
 /** A commitment in an OGP action plan. */
 export interface Commitment extends WithProvenance {
@@ -50,12 +39,12 @@ export interface Commitment extends WithProvenance {
   /** The dates exactly as the source wrote them. */
   startDateText: string | null;
   endDateText: string | null;
-  specificity: string | null;
+  specificity: Specificity | null;
   verifiable: boolean | null;
-  potentialImpact: string | null;
-  completionMidterm: string | null;
-  completionEndOfTerm: string | null;
-  didItOpenGovernment: string | null;
+  potentialImpact: PotentialImpact | null;
+  completionMidterm: Completion | null;
+  completionEndOfTerm: Completion | null;
+  didItOpenGovernment: DidItOpenGovernment | null;
 }
 
 export const CommitmentEntity = new EntitySchema<Commitment>({

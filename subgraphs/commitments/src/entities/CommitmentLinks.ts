@@ -1,4 +1,5 @@
 import { EntitySchema } from 'typeorm';
+import type { OgpValue } from '../../../../common/src/vocabulary';
 
 /** A supporting institution of a commitment, in the order the source lists them. */
 export interface CommitmentSupporter {
@@ -37,7 +38,7 @@ export const CommitmentPolicyAreaEntity = new EntitySchema<CommitmentPolicyArea>
 /** An OGP value a commitment is relevant to. */
 export interface CommitmentOgpValue {
   commitmentId: string;
-  value: string;
+  value: OgpValue;
 }
 
 export const CommitmentOgpValueEntity = new EntitySchema<CommitmentOgpValue>({

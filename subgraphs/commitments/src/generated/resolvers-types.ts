@@ -8,7 +8,6 @@ export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
 export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
-export type EnumResolverSignature<T, AllowedValues = any> = { [key in keyof T]?: AllowedValues };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
   ID: { input: string; output: string };
@@ -475,20 +474,10 @@ export type ResolversTypes = {
   CommitmentRole: CommitmentRole;
   Completion: Completion;
   DidItOpenGovernment: DidItOpenGovernment;
-  IrmAssessment: ResolverTypeWrapper<
-    Pick<
-      CommitmentModel,
-      | 'specificity'
-      | 'verifiable'
-      | 'potentialImpact'
-      | 'completionMidterm'
-      | 'completionEndOfTerm'
-      | 'didItOpenGovernment'
-    >
-  >;
+  IrmAssessment: ResolverTypeWrapper<IrmAssessment>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   LocalizedText: ResolverTypeWrapper<LocalizedText>;
-  OgpValue: ResolverTypeWrapper<string>;
+  OgpValue: OgpValue;
   Organization: ResolverTypeWrapper<{ id: string }>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   PotentialImpact: PotentialImpact;
@@ -510,15 +499,7 @@ export type ResolversParentTypes = {
   CommitmentConnection: Connection<CommitmentModel>;
   CommitmentEdge: Omit<CommitmentEdge, 'node'> & { node: ResolversParentTypes['Commitment'] };
   CommitmentFilter: CommitmentFilter;
-  IrmAssessment: Pick<
-    CommitmentModel,
-    | 'specificity'
-    | 'verifiable'
-    | 'potentialImpact'
-    | 'completionMidterm'
-    | 'completionEndOfTerm'
-    | 'didItOpenGovernment'
-  >;
+  IrmAssessment: IrmAssessment;
   Boolean: Scalars['Boolean']['output'];
   LocalizedText: LocalizedText;
   Organization: { id: string };
@@ -643,16 +624,6 @@ export type LocalizedTextResolvers<
   fr?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
-export type OgpValueResolvers = EnumResolverSignature<
-  {
-    ACCESS_TO_INFORMATION?: any;
-    CIVIC_PARTICIPATION?: any;
-    PUBLIC_ACCOUNTABILITY?: any;
-    TECHNOLOGY_AND_INNOVATION?: any;
-  },
-  ResolversTypes['OgpValue']
->;
-
 export type OrganizationResolvers<
   ContextType = CommitmentsContext,
   ParentType extends ResolversParentTypes['Organization'] = ResolversParentTypes['Organization'],
@@ -731,7 +702,6 @@ export type Resolvers<ContextType = CommitmentsContext> = {
   CommitmentEdge?: CommitmentEdgeResolvers<ContextType>;
   IrmAssessment?: IrmAssessmentResolvers<ContextType>;
   LocalizedText?: LocalizedTextResolvers<ContextType>;
-  OgpValue?: OgpValueResolvers;
   Organization?: OrganizationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Provenance?: ProvenanceResolvers<ContextType>;
