@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import {
   ApolloServerPluginInlineTraceDisabled,
@@ -10,6 +10,7 @@ import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Request } from 'express';
 import type { GraphQLSchema } from 'graphql';
+import { REQUEST_ID_HEADER, type RequestContext } from './context';
 import { maskInternalErrors } from './errors';
 import { logger } from './log';
 
@@ -17,7 +18,7 @@ import { logger } from './log';
 process.env.APOLLO_TELEMETRY_DISABLED ??= '1';
 
 /** How to build one GraphQL HTTP service (a subgraph or the gateway). */
-export interface ServiceOptions<C extends BaseContext> {
+export interface ServiceOptions<C extends RequestContext> {
   name: string;
   schema?: GraphQLSchema;
   gateway?: GatewayInterface;
@@ -44,7 +45,7 @@ export interface Service {
  * Builds a GraphQL service on Express and Apollo Server, the one bootstrap shared by the gateway and the
  * subgraphs: GraphQL at `/` and `/graphql`, `GET /health`, internal errors masked, a clean drain on stop.
  */
-export async function createService<C extends BaseContext>(opts: ServiceOptions<C>): Promise<Service> {
+export async function createService<C extends RequestContext>(opts: ServiceOptions<C>): Promise<Service> {
   const app = express();
   const http: Server = createServer(app);
   const log = logger.child({ service: opts.name });
@@ -55,6 +56,16 @@ export async function createService<C extends BaseContext>(opts: ServiceOptions<
     includeStacktraceInErrorResponses: false,
     formatError: maskInternalErrors((err) => log.error({ err: String(err) }, 'internal error')),
     plugins: [
+      // Every response names its request, so a client's report can be matched with the logs of each service.
+      {
+        async requestDidStart({ contextValue }) {
+          return {
+            async willSendResponse({ response }) {
+              response.http.headers.set(REQUEST_ID_HEADER, contextValue.requestId);
+            },
+          };
+        },
+      },
       ApolloServerPluginDrainHttpServer({ httpServer: http }),
       landing
         ? {

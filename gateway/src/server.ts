@@ -15,7 +15,7 @@ export interface GatewayOptions {
  * Forwards what the subgraphs must know about the request (its id, the client's language) and nothing else:
  * no client credentials leak to a partner subgraph by default.
  */
-class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> {
+export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> {
   override willSendRequest({
     request,
     context,

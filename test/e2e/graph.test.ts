@@ -575,6 +575,21 @@ describe.each(BACKENDS)('the civic graph on %s', (backend) => {
     }
   });
 
+  test('every response carries its request id, the one the client sent or a new one', async () => {
+    const post = (headers: Record<string, string>) =>
+      fetch(sys.gatewayUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query: '{ organization(id: "gov-ma") { id } }' }),
+      });
+    expect((await post({ 'x-request-id': 'journalist-42' })).headers.get('x-request-id')).toBe(
+      'journalist-42',
+    );
+    expect((await post({})).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    // An id that could inject into logs or headers is replaced, not echoed.
+    expect((await post({ 'x-request-id': 'bad id; drop' })).headers.get('x-request-id')).not.toContain('bad');
+  });
+
   test('the explorer page is served to browsers at / and works offline', async () => {
     const res = await fetch(sys.gatewayUrl.replace(/graphql$/, ''), { headers: { accept: 'text/html' } });
     expect(res.status).toBe(200);
