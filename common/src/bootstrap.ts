@@ -1,9 +1,16 @@
 import type { DataSource, Logger } from 'typeorm';
 import type { Config, StorageConfig, SubgraphName } from './config';
 import { openDataSource } from './db';
+import type { Language } from './localized';
 import { logger } from './log';
 import { formatReport, type SeedReport } from './seed';
 import type { Service } from './service';
+
+/** How a built service runs: whether it owns its data source, and the configured language fallback. */
+export interface ServiceRuntimeOptions {
+  closeDataSource?: boolean;
+  languageFallback?: readonly Language[];
+}
 
 /** Everything needed to run one subgraph: how to open its storage, seed it and build its service. */
 export interface SubgraphModule {
@@ -11,7 +18,7 @@ export interface SubgraphModule {
   createDataSource(storage: StorageConfig, logger?: Logger): Promise<DataSource>;
   seed(ds: DataSource): Promise<SeedReport[]>;
   isEmpty(ds: DataSource): Promise<boolean>;
-  createService(ds: DataSource, opts: { closeDataSource?: boolean }): Promise<Service>;
+  createService(ds: DataSource, opts: ServiceRuntimeOptions): Promise<Service>;
 }
 
 /** Opens a subgraph's database (creating it and running migrations) and seeds it when asked and empty. */
@@ -44,7 +51,10 @@ export async function startSubgraph(
   const ds = await prepareSubgraph(mod, config.storage[mod.name], {
     seed: config.seedOnStart ? 'if-empty' : 'never',
   });
-  const service = await mod.createService(ds, { closeDataSource: true });
+  const service = await mod.createService(ds, {
+    closeDataSource: true,
+    languageFallback: config.languageFallback,
+  });
   const { url } = await service.listen(config.subgraphPorts[mod.name], config.host);
   logger.info(
     { service: mod.name, url, storage: config.storage[mod.name].type },

@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
+import { parseFallback } from './language';
+import type { Language } from './localized';
 
 /** The three subgraphs of the civic graph, by name. The name is also the database suffix. */
 export const SUBGRAPHS = ['organizations', 'commitments', 'budgets'] as const;
@@ -20,6 +22,8 @@ export interface Config {
   /** Seed the real datasets into an empty database when a service starts. */
   readonly seedOnStart: boolean;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** The order in which to pick a text's language when a request states no preference (LANGUAGE_FALLBACK). */
+  readonly languageFallback: readonly Language[];
 }
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
@@ -45,6 +49,16 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().min(1).optional(),
   SEED_ON_START: z.enum(['true', 'false', '1', '0']).default('true'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  LANGUAGE_FALLBACK: z
+    .string()
+    .optional()
+    .superRefine((v, ctx) => {
+      try {
+        parseFallback(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^LANGUAGE_FALLBACK: /, '') });
+      }
+    }),
 });
 
 const ROOT = join(__dirname, '..', '..');
@@ -98,5 +112,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     seedOnStart: e.SEED_ON_START === 'true' || e.SEED_ON_START === '1',
     logLevel: e.LOG_LEVEL,
+    languageFallback: Object.freeze(parseFallback(e.LANGUAGE_FALLBACK)),
   });
 }

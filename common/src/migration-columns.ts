@@ -1,4 +1,4 @@
-import type { TableColumnOptions } from 'typeorm';
+import type { QueryRunner, TableColumnOptions } from 'typeorm';
 import { LANGUAGES } from './localized';
 
 /**
@@ -45,3 +45,30 @@ export const col = {
     col.varchar('source_record', 255, true),
   ],
 };
+
+/** A varchar key column whose collation a migration sets on MySQL. */
+export interface KeyColumn {
+  table: string;
+  column: string;
+  length: number;
+  nullable: boolean;
+}
+
+/**
+ * Makes key columns compare by code point on MySQL (utf8mb4_bin), as SQLite does, so that id order, keyset
+ * cursors and pages are the same on both backends and the primary-key index serves id order. SQLite is
+ * already binary: nothing to do there.
+ */
+export async function setKeyCollation(
+  q: QueryRunner,
+  columns: KeyColumn[],
+  collation: 'utf8mb4_bin' | 'utf8mb4_unicode_ci',
+) {
+  const type = q.connection.options.type;
+  if (type !== 'mysql' && type !== 'mariadb') return;
+  for (const c of columns) {
+    await q.query(
+      `ALTER TABLE \`${c.table}\` MODIFY \`${c.column}\` varchar(${c.length}) CHARACTER SET utf8mb4 COLLATE ${collation} ${c.nullable ? 'NULL' : 'NOT NULL'}`,
+    );
+  }
+}

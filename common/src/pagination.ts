@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { DataSource, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { badInput } from './errors';
 
 /** The largest page a client may ask for. */
@@ -249,30 +249,4 @@ export async function loadChildConnection<T, V>(
     (n): n is T => n !== null && !(n instanceof Error),
   );
   return childConnection(slice, nodes, idOf, () => loaders.counts.load({ parentId, variant }));
-}
-
-/**
- * Runs a root list query one page at a time, in id order: `first + 1` rows to know whether a next page
- * exists, and a lazy count with the same conditions.
- */
-export async function rootConnection<T extends ObjectLiteral & { id: string }>(
-  qb: SelectQueryBuilder<T>,
-  args: PageArgs,
-): Promise<Connection<T>> {
-  const page = toPage(args);
-  const alias = qb.alias;
-  const rows = page.first
-    ? await qb
-        .clone()
-        .andWhere(page.afterId !== null ? `${alias}.id > :__after` : '1 = 1', { __after: page.afterId })
-        .orderBy(`${alias}.id`, 'ASC')
-        .limit(page.first + 1)
-        .getMany()
-    : [];
-  return toConnection(
-    rows,
-    page,
-    (r) => r.id,
-    () => qb.clone().getCount(),
-  );
 }

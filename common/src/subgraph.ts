@@ -2,6 +2,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import type { DataSource } from 'typeorm';
 import type { SubgraphModule } from './bootstrap';
+import type { Language } from './localized';
 import type { SeedReport } from './seed';
 import type { SubgraphName } from './config';
 import { requestContext, type RequestContext } from './context';
@@ -32,6 +33,8 @@ export interface SubgraphOptions<L> {
   createLoaders: (ds: DataSource) => L;
   /** Close the data source when the service stops (true when the service owns it). */
   closeDataSource?: boolean;
+  /** The language order for requests that state no preference (config LANGUAGE_FALLBACK). */
+  languageFallback?: readonly Language[];
 }
 
 /** Builds (without listening) a subgraph service: its SDL from schema/, its resolvers, per-request loaders. */
@@ -44,7 +47,11 @@ export function createSubgraphService<L>(opts: SubgraphOptions<L>): Promise<Serv
   return createService<SubgraphContext<L>>({
     name: opts.name,
     schema,
-    context: async (req) => ({ ...requestContext(req), loaders: opts.createLoaders(opts.ds), db: opts.ds }),
+    context: async (req) => ({
+      ...requestContext(req, opts.languageFallback),
+      loaders: opts.createLoaders(opts.ds),
+      db: opts.ds,
+    }),
     onStop: async () => {
       if (opts.closeDataSource && opts.ds.isInitialized) await opts.ds.destroy();
     },
@@ -75,6 +82,7 @@ export function defineSubgraph<L>(def: {
         resolvers: def.resolvers,
         createLoaders: def.createLoaders,
         closeDataSource: opts.closeDataSource,
+        languageFallback: opts.languageFallback,
       }),
   };
 }

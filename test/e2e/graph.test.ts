@@ -575,6 +575,19 @@ describe.each(BACKENDS)('the civic graph on %s', (backend) => {
     }
   });
 
+  test('names follow the Accept-Language header, forwarded by the gateway, then the fallback order', async () => {
+    const kef = municipalities.find((m) => m.municipal_id === '33011')!;
+    const query =
+      '{ organization(id: "tn-municipality-33011") { name } ndi: organization(id: "org-ndi") { name names { ar en } } }';
+    const ar = await q(query, undefined, { 'accept-language': 'ar-TN, ar;q=0.9, fr;q=0.5' });
+    expect(ar.data.organization.name).toBe(kef.name_ar);
+    // NDI has no Arabic name: the next language the fallback order has.
+    expect(ar.data.ndi.names.ar).toBeNull();
+    expect(ar.data.ndi.name).toBe(ar.data.ndi.names.en);
+    const none = await q(query);
+    expect(none.data.organization.name).toBe(kef.name);
+  });
+
   test('every response carries its request id, the one the client sent or a new one', async () => {
     const post = (headers: Record<string, string>) =>
       fetch(sys.gatewayUrl, {

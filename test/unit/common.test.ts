@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { loadConfig } from '../../common/src/config';
 import { likePattern } from '../../common/src/filters';
+import { languageOrder, negotiateLanguages } from '../../common/src/language';
 import { institutionId, slug } from '../../common/src/keys';
 import { fromMinorUnits, money, toBigInt, toMinorUnits } from '../../common/src/money';
 import { decodeCursor, encodeCursor, toConnection, toPage } from '../../common/src/pagination';
@@ -111,5 +112,19 @@ describe('keys and patterns', () => {
   test('LIKE patterns escape the wildcards of the text itself', () => {
     expect(likePattern('50%_off!')).toBe('%50!%!_off!!%');
     expect(likePattern('1.', 'prefix')).toBe('1.%');
+  });
+});
+
+describe('language negotiation', () => {
+  test('Accept-Language first, by quality, regional tags counting as their language; then the fallback', () => {
+    expect(negotiateLanguages('ar-MA, en;q=0.8', ['fr', 'en', 'ar', 'es'])).toEqual(['ar', 'en', 'fr', 'es']);
+    expect(negotiateLanguages('de', ['fr', 'en', 'ar', 'es'])).toEqual(['fr', 'en', 'ar', 'es']);
+    expect(negotiateLanguages(null, ['en', 'fr', 'ar', 'es'])).toEqual(['en', 'fr', 'ar', 'es']);
+    expect(languageOrder(['fr', 'en', 'ar', 'es'], 'ar')).toEqual(['ar', 'fr', 'en', 'es']);
+  });
+
+  test('LANGUAGE_FALLBACK is validated and completed with the languages it leaves out', () => {
+    expect(loadConfig({ LANGUAGE_FALLBACK: 'ar, fr' }).languageFallback).toEqual(['ar', 'fr', 'en', 'es']);
+    expect(() => loadConfig({ LANGUAGE_FALLBACK: 'fr,xx' })).toThrow(/LANGUAGE_FALLBACK: .*got "fr,xx"/);
   });
 });

@@ -8,9 +8,10 @@ import {
   CommitmentBudgetLineEntity,
 } from './entities/Budget';
 import { CreateBudgets1764000000000 } from './migrations/1764000000000-CreateBudgets';
+import { BinaryKeys1764100000000 } from './migrations/1764100000000-BinaryKeys';
 
 export const entities = [BudgetEntity, BudgetLineEntity, BudgetAmountEntity, CommitmentBudgetLineEntity];
-export const migrations = [CreateBudgets1764000000000];
+export const migrations = [CreateBudgets1764000000000, BinaryKeys1764100000000];
 
 /** The budgets subgraph's only DataSource: the tables it owns. */
 export const createBudgetsDataSource = (storage: StorageConfig, logger?: Logger) =>

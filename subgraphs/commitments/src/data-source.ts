@@ -9,6 +9,7 @@ import {
   CommitmentSupporterEntity,
 } from './entities/CommitmentLinks';
 import { CreateCommitments1764000000000 } from './migrations/1764000000000-CreateCommitments';
+import { BinaryKeys1764100000000 } from './migrations/1764100000000-BinaryKeys';
 
 export const entities = [
   ActionPlanEntity,
@@ -17,7 +18,7 @@ export const entities = [
   CommitmentPolicyAreaEntity,
   CommitmentOgpValueEntity,
 ];
-export const migrations = [CreateCommitments1764000000000];
+export const migrations = [CreateCommitments1764000000000, BinaryKeys1764100000000];
 
 /** The commitments subgraph's only DataSource: the tables it owns. */
 export const createCommitmentsDataSource = (storage: StorageConfig, logger?: Logger) =>

@@ -4,9 +4,10 @@ import { createDataSource } from '../../../common/src/db';
 import { OrganizationEntity } from './entities/Organization';
 import { OrganizationIdentifierEntity } from './entities/OrganizationIdentifier';
 import { CreateOrganizations1764000000000 } from './migrations/1764000000000-CreateOrganizations';
+import { BinaryKeys1764100000000 } from './migrations/1764100000000-BinaryKeys';
 
 export const entities = [OrganizationEntity, OrganizationIdentifierEntity];
-export const migrations = [CreateOrganizations1764000000000];
+export const migrations = [CreateOrganizations1764000000000, BinaryKeys1764100000000];
 
 /** The organizations subgraph's only DataSource: the tables it owns. */
 export const createOrganizationsDataSource = (storage: StorageConfig, logger?: Logger) =>

@@ -13,7 +13,7 @@ export const BudgetLine: BudgetLineResolvers = {
     if (!budget) throw new Error(`Budget line ${l.id} refers to budget ${l.budgetId}, which does not exist`);
     return budget;
   },
-  label: (l) => bestText(readLocalized(l, 'label')) ?? l.code,
+  label: (l, _args, ctx) => bestText(readLocalized(l, 'label'), ctx.languages) ?? l.code,
   labels: (l) => readLocalized(l, 'label'),
   amounts: async (l, _, ctx) => {
     const [budget, amounts] = await Promise.all([

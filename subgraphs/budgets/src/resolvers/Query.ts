@@ -1,5 +1,5 @@
 import { badInput } from '../../../../common/src/errors';
-import { rootConnection } from '../../../../common/src/pagination';
+import { orderedConnection } from '../../../../common/src/ordering';
 import { BudgetEntity } from '../entities/Budget';
 import type { QueryResolvers } from '../generated/resolvers-types';
 
@@ -20,6 +20,6 @@ export const Query: QueryResolvers = {
       }
       qb.andWhere('b.currency = :currency', { currency: f.currency.toUpperCase() });
     }
-    return rootConnection(qb, args);
+    return orderedConnection(qb, args, []);
   },
 };

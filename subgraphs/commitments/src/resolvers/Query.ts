@@ -1,5 +1,5 @@
 import { countryFilter } from '../../../../common/src/filters';
-import { rootConnection } from '../../../../common/src/pagination';
+import { orderedConnection } from '../../../../common/src/ordering';
 import { ActionPlanEntity } from '../entities/ActionPlan';
 import { CommitmentEntity } from '../entities/Commitment';
 import type { QueryResolvers } from '../generated/resolvers-types';
@@ -22,7 +22,7 @@ export const Query: QueryResolvers = {
         country: f.country != null ? countryFilter(f.country, 'filter.country') : undefined,
       });
     }
-    return rootConnection(qb, args);
+    return orderedConnection(qb, args, []);
   },
 
   actionPlans: (_, args, ctx) => {
@@ -31,6 +31,6 @@ export const Query: QueryResolvers = {
     if (f.memberId != null) qb.andWhere('p.memberId = :member', { member: f.memberId });
     if (f.country != null)
       qb.andWhere('p.country = :country', { country: countryFilter(f.country, 'filter.country') });
-    return rootConnection(qb, args);
+    return orderedConnection(qb, args, []);
   },
 };

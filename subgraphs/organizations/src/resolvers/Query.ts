@@ -1,7 +1,7 @@
 import { Brackets } from 'typeorm';
 import { badInput } from '../../../../common/src/errors';
 import { LANGUAGES } from '../../../../common/src/localized';
-import { rootConnection } from '../../../../common/src/pagination';
+import { orderedConnection } from '../../../../common/src/ordering';
 import { countryFilter, LIKE_ESCAPE, likePattern } from '../../../../common/src/filters';
 import { OrganizationEntity } from '../entities/Organization';
 import type { QueryResolvers } from '../generated/resolvers-types';
@@ -29,6 +29,6 @@ export const Query: QueryResolvers = {
         }),
       );
     }
-    return rootConnection(qb, args);
+    return orderedConnection(qb, args, []);
   },
 };

@@ -1,0 +1,19 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { setKeyCollation, type KeyColumn } from '../../../../common/src/migration-columns';
+
+const KEYS: KeyColumn[] = [
+  { table: 'budgets', column: 'id', length: 191, nullable: false },
+  { table: 'budgets', column: 'organization_id', length: 191, nullable: false },
+  { table: 'budget_lines', column: 'id', length: 191, nullable: false },
+  { table: 'budget_lines', column: 'budget_id', length: 191, nullable: false },
+  { table: 'budget_amounts', column: 'line_id', length: 191, nullable: false },
+  { table: 'commitment_budget_lines', column: 'commitment_id', length: 64, nullable: false },
+  { table: 'commitment_budget_lines', column: 'line_id', length: 191, nullable: false },
+];
+
+/** Ids compare by code point on MySQL too, so pages are the same as on SQLite (see setKeyCollation). */
+export class BinaryKeys1764100000000 implements MigrationInterface {
+  name = 'BinaryKeys1764100000000';
+  up = (q: QueryRunner) => setKeyCollation(q, KEYS, 'utf8mb4_bin');
+  down = (q: QueryRunner) => setKeyCollation(q, KEYS, 'utf8mb4_unicode_ci');
+}
