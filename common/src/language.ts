@@ -34,3 +34,8 @@ export function languageOrder(
 ): readonly Language[] {
   return lang ? [lang, ...requestOrder.filter((l) => l !== lang)] : requestOrder;
 }
+
+/** The GraphQL `Language` enum value (AR, FR, EN, ES) as a data language code. */
+export function fromLanguageEnum(lang: 'AR' | 'FR' | 'EN' | 'ES' | null | undefined): Language | null {
+  return lang ? (lang.toLowerCase() as Language) : null;
+}

@@ -177,6 +177,28 @@ export type Commitment = {
   id: Scalars['ID']['output'];
 };
 
+/** One key of an aggregate group: the dimension, the value the rows share, and a label for people. */
+export type GroupKey = {
+  __typename?: 'GroupKey';
+  /** The dimension, e.g. `COUNTRY`, `FISCAL_YEAR`, `POLICY_AREA`. */
+  dimension: Scalars['String']['output'];
+  /** A label for the value, in the request's language where the data has one (member name, theme, budget code label). */
+  label: Maybe<Scalars['String']['output']>;
+  /** The value of that dimension for this group; null for rows that have none. */
+  value: Maybe<Scalars['String']['output']>;
+};
+
+/** A language of the data. Text in several languages is chosen by the request's Accept-Language header, then the configured fallback order (default French, English, Arabic, Spanish); a `lang` argument on a field puts that language first. */
+export type Language =
+  /** Arabic. */
+  | 'AR'
+  /** English. */
+  | 'EN'
+  /** Spanish. */
+  | 'ES'
+  /** French. */
+  | 'FR';
+
 /** Text in the languages the data has; null where the source has no text in that language. */
 export type LocalizedText = {
   __typename?: 'LocalizedText';
@@ -198,6 +220,13 @@ export type Money = {
   /** ISO 4217 currency code. */
   currency: Scalars['String']['output'];
 };
+
+/** The direction of an ordering. Ties are always broken by id, ascending, so every order is total. */
+export type OrderDirection =
+  /** Smallest first; no value (null) comes first. */
+  | 'ASC'
+  /** Largest first; no value (null) comes last. */
+  | 'DESC';
 
 /** An organization, as the budgets subgraph sees it: its budgets. */
 export type Organization = {
@@ -412,8 +441,11 @@ export type ResolversTypes = {
   BudgetLineFilter: BudgetLineFilter;
   BudgetPhase: BudgetPhase;
   Commitment: ResolverTypeWrapper<{ id: string }>;
+  GroupKey: ResolverTypeWrapper<GroupKey>;
+  Language: Language;
   LocalizedText: ResolverTypeWrapper<LocalizedText>;
   Money: ResolverTypeWrapper<Money>;
+  OrderDirection: OrderDirection;
   Organization: ResolverTypeWrapper<{ id: string }>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
@@ -436,6 +468,7 @@ export type ResolversParentTypes = {
   BudgetLineEdge: Omit<BudgetLineEdge, 'node'> & { node: ResolversParentTypes['BudgetLine'] };
   BudgetLineFilter: BudgetLineFilter;
   Commitment: { id: string };
+  GroupKey: GroupKey;
   LocalizedText: LocalizedText;
   Money: Money;
   Organization: { id: string };
@@ -558,6 +591,15 @@ export type CommitmentResolvers<
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
+export type GroupKeyResolvers<
+  ContextType = BudgetsContext,
+  ParentType extends ResolversParentTypes['GroupKey'] = ResolversParentTypes['GroupKey'],
+> = {
+  dimension?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  label?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  value?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
 export type LocalizedTextResolvers<
   ContextType = BudgetsContext,
   ParentType extends ResolversParentTypes['LocalizedText'] = ResolversParentTypes['LocalizedText'],
@@ -647,6 +689,7 @@ export type Resolvers<ContextType = BudgetsContext> = {
   BudgetLineConnection?: BudgetLineConnectionResolvers<ContextType>;
   BudgetLineEdge?: BudgetLineEdgeResolvers<ContextType>;
   Commitment?: CommitmentResolvers<ContextType>;
+  GroupKey?: GroupKeyResolvers<ContextType>;
   LocalizedText?: LocalizedTextResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
   Organization?: OrganizationResolvers<ContextType>;

@@ -185,6 +185,17 @@ export type DidItOpenGovernment =
   /** Government became less open. */
   | 'WORSENS';
 
+/** One key of an aggregate group: the dimension, the value the rows share, and a label for people. */
+export type GroupKey = {
+  __typename?: 'GroupKey';
+  /** The dimension, e.g. `COUNTRY`, `FISCAL_YEAR`, `POLICY_AREA`. */
+  dimension: Scalars['String']['output'];
+  /** A label for the value, in the request's language where the data has one (member name, theme, budget code label). */
+  label: Maybe<Scalars['String']['output']>;
+  /** The value of that dimension for this group; null for rows that have none. */
+  value: Maybe<Scalars['String']['output']>;
+};
+
 /** The assessment of OGP's Independent Reporting Mechanism. Each field is null where the source says ND (no data), NR (not reviewed) or NA. */
 export type IrmAssessment = {
   __typename?: 'IrmAssessment';
@@ -201,6 +212,17 @@ export type IrmAssessment = {
   /** Whether it is verifiable. */
   verifiable: Maybe<Scalars['Boolean']['output']>;
 };
+
+/** A language of the data. Text in several languages is chosen by the request's Accept-Language header, then the configured fallback order (default French, English, Arabic, Spanish); a `lang` argument on a field puts that language first. */
+export type Language =
+  /** Arabic. */
+  | 'AR'
+  /** English. */
+  | 'EN'
+  /** Spanish. */
+  | 'ES'
+  /** French. */
+  | 'FR';
 
 /** Text in the languages the data has; null where the source has no text in that language. */
 export type LocalizedText = {
@@ -225,6 +247,13 @@ export type OgpValue =
   | 'PUBLIC_ACCOUNTABILITY'
   /** Technology and innovation for transparency and accountability. */
   | 'TECHNOLOGY_AND_INNOVATION';
+
+/** The direction of an ordering. Ties are always broken by id, ascending, so every order is total. */
+export type OrderDirection =
+  /** Smallest first; no value (null) comes first. */
+  | 'ASC'
+  /** Largest first; no value (null) comes last. */
+  | 'DESC';
 
 /** An organization, as the commitments subgraph sees it: its commitments and action plans. */
 export type Organization = {
@@ -474,10 +503,13 @@ export type ResolversTypes = {
   CommitmentRole: CommitmentRole;
   Completion: Completion;
   DidItOpenGovernment: DidItOpenGovernment;
+  GroupKey: ResolverTypeWrapper<GroupKey>;
   IrmAssessment: ResolverTypeWrapper<IrmAssessment>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Language: Language;
   LocalizedText: ResolverTypeWrapper<LocalizedText>;
   OgpValue: OgpValue;
+  OrderDirection: OrderDirection;
   Organization: ResolverTypeWrapper<{ id: string }>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   PotentialImpact: PotentialImpact;
@@ -499,6 +531,7 @@ export type ResolversParentTypes = {
   CommitmentConnection: Connection<CommitmentModel>;
   CommitmentEdge: Omit<CommitmentEdge, 'node'> & { node: ResolversParentTypes['Commitment'] };
   CommitmentFilter: CommitmentFilter;
+  GroupKey: GroupKey;
   IrmAssessment: IrmAssessment;
   Boolean: Scalars['Boolean']['output'];
   LocalizedText: LocalizedText;
@@ -602,6 +635,15 @@ export type CommitmentEdgeResolvers<
   node?: Resolver<ResolversTypes['Commitment'], ParentType, ContextType>;
 };
 
+export type GroupKeyResolvers<
+  ContextType = CommitmentsContext,
+  ParentType extends ResolversParentTypes['GroupKey'] = ResolversParentTypes['GroupKey'],
+> = {
+  dimension?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  label?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  value?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
 export type IrmAssessmentResolvers<
   ContextType = CommitmentsContext,
   ParentType extends ResolversParentTypes['IrmAssessment'] = ResolversParentTypes['IrmAssessment'],
@@ -700,6 +742,7 @@ export type Resolvers<ContextType = CommitmentsContext> = {
   Commitment?: CommitmentResolvers<ContextType>;
   CommitmentConnection?: CommitmentConnectionResolvers<ContextType>;
   CommitmentEdge?: CommitmentEdgeResolvers<ContextType>;
+  GroupKey?: GroupKeyResolvers<ContextType>;
   IrmAssessment?: IrmAssessmentResolvers<ContextType>;
   LocalizedText?: LocalizedTextResolvers<ContextType>;
   Organization?: OrganizationResolvers<ContextType>;

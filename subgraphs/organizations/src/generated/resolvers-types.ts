@@ -18,6 +18,17 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown };
 };
 
+/** One key of an aggregate group: the dimension, the value the rows share, and a label for people. */
+export type GroupKey = {
+  __typename?: 'GroupKey';
+  /** The dimension, e.g. `COUNTRY`, `FISCAL_YEAR`, `POLICY_AREA`. */
+  dimension: Scalars['String']['output'];
+  /** A label for the value, in the request's language where the data has one (member name, theme, budget code label). */
+  label: Maybe<Scalars['String']['output']>;
+  /** The value of that dimension for this group; null for rows that have none. */
+  value: Maybe<Scalars['String']['output']>;
+};
+
 /** An identifier in an external scheme. */
 export type Identifier = {
   __typename?: 'Identifier';
@@ -26,6 +37,17 @@ export type Identifier = {
   /** The identifier within the scheme. */
   value: Scalars['String']['output'];
 };
+
+/** A language of the data. Text in several languages is chosen by the request's Accept-Language header, then the configured fallback order (default French, English, Arabic, Spanish); a `lang` argument on a field puts that language first. */
+export type Language =
+  /** Arabic. */
+  | 'AR'
+  /** English. */
+  | 'EN'
+  /** Spanish. */
+  | 'ES'
+  /** French. */
+  | 'FR';
 
 /** Text in the languages the data has; null where the source has no text in that language. */
 export type LocalizedText = {
@@ -55,6 +77,13 @@ export type OgpMembershipType =
   | 'LOCAL'
   /** A national government. */
   | 'NATIONAL';
+
+/** The direction of an ordering. Ties are always broken by id, ascending, so every order is total. */
+export type OrderDirection =
+  /** Smallest first; no value (null) comes first. */
+  | 'ASC'
+  /** Largest first; no value (null) comes last. */
+  | 'DESC';
 
 /** A government, civil-society organization, international body or other organization. */
 export type Organization = {
@@ -292,11 +321,14 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
-  Identifier: ResolverTypeWrapper<OrganizationIdentifierModel>;
+  GroupKey: ResolverTypeWrapper<GroupKey>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Identifier: ResolverTypeWrapper<OrganizationIdentifierModel>;
+  Language: Language;
   LocalizedText: ResolverTypeWrapper<LocalizedText>;
   OgpMembership: ResolverTypeWrapper<OgpMembership>;
   OgpMembershipType: OgpMembershipType;
+  OrderDirection: OrderDirection;
   Organization: ResolverTypeWrapper<OrganizationModel>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   OrganizationConnection: ResolverTypeWrapper<Connection<OrganizationModel>>;
@@ -314,8 +346,9 @@ export type ResolversTypes = {
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
-  Identifier: OrganizationIdentifierModel;
+  GroupKey: GroupKey;
   String: Scalars['String']['output'];
+  Identifier: OrganizationIdentifierModel;
   LocalizedText: LocalizedText;
   OgpMembership: OgpMembership;
   Organization: OrganizationModel;
@@ -328,6 +361,15 @@ export type ResolversParentTypes = {
   Boolean: Scalars['Boolean']['output'];
   Provenance: Provenance;
   Query: Record<PropertyKey, never>;
+};
+
+export type GroupKeyResolvers<
+  ContextType = OrganizationsContext,
+  ParentType extends ResolversParentTypes['GroupKey'] = ResolversParentTypes['GroupKey'],
+> = {
+  dimension?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  label?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  value?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type IdentifierResolvers<
@@ -436,6 +478,7 @@ export type QueryResolvers<
 };
 
 export type Resolvers<ContextType = OrganizationsContext> = {
+  GroupKey?: GroupKeyResolvers<ContextType>;
   Identifier?: IdentifierResolvers<ContextType>;
   LocalizedText?: LocalizedTextResolvers<ContextType>;
   OgpMembership?: OgpMembershipResolvers<ContextType>;
