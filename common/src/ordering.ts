@@ -1,5 +1,6 @@
 import { Brackets, type ObjectLiteral, type SelectQueryBuilder, type WhereExpressionBuilder } from 'typeorm';
 import { badInput } from './errors';
+import { binaryCollation } from './migration-columns';
 import { toConnection, toPage, type Connection, type PageArgs } from './pagination';
 
 export type SortDirection = 'ASC' | 'DESC';
@@ -23,15 +24,13 @@ export interface OrderTerm<T> {
 }
 
 const ORDERED_PREFIX = 'o:';
-
-function isMysql(qb: SelectQueryBuilder<ObjectLiteral>): boolean {
-  const type = qb.connection.options.type;
-  return type === 'mysql' || type === 'mariadb';
-}
+/** The prefix of the default id order's cursors (common/src/pagination.ts). */
+const ID_PREFIX = 'id:';
 
 /** The SQL of a sort key, comparing text by code point so MySQL and SQLite order alike. */
 function sortSql(qb: SelectQueryBuilder<ObjectLiteral>, key: { sql: string; text: boolean }): string {
-  return key.text && isMysql(qb) ? `(${key.sql}) COLLATE utf8mb4_bin` : key.sql;
+  const collation = binaryCollation(qb.connection.options.type);
+  return key.text && collation ? `(${key.sql}) COLLATE ${collation}` : key.sql;
 }
 
 const signature = (terms: readonly { field: string; direction: SortDirection }[]) =>
@@ -41,25 +40,31 @@ export function encodeOrderedCursor(sig: string, values: (string | number | null
   return Buffer.from(ORDERED_PREFIX + JSON.stringify([sig, ...values]), 'utf8').toString('base64url');
 }
 
-/** Reads a cursor of {@link orderedConnection}; refuses one made under another ordering. */
+const ANOTHER_ORDER =
+  'Argument "after" is a cursor from a list in another order: use the same "orderBy" as the page it came from';
+
+/**
+ * Reads a cursor of {@link orderedConnection}; refuses one made under another ordering (including the
+ * default id order's plain cursors) and one whose values were tampered with.
+ */
 export function decodeOrderedCursor(cursor: string, sig: string, count: number): (string | number | null)[] {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const notOurs = () =>
+    badInput(`Argument "after" is not a cursor returned by this API: "${cursor}"`, 'after');
+  if (text.startsWith(ID_PREFIX)) throw badInput(ANOTHER_ORDER, 'after');
   let parsed: unknown;
   try {
     parsed = text.startsWith(ORDERED_PREFIX) ? JSON.parse(text.slice(ORDERED_PREFIX.length)) : null;
   } catch {
     parsed = null;
   }
-  if (!Array.isArray(parsed) || parsed.length !== count + 1) {
-    throw badInput(`Argument "after" is not a cursor returned by this API: "${cursor}"`, 'after');
-  }
-  if (parsed[0] !== sig) {
-    throw badInput(
-      'Argument "after" is a cursor from a list in another order: use the same "orderBy" as the page it came from',
-      'after',
-    );
-  }
-  return parsed.slice(1) as (string | number | null)[];
+  if (!Array.isArray(parsed) || typeof parsed[0] !== 'string') throw notOurs();
+  if (parsed[0] !== sig) throw badInput(ANOTHER_ORDER, 'after');
+  const values = parsed.slice(1);
+  const valid = (v: unknown) =>
+    v === null || typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+  if (values.length !== count || !values.every(valid)) throw notOurs();
+  return values as (string | number | null)[];
 }
 
 /**
@@ -131,7 +136,15 @@ export async function orderedConnection<T extends ObjectLiteral & { id: string }
     whereAfter(q as unknown as SelectQueryBuilder<ObjectLiteral>, keys, values);
   }
   q.orderBy();
-  for (const k of keys) q.addOrderBy(sortSql(base, k), k.direction);
+  // TypeORM keys ORDER BY terms by their SQL: a term whose SQL is the id itself (ID DESC) must not be
+  // overwritten by the id tie-break, which then adds nothing.
+  const added = new Set<string>();
+  for (const k of keys) {
+    const sql = sortSql(base, k);
+    if (added.has(sql)) continue;
+    added.add(sql);
+    q.addOrderBy(sql, k.direction);
+  }
   q.limit(page.first + 1);
   const rows = page.first ? await q.getMany() : [];
   const nodes = rows.slice(0, page.first);

@@ -235,6 +235,7 @@ describe('buildOgpCommitments: the commitments export', () => {
     expect(comExport.actionPlans.find((p) => p.id === 'AP_MAR01')).toEqual({
       id: 'AP_MAR01',
       memberId: 'gov-ma',
+      memberName: 'Morocco',
       country: 'MA',
       number: 1,
       startYear: 2018,
@@ -388,6 +389,7 @@ describe('buildOgpCommitments: the OGP Local members file', () => {
       titleEn: 'Internal audit system',
       titleEs: null,
       shortTitle: null,
+      leadOrganizationName: null,
       description: null,
       theme: null,
       leadOrganizationId: null,

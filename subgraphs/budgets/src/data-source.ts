@@ -1,6 +1,7 @@
 import type { Logger } from 'typeorm';
 import type { StorageConfig } from '../../../common/src/config';
 import { createDataSource } from '../../../common/src/db';
+import { SearchDocumentEntity } from '../../../common/src/search';
 import {
   BudgetAmountEntity,
   BudgetEntity,
@@ -9,9 +10,22 @@ import {
 } from './entities/Budget';
 import { CreateBudgets1764000000000 } from './migrations/1764000000000-CreateBudgets';
 import { BinaryKeys1764100000000 } from './migrations/1764100000000-BinaryKeys';
+import { BudgetQueries1764200000000 } from './migrations/1764200000000-BudgetQueries';
+import { Search1764300000000 } from './migrations/1764300000000-Search';
 
-export const entities = [BudgetEntity, BudgetLineEntity, BudgetAmountEntity, CommitmentBudgetLineEntity];
-export const migrations = [CreateBudgets1764000000000, BinaryKeys1764100000000];
+export const entities = [
+  BudgetEntity,
+  BudgetLineEntity,
+  BudgetAmountEntity,
+  CommitmentBudgetLineEntity,
+  SearchDocumentEntity,
+];
+export const migrations = [
+  CreateBudgets1764000000000,
+  BinaryKeys1764100000000,
+  BudgetQueries1764200000000,
+  Search1764300000000,
+];
 
 /** The budgets subgraph's only DataSource: the tables it owns. */
 export const createBudgetsDataSource = (storage: StorageConfig, logger?: Logger) =>

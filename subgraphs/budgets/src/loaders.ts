@@ -1,8 +1,18 @@
 import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
-import { likePattern, LIKE_ESCAPE } from '../../../common/src/filters';
-import { byIdLoader, groupLoader } from '../../../common/src/loaders';
-import { childCountLoader, childPageLoader, type ChildPage, type Page } from '../../../common/src/pagination';
+import { badInput } from '../../../common/src/errors';
+import { byIdLoader, groupLoader, MAX_BATCH } from '../../../common/src/loaders';
+import { decodeOrderedCursor, encodeOrderedCursor } from '../../../common/src/ordering';
+import {
+  childCountLoader,
+  childPageLoader,
+  toPage,
+  type ChildPage,
+  type Connection,
+  type Page,
+  type PageArgs,
+} from '../../../common/src/pagination';
+import type { ParsedSearch } from '../../../common/src/search';
 import {
   BudgetAmountEntity,
   BudgetEntity,
@@ -15,26 +25,34 @@ import {
   type BudgetPhase,
   type CommitmentBudgetLine,
 } from './entities/Budget';
+import type { BudgetDimension } from './generated/resolvers-types';
+import {
+  lineConditions,
+  NO_LINE_FILTER,
+  positional,
+  type AmountBounds,
+  type LineFilter,
+} from './line-filter';
+import { lineSearchSql, markFound, relevanceField, SEARCH_ALIAS } from './search';
+import { aggregateLines, budgetTotals, fundingOf, summarize, type FundingRow, type Summary } from './summary';
 
-/** The filter of Budget.lines, normalized so equal filters batch together. */
-export interface LineFilter {
-  direction: BudgetDirection | null;
-  codePrefix: string | null;
+/** The variant of a Budget.lines page: the filter, and its amount bounds in the budget's currency. */
+export interface LinesVariant {
+  filter: LineFilter;
+  bounds: AmountBounds[];
 }
 
-const linesOfBudget = (f: LineFilter) => {
-  let sql = 'SELECT id AS child_id, budget_id AS parent_id FROM budget_lines WHERE 1 = 1';
-  const params: unknown[] = [];
-  if (f.direction) {
-    sql += ' AND direction = ?';
-    params.push(f.direction);
-  }
-  if (f.codePrefix) {
-    sql += ` AND code LIKE ? ESCAPE '${LIKE_ESCAPE}'`;
-    params.push(likePattern(f.codePrefix, 'prefix'));
-  }
-  return { sql, params };
-};
+const linesOfBudget =
+  (ds: DataSource) =>
+  ({ filter, bounds }: LinesVariant) => {
+    const { sql, params } = lineConditions(ds, filter, bounds, 'l');
+    const [query, values] = positional(
+      ds,
+      `SELECT l.id AS child_id, l.budget_id AS parent_id FROM budget_lines l${sql.length ? ` WHERE ${sql.join(' AND ')}` : ''}`,
+      params,
+    );
+    return { sql: query, params: values };
+  };
 
 export interface TotalKey {
   budgetId: string;
@@ -42,40 +60,159 @@ export interface TotalKey {
   phase: BudgetPhase;
 }
 
-/** Exact sums per budget in one statement per (direction, phase): the database adds integers, never floats. */
+/**
+ * Budget.total for many budgets: one statement per direction, whatever the phases asked, through the
+ * summary's own definition of a line's figure (summary.ts `budgetTotals`): the database adds integers.
+ */
 function totalsLoader(ds: DataSource): DataLoader<TotalKey, string | null, string> {
-  // SUM over BIGINT is exact on both; casting to text keeps SQLite from handing back a lossy JS number.
-  const asText = ds.options.type === 'better-sqlite3' ? 'TEXT' : 'CHAR';
+  const keyOf = (k: TotalKey) => `${k.budgetId}/${k.direction}/${k.phase}`;
   return new DataLoader(
     async (keys) => {
-      const groups = new Map<string, TotalKey[]>();
-      for (const k of keys) {
-        const g = `${k.direction}/${k.phase}`;
-        groups.set(g, [...(groups.get(g) ?? []), k]);
+      const byDirection = new Map<BudgetDirection, Set<string>>();
+      for (const k of keys)
+        byDirection.set(k.direction, (byDirection.get(k.direction) ?? new Set()).add(k.budgetId));
+      const result = new Map<string, string>();
+      for (const [direction, budgets] of byDirection) {
+        const ids = [...budgets];
+        const totals = await budgetTotals(ds, ids, direction);
+        ids.forEach((budgetId, i) => {
+          for (const t of totals[i]) result.set(keyOf({ budgetId, direction, phase: t.phase }), t.minor);
+        });
       }
-      const result = new Map<string, string | null>();
-      for (const group of groups.values()) {
-        const { direction, phase } = group[0];
-        const ids = [...new Set(group.map((k) => k.budgetId))];
-        const rows: { budget_id: string; as_of: string; total: string }[] = await ds.query(
-          `SELECT l.budget_id, a.as_of, CAST(SUM(a.amount_minor) AS ${asText}) AS total
-           FROM budget_amounts a JOIN budget_lines l ON l.id = a.line_id
-           WHERE l.budget_id IN (${ids.map(() => '?').join(', ')}) AND l.direction = ? AND a.phase = ?
-           GROUP BY l.budget_id, a.as_of`,
-          [...ids, direction, phase],
-        );
-        // Execution to date is cumulative: the total is the one at the latest date ('' = the phase's final figure).
-        const latest = new Map<string, { asOf: string; total: string }>();
-        for (const r of rows) {
-          const cur = latest.get(r.budget_id);
-          if (!cur || r.as_of > cur.asOf) latest.set(r.budget_id, { asOf: r.as_of, total: String(r.total) });
-        }
-        for (const id of ids) result.set(`${id}/${direction}/${phase}`, latest.get(id)?.total ?? null);
-      }
-      return keys.map((k) => result.get(`${k.budgetId}/${k.direction}/${k.phase}`) ?? null);
+      return keys.map((k) => result.get(keyOf(k)) ?? null);
     },
-    { name: 'budgetTotals', cacheKeyFn: (k) => `${k.budgetId}/${k.direction}/${k.phase}` },
+    { name: 'budgetTotals', maxBatchSize: MAX_BATCH, cacheKeyFn: keyOf },
   );
+}
+
+/** Where a page of a searched list starts: after this score (most relevant first) and id. */
+export interface RelevanceAfter {
+  score: number;
+  id: string;
+}
+
+/** A page of one budget's lines found by a search, most relevant first: ids with their scores. */
+export interface RelevancePage {
+  lines: { id: string; score: number }[];
+  hasNextPage: boolean;
+}
+
+/** Which page of which budget's searched lines: the budget, the page size and start, the filter. */
+export interface RelevancePageKey {
+  parentId: string;
+  first: number;
+  after: RelevanceAfter | null;
+  variant: LinesVariant;
+}
+
+/**
+ * Budget.lines with `filter.search` for many budgets: one statement per distinct (filter, first, after),
+ * the search joined once, each budget's lines numbered by a window function in relevance order (score
+ * descending, then id), the first `first + 1` kept.
+ */
+function relevancePagesLoader(ds: DataSource): DataLoader<RelevancePageKey, RelevancePage, string> {
+  const groupOf = (k: RelevancePageKey) => JSON.stringify([k.variant, k.first, k.after]);
+  return new DataLoader(
+    async (keys) => {
+      const groups = new Map<string, RelevancePageKey[]>();
+      for (const k of keys) groups.set(groupOf(k), [...(groups.get(groupOf(k)) ?? []), k]);
+      const result = new Map<string, RelevancePage>();
+      for (const [g, group] of groups) {
+        const { variant, first, after } = group[0];
+        const search = lineSearchSql(ds, variant.filter.search!);
+        const where = lineConditions(ds, variant.filter, variant.bounds, 'l', { searchJoined: true });
+        where.sql.push('l.budget_id IN (:...lf_parents)');
+        where.params.lf_parents = [...new Set(group.map((k) => k.parentId))];
+        if (after) {
+          where.sql.push(
+            `(${SEARCH_ALIAS}.score < :lf_after_score OR (${SEARCH_ALIAS}.score = :lf_after_score AND l.id > :lf_after_id))`,
+          );
+          where.params.lf_after_score = after.score;
+          where.params.lf_after_id = after.id;
+        }
+        where.params.lf_limit = first + 1;
+        const [sql, params] = positional(
+          ds,
+          `SELECT w.child_id, w.parent_id, w.score FROM (
+             SELECT l.id AS child_id, l.budget_id AS parent_id, ${SEARCH_ALIAS}.score AS score,
+                    ROW_NUMBER() OVER (PARTITION BY l.budget_id ORDER BY ${SEARCH_ALIAS}.score DESC, l.id) AS rn
+             FROM budget_lines l JOIN (${search.sql}) ${SEARCH_ALIAS} ON ${SEARCH_ALIAS}.entity_id = l.id
+             WHERE ${where.sql.join(' AND ')}
+           ) w WHERE w.rn <= :lf_limit ORDER BY w.parent_id, w.rn`,
+          { ...search.parameters, ...where.params },
+        );
+        const rows: { child_id: string; parent_id: string; score: number | string }[] = await ds.query(
+          sql,
+          params,
+        );
+        const byParent = new Map<string, { id: string; score: number }[]>();
+        for (const r of rows) {
+          const lines = byParent.get(r.parent_id) ?? [];
+          lines.push({ id: r.child_id, score: Number(r.score) });
+          byParent.set(r.parent_id, lines);
+        }
+        for (const k of group) {
+          const lines = byParent.get(k.parentId) ?? [];
+          result.set(`${g}/${k.parentId}`, {
+            lines: lines.slice(0, first),
+            hasNextPage: lines.length > first,
+          });
+        }
+      }
+      return keys.map((k) => result.get(`${groupOf(k)}/${k.parentId}`)!);
+    },
+    { name: 'relevancePagesByBudget', cacheKeyFn: (k) => JSON.stringify([k.parentId, groupOf(k)]) },
+  );
+}
+
+/** The cursor signature of a searched Budget.lines: its relevance ordering, as orderedConnection names it. */
+const relevanceSignature = (search: ParsedSearch) => `${relevanceField(search)}:DESC`;
+
+/**
+ * Budget.lines with `filter.search`, most relevant first: the page through {@link relevancePagesLoader},
+ * the nodes through `lineById` (each marked with the search, for its highlights), the count through
+ * `lineCountsByBudget`; a constant number of statements however many budgets are on the page. Cursors
+ * carry the score and id of their line and the searched terms: a cursor of another search or of the plain
+ * id order is refused.
+ */
+export async function loadSearchedLines(
+  loaders: BudgetLoaders,
+  budgetId: string,
+  args: PageArgs,
+  variant: LinesVariant,
+): Promise<Connection<BudgetLine>> {
+  const search = variant.filter.search;
+  if (!search) throw new Error('loadSearchedLines: the filter has no search');
+  const sig = relevanceSignature(search);
+  const { first } = toPage({ first: args.first });
+  let after: RelevanceAfter | null = null;
+  if (args.after) {
+    const [score, id] = decodeOrderedCursor(args.after, sig, 2);
+    if (typeof score !== 'number' || typeof id !== 'string') {
+      throw badInput(`Argument "after" is not a cursor returned by this API: "${args.after}"`, 'after');
+    }
+    after = { score, id };
+  }
+  const page = await loaders.relevancePagesByBudget.load({ parentId: budgetId, first, after, variant });
+  const loaded = await loaders.lineById.loadMany(page.lines.map((l) => l.id));
+  const scores = new Map(page.lines.map((l) => [l.id, l.score]));
+  const nodes = markFound(
+    loaded.filter((n): n is BudgetLine => n !== null && !(n instanceof Error)),
+    search,
+  );
+  const edges = nodes.map((node) => ({
+    cursor: encodeOrderedCursor(sig, [scores.get(node.id)!, node.id]),
+    node,
+  }));
+  return {
+    totalCount: () => loaders.lineCountsByBudget.load({ parentId: budgetId, variant }),
+    edges,
+    nodes,
+    pageInfo: {
+      hasNextPage: page.hasNextPage,
+      endCursor: edges.length ? edges[edges.length - 1].cursor : null,
+    },
+  };
 }
 
 type PageKey<V> = { parentId: string; page: Page; variant: V };
@@ -89,9 +226,57 @@ export interface BudgetLoaders {
   amountsByLine: DataLoader<string, BudgetAmount[]>;
   linksByLine: DataLoader<string, CommitmentBudgetLine[]>;
   linksByCommitment: DataLoader<string, CommitmentBudgetLine[]>;
-  linePagesByBudget: DataLoader<PageKey<LineFilter>, ChildPage, string>;
-  lineCountsByBudget: DataLoader<CountKey<LineFilter>, number, string>;
+  linePagesByBudget: DataLoader<PageKey<LinesVariant>, ChildPage, string>;
+  lineCountsByBudget: DataLoader<CountKey<LinesVariant>, number, string>;
+  relevancePagesByBudget: DataLoader<RelevancePageKey, RelevancePage, string>;
   totals: DataLoader<TotalKey, string | null, string>;
+  summariesByOrganization: DataLoader<SummaryKey, Summary, string>;
+  fundingByCommitment: DataLoader<string, FundingRow[]>;
+}
+
+/** One organization's summary, grouped by some dimensions. */
+export interface SummaryKey {
+  organizationId: string;
+  groupBy: BudgetDimension[];
+}
+
+/**
+ * Organization.budgetSummary for many organizations: one statement per distinct groupBy (two with a code
+ * level: its labels come from aggregate lines), the organization as a hidden first key; each key gets its
+ * organization's groups, in order.
+ */
+function summariesLoader(ds: DataSource): DataLoader<SummaryKey, Summary, string> {
+  const keyOf = (organizationId: string, groupBy: readonly string[]) =>
+    JSON.stringify([organizationId, groupBy]);
+  return new DataLoader(
+    async (keys) => {
+      const byGroupBy = new Map<string, SummaryKey[]>();
+      for (const k of keys) {
+        const g = k.groupBy.join(',');
+        byGroupBy.set(g, [...(byGroupBy.get(g) ?? []), k]);
+      }
+      const result = new Map<string, Summary>();
+      for (const group of byGroupBy.values()) {
+        const { groupBy } = group[0];
+        const organizationIds = [...new Set(group.map((k) => k.organizationId))];
+        const opts = { filter: NO_LINE_FILTER, groupBy, organizationIds };
+        const [rows, aggregates] = await Promise.all([
+          summarize(ds, { ...opts, bounds: [] }),
+          aggregateLines(ds, opts),
+        ]);
+        for (const id of organizationIds) result.set(keyOf(id, groupBy), { rows: [], aggregates: [] });
+        // Rows come in order, organization first: each organization's groups keep that order.
+        for (const r of rows) result.get(keyOf(r.organizationId!, groupBy))?.rows.push(r);
+        for (const a of aggregates) result.get(keyOf(a.organizationId, groupBy))?.aggregates.push(a);
+      }
+      return keys.map((k) => result.get(keyOf(k.organizationId, k.groupBy))!);
+    },
+    {
+      name: 'summariesByOrganization',
+      maxBatchSize: MAX_BATCH,
+      cacheKeyFn: (k) => keyOf(k.organizationId, k.groupBy),
+    },
+  );
 }
 
 /** Made once per request: a loader's cache must never outlive its request. */
@@ -123,8 +308,14 @@ export function createBudgetLoaders(ds: DataSource): BudgetLoaders {
         lineId: 'ASC',
       },
     ),
-    linePagesByBudget: childPageLoader(ds, 'linePagesByBudget', linesOfBudget),
-    lineCountsByBudget: childCountLoader(ds, 'lineCountsByBudget', linesOfBudget),
+    linePagesByBudget: childPageLoader(ds, 'linePagesByBudget', linesOfBudget(ds)),
+    lineCountsByBudget: childCountLoader(ds, 'lineCountsByBudget', linesOfBudget(ds)),
+    relevancePagesByBudget: relevancePagesLoader(ds),
     totals: totalsLoader(ds),
+    summariesByOrganization: summariesLoader(ds),
+    fundingByCommitment: new DataLoader((ids) => fundingOf(ds, ids), {
+      name: 'fundingByCommitment',
+      maxBatchSize: MAX_BATCH,
+    }),
   };
 }

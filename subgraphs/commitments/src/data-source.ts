@@ -1,6 +1,7 @@
 import type { Logger } from 'typeorm';
 import type { StorageConfig } from '../../../common/src/config';
 import { createDataSource } from '../../../common/src/db';
+import { SearchDocumentEntity } from '../../../common/src/search';
 import { ActionPlanEntity } from './entities/ActionPlan';
 import { CommitmentEntity } from './entities/Commitment';
 import {
@@ -10,6 +11,8 @@ import {
 } from './entities/CommitmentLinks';
 import { CreateCommitments1764000000000 } from './migrations/1764000000000-CreateCommitments';
 import { BinaryKeys1764100000000 } from './migrations/1764100000000-BinaryKeys';
+import { SourceNamesAndDates1764200000000 } from './migrations/1764200000000-SourceNamesAndDates';
+import { Search1764300000000 } from './migrations/1764300000000-Search';
 
 export const entities = [
   ActionPlanEntity,
@@ -17,8 +20,14 @@ export const entities = [
   CommitmentSupporterEntity,
   CommitmentPolicyAreaEntity,
   CommitmentOgpValueEntity,
+  SearchDocumentEntity,
 ];
-export const migrations = [CreateCommitments1764000000000, BinaryKeys1764100000000];
+export const migrations = [
+  CreateCommitments1764000000000,
+  BinaryKeys1764100000000,
+  SourceNamesAndDates1764200000000,
+  Search1764300000000,
+];
 
 /** The commitments subgraph's only DataSource: the tables it owns. */
 export const createCommitmentsDataSource = (storage: StorageConfig, logger?: Logger) =>

@@ -1,6 +1,6 @@
-import type DataLoader from 'dataloader';
+import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
-import { byIdLoader, groupLoader } from '../../../common/src/loaders';
+import { byIdLoader, groupLoader, MAX_BATCH } from '../../../common/src/loaders';
 import { childCountLoader, childPageLoader, type ChildPage, type Page } from '../../../common/src/pagination';
 import { ActionPlanEntity, type ActionPlan } from './entities/ActionPlan';
 import { CommitmentEntity, type Commitment } from './entities/Commitment';
@@ -12,6 +12,8 @@ import {
   type CommitmentPolicyArea,
   type CommitmentSupporter,
 } from './entities/CommitmentLinks';
+import type { CommitmentDimension } from './generated/resolvers-types';
+import { queryStats, type StatsRow } from './stats';
 
 export type CommitmentRole = 'LEAD' | 'SUPPORTING' | 'ANY';
 
@@ -28,6 +30,53 @@ const byActionPlan = () => ({
   params: [],
 });
 
+/** An organization's commitment statistics for one grouping and role. */
+export interface StatsKey {
+  organizationId: string;
+  groupBy: readonly CommitmentDimension[];
+  role: CommitmentRole;
+}
+
+/**
+ * Statistics of many organizations: one GROUP BY statement per distinct (groupBy, role), grouped by
+ * organization too, its rows then dealt out to the keys in key order. An organization with no commitment has
+ * no group, except with an empty groupBy, where its one group counts 0.
+ */
+function statsLoader(ds: DataSource): DataLoader<StatsKey, StatsRow[], string> {
+  return new DataLoader<StatsKey, StatsRow[], string>(
+    async (keys) => {
+      const variants = new Map<string, StatsKey[]>();
+      for (const k of keys) {
+        const v = JSON.stringify([k.groupBy, k.role]);
+        variants.set(v, [...(variants.get(v) ?? []), k]);
+      }
+      const found = new Map<string, StatsRow[]>();
+      for (const [v, group] of variants) {
+        const { groupBy, role } = group[0];
+        const ids = [...new Set(group.map((k) => k.organizationId))];
+        for (const row of await queryStats(ds, groupBy, { organizations: { ids, role: byRole(role) } })) {
+          const at = JSON.stringify([v, row.organizationId]);
+          const rows = found.get(at);
+          if (rows) rows.push(row);
+          else found.set(at, [row]);
+        }
+      }
+      return keys.map((k) => {
+        const rows = found.get(JSON.stringify([JSON.stringify([k.groupBy, k.role]), k.organizationId]));
+        if (rows) return rows;
+        return k.groupBy.length
+          ? []
+          : [{ organizationId: k.organizationId, values: [], labels: [], count: 0 }];
+      });
+    },
+    {
+      name: 'commitmentStatsByOrganization',
+      maxBatchSize: MAX_BATCH,
+      cacheKeyFn: (k) => JSON.stringify([k.organizationId, k.groupBy, k.role]),
+    },
+  );
+}
+
 type PageKey<V> = { parentId: string; page: Page; variant: V };
 type CountKey<V> = { parentId: string; variant: V };
 
@@ -43,6 +92,7 @@ export interface CommitmentLoaders {
   commitmentCountsByPlan: DataLoader<CountKey<null>, number, string>;
   commitmentPagesByOrganization: DataLoader<PageKey<CommitmentRole>, ChildPage, string>;
   commitmentCountsByOrganization: DataLoader<CountKey<CommitmentRole>, number, string>;
+  commitmentStatsByOrganization: DataLoader<StatsKey, StatsRow[], string>;
 }
 
 /** Made once per request: a loader's cache must never outlive its request. */
@@ -75,5 +125,6 @@ export function createCommitmentLoaders(ds: DataSource): CommitmentLoaders {
     commitmentCountsByPlan: childCountLoader(ds, 'commitmentCountsByPlan', byActionPlan),
     commitmentPagesByOrganization: childPageLoader(ds, 'commitmentPagesByOrganization', byRole),
     commitmentCountsByOrganization: childCountLoader(ds, 'commitmentCountsByOrganization', byRole),
+    commitmentStatsByOrganization: statsLoader(ds),
   };
 }

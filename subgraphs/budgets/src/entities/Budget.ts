@@ -22,7 +22,10 @@ export const BudgetEntity = new EntitySchema<Budget>({
     currency: { type: 'varchar', length: 3 },
     ...provenanceColumns,
   },
-  indices: [{ name: 'IDX_budgets_org_year', columns: ['organizationId', 'fiscalYear'] }],
+  indices: [
+    { name: 'IDX_budgets_org_year', columns: ['organizationId', 'fiscalYear'] },
+    { name: 'IDX_budgets_fiscal_year', columns: ['fiscalYear'] },
+  ],
 });
 
 export const BUDGET_DIRECTIONS = ['EXPENDITURE', 'REVENUE'] as const;
@@ -57,7 +60,10 @@ export const BudgetLineEntity = new EntitySchema<BudgetLine>({
     classification: { type: 'varchar', length: 64, nullable: true },
     ...provenanceColumns,
   },
-  indices: [{ name: 'IDX_budget_lines_budget_direction', columns: ['budgetId', 'direction'] }],
+  indices: [
+    { name: 'IDX_budget_lines_budget_direction', columns: ['budgetId', 'direction'] },
+    { name: 'IDX_budget_lines_code', columns: ['code'] },
+  ],
 });
 
 /**

@@ -26,15 +26,20 @@ export type Budget = {
   fiscalYear: Scalars['Int']['output'];
   /** Stable id, for example `tn-34012-2018` (Bou Arada, 2018). */
   id: Scalars['ID']['output'];
-  /** The budget's lines, in id order. */
+  /**
+   * The budget's lines, in id order; with `filter.search`, most relevant first (ties by id), and a cursor only
+   * works with the search it came from.
+   */
   lines: BudgetLineConnection;
   /** The organization whose budget this is. */
   organization: Organization;
   /** Where this record came from. */
   source: Provenance;
   /**
-   * The exact sum of the lines' amounts in one direction and phase. For a phase recorded at several dates
-   * (execution to date), the sum at the latest date. Null when no line has an amount in that phase.
+   * The exact sum of the budget's lines in one direction and phase, computed by the database in the smallest
+   * unit of the currency, as `budgetSummary` adds them: each line's figure for the whole year (no `asOf`) when
+   * it has one, else its figure at its latest `asOf` (execution to date is cumulative), so a line counts once
+   * however many dates it has. Null when no line has an amount in that phase.
    */
   total: Maybe<Money>;
 };
@@ -63,6 +68,22 @@ export type BudgetAmount = {
   phase: BudgetPhase;
 };
 
+/**
+ * A range of amounts in one phase, both ends included; a missing end is unbounded. The bounds are exact decimal
+ * strings (`"12500"`, `"12500.5"`, `"-3"`) compared in the smallest unit of each line's budget currency: a
+ * bound with more decimals than that currency has (TND has 3, MAD 2) is refused, never rounded. A line's
+ * amount in the phase is its figure for the whole year (no `asOf`) when it has one, else its figure at its
+ * latest `asOf`.
+ */
+export type BudgetAmountRange = {
+  /** The largest amount included, as an exact decimal string. */
+  max?: InputMaybe<Scalars['String']['input']>;
+  /** The smallest amount included, as an exact decimal string. */
+  min?: InputMaybe<Scalars['String']['input']>;
+  /** Which phase's amount to compare. */
+  phase: BudgetPhase;
+};
+
 /** A page of budgets. */
 export type BudgetConnection = {
   __typename?: 'BudgetConnection';
@@ -75,6 +96,31 @@ export type BudgetConnection = {
   /** How many budgets match, across all pages. */
   totalCount: Scalars['Int']['output'];
 };
+
+/**
+ * What budget lines can be grouped by in `budgetSummary`. Each group key's `value` is the stored value and its
+ * `label` a text for people, as described for each dimension.
+ */
+export type BudgetDimension =
+  /** The classification scheme of the code (null for lines with none). Label: the scheme's id. */
+  | 'CLASSIFICATION'
+  /**
+   * The code's first segment, up to the first dot (for Tunisian municipalities the Titre: `1`, `2`). Label: the
+   * label of an aggregate line, one whose code is exactly that value, in the budgets the filter selects (its
+   * direction and classification too; not its code prefix, amount range or search), sharing the group's other
+   * keys, from the latest fiscal year; null where the budgets have no such line (the Bou Arada files list
+   * detail lines only). Totals add every matching line: a source that lists aggregate lines beside their detail
+   * lines would be counted twice unless the filter leaves one of them out.
+   */
+  | 'CODE_LEVEL_1'
+  /** The code's first two segments (Titre.Article: `1.01101`). Label: as for CODE_LEVEL_1, from an aggregate line whose code is exactly that value. */
+  | 'CODE_LEVEL_2'
+  /** EXPENDITURE or REVENUE. Label: Dépenses / Expenditure / نفقات / Gastos (or Recettes / Revenue / موارد / Ingresos) in the request's language. */
+  | 'DIRECTION'
+  /** The budget's fiscal year (four digits). Label: the year. */
+  | 'FISCAL_YEAR'
+  /** The organization whose budget it is: value and label are its id (names live in the organizations subgraph: ask for `Organization.name` there). */
+  | 'ORGANIZATION';
 
 /** Expenditure or revenue. */
 export type BudgetDirection =
@@ -98,8 +144,35 @@ export type BudgetFilter = {
   currency?: InputMaybe<Scalars['String']['input']>;
   /** Only this fiscal year. */
   fiscalYear?: InputMaybe<Scalars['Int']['input']>;
+  /** Only fiscal years in this range, both ends included. */
+  fiscalYears?: InputMaybe<IntRange>;
   /** Only this organization's budgets. */
   organizationId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/** A group of budget lines sharing a value in each dimension asked for and a currency, with their exact totals. */
+export type BudgetGroup = {
+  __typename?: 'BudgetGroup';
+  /** The currency of every amount of this group (ISO 4217): groups never mix currencies. */
+  currency: Scalars['String']['output'];
+  /**
+   * EXECUTED total / APPROVED total, from the exact totals, rounded to 6 decimals (half away from zero).
+   * Null when either total is missing or APPROVED is zero.
+   */
+  executionRate: Maybe<Scalars['Float']['output']>;
+  /** One key per dimension of `groupBy`, in that order. */
+  keys: Array<GroupKey>;
+  /** How many lines are in this group, with or without amounts. */
+  lineCount: Scalars['Int']['output'];
+  /**
+   * The exact sum of the lines' amounts, one entry per phase in which at least one line of the group has an
+   * amount (in the order PROPOSED, APPROVED, ADJUSTED, EXECUTED), computed by the database in the smallest unit
+   * of the currency. A line's amount in a phase is its figure for the whole year (no `asOf`) when it has one,
+   * else its figure at its latest `asOf`: each line adds its own latest figure, so a group spanning several
+   * budgets adds each budget's execution to its own latest date. `asOf` is the latest date among the figures
+   * added (null when every figure added is a whole-year one).
+   */
+  totals: Array<BudgetAmount>;
 };
 
 /** One line of a budget. */
@@ -119,12 +192,28 @@ export type BudgetLine = {
   direction: BudgetDirection;
   /** Stable id: budget, direction and code. */
   id: Scalars['ID']['output'];
-  /** The best available label: French, else English, else Arabic, else Spanish. */
+  /**
+   * The label in the first language that has one, in this order: `lang` when given, then the request's
+   * Accept-Language preferences, then the configured fallback (default French, English, Arabic, Spanish). The
+   * code when the line has no label.
+   */
   label: Scalars['String']['output'];
   /** The label in every language the source gives (Tunisian municipal budgets: Arabic). */
   labels: LocalizedText;
+  /**
+   * Why this line matched the `filter.search` of the list it came from (`budgetLines`, `Budget.lines`): one
+   * entry per label holding a searched word (`labelAr`, `labelFr`, `labelEn`, `labelEs`, in the request's
+   * language order). Empty when the list was not searched, and for a line reached any other way
+   * (`budgetLine`, `Commitment.budgetLines`...).
+   */
+  searchHighlights: Array<SearchHighlight>;
   /** Where this record came from (file and line). */
   source: Provenance;
+};
+
+/** One line of a budget. */
+export type BudgetLineLabelArgs = {
+  lang?: InputMaybe<Language>;
 };
 
 /** A page of budget lines. */
@@ -151,11 +240,73 @@ export type BudgetLineEdge = {
 
 /** Which lines to return. Conditions are combined with AND. */
 export type BudgetLineFilter = {
+  /** Only lines whose amount in a phase lies in a range (lines with no amount in that phase never match). */
+  amount?: InputMaybe<BudgetAmountRange>;
+  /** Only the lines of this budget. */
+  budgetId?: InputMaybe<Scalars['ID']['input']>;
+  /** Only lines whose code is in this classification scheme (for example `tn-municipal-budget-nomenclature`). */
+  classification?: InputMaybe<Scalars['String']['input']>;
   /** Only lines whose code starts with this text (for example `1.` for Titre 1). */
   codePrefix?: InputMaybe<Scalars['String']['input']>;
   /** Only expenditure or only revenue. */
   direction?: InputMaybe<BudgetDirection>;
+  /** Only the lines of budgets of this fiscal year. */
+  fiscalYear?: InputMaybe<Scalars['Int']['input']>;
+  /** Only the lines of budgets whose fiscal year is in this range, both ends included. */
+  fiscalYears?: InputMaybe<IntRange>;
+  /** Only the lines of this organization's budgets. */
+  organizationId?: InputMaybe<Scalars['ID']['input']>;
+  /**
+   * Only lines whose labels (in any language) hold every word of this text, together: accents, case and Arabic
+   * diacritics do not matter, and the Arabic article does not either (`الأجر` finds `أجر`); the last word also
+   * matches the start of a longer word. Words shorter than 3 letters and very common English words (the, for,
+   * with...) are ignored; a text with no other word is refused.
+   */
+  search?: InputMaybe<Scalars['String']['input']>;
 };
+
+/** One term of an ordering of budget lines. */
+export type BudgetLineOrder = {
+  /** Which way: ASC (the default) or DESC. */
+  direction?: InputMaybe<OrderDirection>;
+  /** What to order by. */
+  field: BudgetLineOrderField;
+  /** The phase whose amount to order by: required with AMOUNT, refused with any other field. */
+  phase?: InputMaybe<BudgetPhase>;
+};
+
+/** What budget lines can be ordered by. */
+export type BudgetLineOrderField =
+  /**
+   * The line's amount in the phase given by `phase` (required with this field): its figure for the whole year
+   * (no `asOf`) when it has one, else its figure at its latest `asOf`, so EXECUTED is execution to the latest
+   * date. Compared as integers in the smallest unit of the budget's currency, whatever the currency. Lines with
+   * no amount in that phase come first in ascending order and last in descending order.
+   */
+  | 'AMOUNT'
+  /** The budget's id, so the lines of one budget come together. */
+  | 'BUDGET'
+  /** The line's code, by code point (`1.01101.0001.000` before `1.02201.0080.020`). */
+  | 'CODE'
+  /** The line's id. */
+  | 'ID';
+
+/** One term of an ordering of budgets. */
+export type BudgetOrder = {
+  /** Which way: ASC (the default) or DESC. */
+  direction?: InputMaybe<OrderDirection>;
+  /** What to order by. */
+  field: BudgetOrderField;
+};
+
+/** What budgets can be ordered by. */
+export type BudgetOrderField =
+  /** The fiscal year. */
+  | 'FISCAL_YEAR'
+  /** The budget's id. */
+  | 'ID'
+  /** The organization's id (code point order; names live in the organizations subgraph). */
+  | 'ORGANIZATION';
 
 /** The phase of a budget amount. */
 export type BudgetPhase =
@@ -173,6 +324,13 @@ export type Commitment = {
   __typename?: 'Commitment';
   /** The budget lines linked to this commitment. */
   budgetLines: Array<BudgetLine>;
+  /**
+   * The exact totals of the budget lines linked to this commitment, one entry per currency and phase (by
+   * currency, then in the order PROPOSED, APPROVED, ADJUSTED, EXECUTED); each line adds its amount in the
+   * phase as `BudgetGroup.totals` defines it, and `asOf` is the latest date among the figures added. Empty when
+   * no linked line has an amount.
+   */
+  funding: Array<BudgetAmount>;
   /** The commitment's id. */
   id: Scalars['ID']['output'];
 };
@@ -186,6 +344,14 @@ export type GroupKey = {
   label: Maybe<Scalars['String']['output']>;
   /** The value of that dimension for this group; null for rows that have none. */
   value: Maybe<Scalars['String']['output']>;
+};
+
+/** A range of whole numbers, both ends included; a missing end is unbounded. `min` may not exceed `max`. */
+export type IntRange = {
+  /** The largest value included. */
+  max?: InputMaybe<Scalars['Int']['input']>;
+  /** The smallest value included. */
+  min?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** A language of the data. Text in several languages is chosen by the request's Accept-Language header, then the configured fallback order (default French, English, Arabic, Spanish); a `lang` argument on a field puts that language first. */
@@ -231,10 +397,20 @@ export type OrderDirection =
 /** An organization, as the budgets subgraph sees it: its budgets. */
 export type Organization = {
   __typename?: 'Organization';
+  /**
+   * Exact totals of its budgets' lines, grouped as `Query.budgetSummary` groups them (always by currency too).
+   * Add DIRECTION to `groupBy` to keep expenditure and revenue apart.
+   */
+  budgetSummary: Array<BudgetGroup>;
   /** Its budgets, by fiscal year. */
   budgets: Array<Budget>;
   /** The organization's id. */
   id: Scalars['ID']['output'];
+};
+
+/** An organization, as the budgets subgraph sees it: its budgets. */
+export type OrganizationBudgetSummaryArgs = {
+  groupBy: Array<BudgetDimension>;
 };
 
 /** An organization, as the budgets subgraph sees it: its budgets. */
@@ -274,7 +450,26 @@ export type Query = {
   budget: Maybe<Budget>;
   /** One budget line by its id. Null when there is none. */
   budgetLine: Maybe<BudgetLine>;
-  /** Budgets, in id order, optionally filtered. */
+  /**
+   * Budget lines of every budget, optionally filtered, in the order asked (ties always by id). Without
+   * `orderBy` (or with an empty one): most relevant first when `filter.search` is given, id order otherwise.
+   * Keep the same `orderBy` (and search) while paging: a cursor from another ordering is refused.
+   */
+  budgetLines: BudgetLineConnection;
+  /**
+   * Exact totals of the lines matching `filter`, grouped by the dimensions of `groupBy` (in that order) and
+   * always by currency: amounts in different currencies are never added, so one combination of keys gives one
+   * group per currency. Each line counts in exactly one group. A line's amount in a phase is its figure for
+   * the whole year (no `asOf`) when it has one, else its figure at its latest `asOf` (execution to date is
+   * cumulative), and each group adds up those figures (see `BudgetGroup.totals`). With an empty `groupBy`, one
+   * group per currency with no keys. Groups come in the order of their keys (fiscal years in number order,
+   * other dimensions by value in code point order, no value first), then by currency.
+   */
+  budgetSummary: Array<BudgetGroup>;
+  /**
+   * Budgets, optionally filtered, in id order unless `orderBy` says otherwise. Keep the same `orderBy` while
+   * paging: a cursor from another ordering is refused.
+   */
   budgets: BudgetConnection;
 };
 
@@ -298,10 +493,40 @@ export type QueryBudgetLineArgs = {
  * The budgets subgraph: public budgets, their lines and amounts (proposed, approved, adjusted, executed),
  * exact to the smallest unit of their currency.
  */
+export type QueryBudgetLinesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<BudgetLineFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<BudgetLineOrder>>;
+};
+
+/**
+ * The budgets subgraph: public budgets, their lines and amounts (proposed, approved, adjusted, executed),
+ * exact to the smallest unit of their currency.
+ */
+export type QueryBudgetSummaryArgs = {
+  filter?: InputMaybe<BudgetLineFilter>;
+  groupBy: Array<BudgetDimension>;
+};
+
+/**
+ * The budgets subgraph: public budgets, their lines and amounts (proposed, approved, adjusted, executed),
+ * exact to the smallest unit of their currency.
+ */
 export type QueryBudgetsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<BudgetFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<BudgetOrder>>;
+};
+
+/** Why a search result matched: the field and a snippet of its text with the matched words in <mark>…</mark>. */
+export type SearchHighlight = {
+  __typename?: 'SearchHighlight';
+  /** The field that matched, e.g. `nameFr`, `title`, `labelAr`. */
+  field: Scalars['String']['output'];
+  /** Up to about 80 characters of the field's original text around the match, HTML-escaped, the matched words wrapped in <mark>…</mark>. */
+  snippet: Scalars['String']['output'];
 };
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
@@ -431,17 +656,26 @@ export type ResolversTypes = {
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   BudgetAmount: ResolverTypeWrapper<BudgetAmount>;
+  BudgetAmountRange: BudgetAmountRange;
   BudgetConnection: ResolverTypeWrapper<Connection<BudgetModel>>;
+  BudgetDimension: BudgetDimension;
   BudgetDirection: BudgetDirection;
   BudgetEdge: ResolverTypeWrapper<Omit<BudgetEdge, 'node'> & { node: ResolversTypes['Budget'] }>;
   BudgetFilter: BudgetFilter;
+  BudgetGroup: ResolverTypeWrapper<BudgetGroup>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   BudgetLine: ResolverTypeWrapper<BudgetLineModel>;
   BudgetLineConnection: ResolverTypeWrapper<Connection<BudgetLineModel>>;
   BudgetLineEdge: ResolverTypeWrapper<Omit<BudgetLineEdge, 'node'> & { node: ResolversTypes['BudgetLine'] }>;
   BudgetLineFilter: BudgetLineFilter;
+  BudgetLineOrder: BudgetLineOrder;
+  BudgetLineOrderField: BudgetLineOrderField;
+  BudgetOrder: BudgetOrder;
+  BudgetOrderField: BudgetOrderField;
   BudgetPhase: BudgetPhase;
   Commitment: ResolverTypeWrapper<{ id: string }>;
   GroupKey: ResolverTypeWrapper<GroupKey>;
+  IntRange: IntRange;
   Language: Language;
   LocalizedText: ResolverTypeWrapper<LocalizedText>;
   Money: ResolverTypeWrapper<Money>;
@@ -451,6 +685,7 @@ export type ResolversTypes = {
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Provenance: ResolverTypeWrapper<Provenance>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  SearchHighlight: ResolverTypeWrapper<SearchHighlight>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -460,15 +695,21 @@ export type ResolversParentTypes = {
   Int: Scalars['Int']['output'];
   ID: Scalars['ID']['output'];
   BudgetAmount: BudgetAmount;
+  BudgetAmountRange: BudgetAmountRange;
   BudgetConnection: Connection<BudgetModel>;
   BudgetEdge: Omit<BudgetEdge, 'node'> & { node: ResolversParentTypes['Budget'] };
   BudgetFilter: BudgetFilter;
+  BudgetGroup: BudgetGroup;
+  Float: Scalars['Float']['output'];
   BudgetLine: BudgetLineModel;
   BudgetLineConnection: Connection<BudgetLineModel>;
   BudgetLineEdge: Omit<BudgetLineEdge, 'node'> & { node: ResolversParentTypes['BudgetLine'] };
   BudgetLineFilter: BudgetLineFilter;
+  BudgetLineOrder: BudgetLineOrder;
+  BudgetOrder: BudgetOrder;
   Commitment: { id: string };
   GroupKey: GroupKey;
+  IntRange: IntRange;
   LocalizedText: LocalizedText;
   Money: Money;
   Organization: { id: string };
@@ -476,6 +717,7 @@ export type ResolversParentTypes = {
   Boolean: Scalars['Boolean']['output'];
   Provenance: Provenance;
   Query: Record<PropertyKey, never>;
+  SearchHighlight: SearchHighlight;
 };
 
 export type BudgetResolvers<
@@ -534,6 +776,17 @@ export type BudgetEdgeResolvers<
   node?: Resolver<ResolversTypes['Budget'], ParentType, ContextType>;
 };
 
+export type BudgetGroupResolvers<
+  ContextType = BudgetsContext,
+  ParentType extends ResolversParentTypes['BudgetGroup'] = ResolversParentTypes['BudgetGroup'],
+> = {
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  executionRate?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  keys?: Resolver<Array<ResolversTypes['GroupKey']>, ParentType, ContextType>;
+  lineCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  totals?: Resolver<Array<ResolversTypes['BudgetAmount']>, ParentType, ContextType>;
+};
+
 export type BudgetLineResolvers<
   ContextType = BudgetsContext,
   ParentType extends ResolversParentTypes['BudgetLine'] = ResolversParentTypes['BudgetLine'],
@@ -552,8 +805,9 @@ export type BudgetLineResolvers<
   commitments?: Resolver<Array<ResolversTypes['Commitment']>, ParentType, ContextType>;
   direction?: Resolver<ResolversTypes['BudgetDirection'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  label?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  label?: Resolver<ResolversTypes['String'], ParentType, ContextType, Partial<BudgetLineLabelArgs>>;
   labels?: Resolver<ResolversTypes['LocalizedText'], ParentType, ContextType>;
+  searchHighlights?: Resolver<Array<ResolversTypes['SearchHighlight']>, ParentType, ContextType>;
   source?: Resolver<ResolversTypes['Provenance'], ParentType, ContextType>;
 };
 
@@ -588,6 +842,7 @@ export type CommitmentResolvers<
     ContextType
   >;
   budgetLines?: Resolver<Array<ResolversTypes['BudgetLine']>, ParentType, ContextType>;
+  funding?: Resolver<Array<ResolversTypes['BudgetAmount']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
@@ -628,6 +883,12 @@ export type OrganizationResolvers<
     Maybe<ResolversTypes['Organization']> | FederationReferenceType,
     FederationReferenceType,
     ContextType
+  >;
+  budgetSummary?: Resolver<
+    Array<ResolversTypes['BudgetGroup']>,
+    ParentType,
+    ContextType,
+    RequireFields<OrganizationBudgetSummaryArgs, 'groupBy'>
   >;
   budgets?: Resolver<
     Array<ResolversTypes['Budget']>,
@@ -672,6 +933,18 @@ export type QueryResolvers<
     ContextType,
     RequireFields<QueryBudgetLineArgs, 'id'>
   >;
+  budgetLines: Resolver<
+    ResolversTypes['BudgetLineConnection'],
+    ParentType,
+    ContextType,
+    RequireFields<QueryBudgetLinesArgs, 'first'>
+  >;
+  budgetSummary: Resolver<
+    Array<ResolversTypes['BudgetGroup']>,
+    ParentType,
+    ContextType,
+    RequireFields<QueryBudgetSummaryArgs, 'groupBy'>
+  >;
   budgets: Resolver<
     ResolversTypes['BudgetConnection'],
     ParentType,
@@ -680,11 +953,20 @@ export type QueryResolvers<
   >;
 };
 
+export type SearchHighlightResolvers<
+  ContextType = BudgetsContext,
+  ParentType extends ResolversParentTypes['SearchHighlight'] = ResolversParentTypes['SearchHighlight'],
+> = {
+  field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  snippet?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = BudgetsContext> = {
   Budget?: BudgetResolvers<ContextType>;
   BudgetAmount?: BudgetAmountResolvers<ContextType>;
   BudgetConnection?: BudgetConnectionResolvers<ContextType>;
   BudgetEdge?: BudgetEdgeResolvers<ContextType>;
+  BudgetGroup?: BudgetGroupResolvers<ContextType>;
   BudgetLine?: BudgetLineResolvers<ContextType>;
   BudgetLineConnection?: BudgetLineConnectionResolvers<ContextType>;
   BudgetLineEdge?: BudgetLineEdgeResolvers<ContextType>;
@@ -696,4 +978,5 @@ export type Resolvers<ContextType = BudgetsContext> = {
   PageInfo?: PageInfoResolvers<ContextType>;
   Provenance?: ProvenanceResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  SearchHighlight?: SearchHighlightResolvers<ContextType>;
 };

@@ -14,6 +14,6 @@ const KEYS: KeyColumn[] = [
 /** Ids compare by code point on MySQL too, so pages are the same as on SQLite (see setKeyCollation). */
 export class BinaryKeys1764100000000 implements MigrationInterface {
   name = 'BinaryKeys1764100000000';
-  up = (q: QueryRunner) => setKeyCollation(q, KEYS, 'utf8mb4_bin');
-  down = (q: QueryRunner) => setKeyCollation(q, KEYS, 'utf8mb4_unicode_ci');
+  up = (q: QueryRunner) => setKeyCollation(q, KEYS, 'binary');
+  down = (q: QueryRunner) => setKeyCollation(q, KEYS, 'default');
 }

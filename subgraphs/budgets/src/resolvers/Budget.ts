@@ -3,16 +3,18 @@ import { loadChildConnection } from '../../../../common/src/pagination';
 import { toProvenance } from '../../../../common/src/provenance';
 import { entityRef } from '../../../../common/src/subgraph';
 import type { BudgetResolvers } from '../generated/resolvers-types';
-import type { LineFilter } from '../loaders';
+import { amountBounds, lineFilter } from '../line-filter';
+import { loadSearchedLines, type LinesVariant } from '../loaders';
 
 export const Budget: BudgetResolvers = {
   __resolveReference: (ref, ctx) => ctx.loaders.budgetById.load(ref.id),
   organization: (b) => entityRef('Organization', b.organizationId),
   lines: (b, args, ctx) => {
-    const filter: LineFilter = {
-      direction: args.filter?.direction ?? null,
-      codePrefix: args.filter?.codePrefix || null,
-    };
+    const filter = lineFilter(args.filter);
+    // This budget's currency is known: the amount bounds are in its minor units, no statement needed.
+    const variant: LinesVariant = { filter, bounds: amountBounds(filter, [b.currency]) };
+    // Searched: most relevant first, each node carrying the search for its highlights. Else id order.
+    if (filter.search) return loadSearchedLines(ctx.loaders, b.id, args, variant);
     return loadChildConnection(
       {
         pages: ctx.loaders.linePagesByBudget,
@@ -21,10 +23,11 @@ export const Budget: BudgetResolvers = {
       },
       b.id,
       args,
-      filter,
+      variant,
       (l) => l.id,
     );
   },
+  // Through a loader: a page of budgets costs one statement per direction, not one each.
   total: async (b, args, ctx) => {
     const minor = await ctx.loaders.totals.load({
       budgetId: b.id,

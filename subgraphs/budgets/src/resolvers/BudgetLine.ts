@@ -1,8 +1,10 @@
+import { fromLanguageEnum, languageOrder } from '../../../../common/src/language';
 import { bestText, readLocalized } from '../../../../common/src/localized';
 import { money } from '../../../../common/src/money';
 import { toProvenance } from '../../../../common/src/provenance';
 import { entityRef } from '../../../../common/src/subgraph';
 import type { BudgetLineResolvers } from '../generated/resolvers-types';
+import { lineHighlights } from '../search';
 
 export const BudgetLine: BudgetLineResolvers = {
   __resolveReference: (ref, ctx) => ctx.loaders.lineById.load(ref.id),
@@ -13,7 +15,8 @@ export const BudgetLine: BudgetLineResolvers = {
     if (!budget) throw new Error(`Budget line ${l.id} refers to budget ${l.budgetId}, which does not exist`);
     return budget;
   },
-  label: (l, _args, ctx) => bestText(readLocalized(l, 'label'), ctx.languages) ?? l.code,
+  label: (l, args, ctx) =>
+    bestText(readLocalized(l, 'label'), languageOrder(ctx.languages, fromLanguageEnum(args.lang))) ?? l.code,
   labels: (l) => readLocalized(l, 'label'),
   amounts: async (l, _, ctx) => {
     const [budget, amounts] = await Promise.all([
@@ -30,4 +33,6 @@ export const BudgetLine: BudgetLineResolvers = {
   commitments: async (l, _, ctx) =>
     (await ctx.loaders.linksByLine.load(l.id)).map((k) => entityRef('Commitment', k.commitmentId)),
   source: (l) => toProvenance(l),
+  // Computed from the row and the search that found it: no SQL.
+  searchHighlights: (l, _, ctx) => lineHighlights(l, ctx.languages),
 };

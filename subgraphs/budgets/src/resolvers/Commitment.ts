@@ -1,5 +1,6 @@
 import { loadExisting } from '../../../../common/src/loaders';
 import type { CommitmentResolvers } from '../generated/resolvers-types';
+import { toAmounts } from '../summary';
 
 /** Commitments are owned by the commitments subgraph; the link table to budget lines is owned here. */
 export const Commitment: CommitmentResolvers = {
@@ -11,4 +12,6 @@ export const Commitment: CommitmentResolvers = {
       links.map((l) => l.lineId),
     );
   },
+  funding: async (c, _, ctx) =>
+    (await ctx.loaders.fundingByCommitment.load(c.id)).flatMap((f) => toAmounts(f.totals, f.currency)),
 };

@@ -13,6 +13,12 @@ export interface ActionPlan extends WithProvenance {
   endYear: number | null;
   /** ISO 8601, possibly reduced precision ("2018") where only the year is known. */
   submittedOn: string | null;
+  /**
+   * The member's name as the source writes it (the export's "Country/Locality", the OGP Local file's name):
+   * lets this subgraph label groups of commitments by member without asking the organizations subgraph.
+   * Optional for rows built from sources that name no member (stored as NULL).
+   */
+  memberName: string | null;
 }
 
 export const ActionPlanEntity = new EntitySchema<ActionPlan>({
@@ -26,6 +32,7 @@ export const ActionPlanEntity = new EntitySchema<ActionPlan>({
     startYear: { type: 'integer', name: 'start_year', nullable: true },
     endYear: { type: 'integer', name: 'end_year', nullable: true },
     submittedOn: { type: 'varchar', length: 10, name: 'submitted_on', nullable: true },
+    memberName: { type: 'varchar', length: 255, name: 'member_name', nullable: true },
     ...provenanceColumns,
   },
   indices: [

@@ -33,6 +33,12 @@ export interface Commitment extends WithProvenance {
   theme: string | null;
   /** Organization id of the lead institution (owned by the organizations subgraph). */
   leadOrganizationId: string | null;
+  /**
+   * The lead institution's name as this commitment's row writes it (rows may spell one institution
+   * differently): labels groups by lead organization without asking the organizations subgraph. Optional for
+   * rows built from sources that name no lead (stored as NULL).
+   */
+  leadOrganizationName: string | null;
   /** ISO 8601, possibly reduced precision; null where the source date could not be read. */
   startDate: string | null;
   endDate: string | null;
@@ -62,6 +68,7 @@ export const CommitmentEntity = new EntitySchema<Commitment>({
     description: { type: 'text', nullable: true },
     theme: { type: 'varchar', length: 255, nullable: true },
     leadOrganizationId: { type: 'varchar', length: 191, name: 'lead_organization_id', nullable: true },
+    leadOrganizationName: { type: 'varchar', length: 255, name: 'lead_organization_name', nullable: true },
     startDate: { type: 'varchar', length: 10, name: 'start_date', nullable: true },
     endDate: { type: 'varchar', length: 10, name: 'end_date', nullable: true },
     startDateText: { type: 'varchar', length: 255, name: 'start_date_text', nullable: true },
@@ -77,5 +84,7 @@ export const CommitmentEntity = new EntitySchema<Commitment>({
   indices: [
     { name: 'IDX_commitments_action_plan', columns: ['actionPlanId'] },
     { name: 'IDX_commitments_lead', columns: ['leadOrganizationId'] },
+    { name: 'IDX_commitments_start_date', columns: ['startDate'] },
+    { name: 'IDX_commitments_end_date', columns: ['endDate'] },
   ],
 });

@@ -31,6 +31,11 @@ export type ActionPlan = {
   member: Organization;
   /** The plan's number for this member (1 for the first plan). */
   number: Maybe<Scalars['Int']['output']>;
+  /**
+   * Why this plan matched `actionPlans(filter: { search })`: its member's name with the matched words marked.
+   * Empty when the plan was not found by a search.
+   */
+  searchHighlights: Array<SearchHighlight>;
   /** Where this record came from. */
   source: Provenance;
   /** The year the plan starts (for the export: the year it was submitted). */
@@ -69,11 +74,37 @@ export type ActionPlanEdge = {
 
 /** Which action plans to return. Conditions are combined with AND. */
 export type ActionPlanFilter = {
+  /** Only plans running in this year: `startYear` <= year <= `endYear` (a plan missing either year never matches). */
+  activeIn?: InputMaybe<Scalars['Int']['input']>;
   /** Only plans of members of this country (ISO 3166-1 alpha-2). */
   country?: InputMaybe<Scalars['String']['input']>;
   /** Only this member's plans (an organization id). */
   memberId?: InputMaybe<Scalars['ID']['input']>;
+  /**
+   * Only plans whose member's name (as the source writes it) holds every word of this text, matched as
+   * `CommitmentFilter.search` matches them.
+   */
+  search?: InputMaybe<Scalars['String']['input']>;
 };
+
+/** One term of an action plans order. */
+export type ActionPlanOrder = {
+  /** Which way; ascending by default. */
+  direction?: InputMaybe<OrderDirection>;
+  /** What to order by. */
+  field: ActionPlanOrderField;
+};
+
+/** What action plans can be ordered by. */
+export type ActionPlanOrderField =
+  /** The year the plan ends. */
+  | 'END_YEAR'
+  /** The action plan's id. */
+  | 'ID'
+  /** The year the plan starts. */
+  | 'START_YEAR'
+  /** When the plan was submitted (ISO 8601 text: a date known only to the year comes before the days of that year). */
+  | 'SUBMITTED_ON';
 
 /** A commitment in an OGP action plan. */
 export type Commitment = {
@@ -96,6 +127,13 @@ export type Commitment = {
   ogpValues: Array<OgpValue>;
   /** The policy areas OGP flagged for it (for example `Fiscal Openness`, `Open Data`). */
   policyAreas: Array<Scalars['String']['output']>;
+  /**
+   * Why this commitment matched `commitments(filter: { search })`: each field holding a searched word, with a
+   * snippet. Fields: `title` (the title as the source gives it), `titleFr`, `titleEn`, `titleAr`, `titleEs` (the
+   * `titles`, where they differ from `title`), `shortTitle`, `description`, `theme`. Empty when the commitment
+   * was not found by a search.
+   */
+  searchHighlights: Array<SearchHighlight>;
   /** OGP's short title. */
   shortTitle: Maybe<Scalars['String']['output']>;
   /** Where this record came from (the commitment's OGP page where known). */
@@ -108,10 +146,19 @@ export type Commitment = {
   supportingOrganizations: Array<Organization>;
   /** The theme the member gave it. */
   theme: Maybe<Scalars['String']['output']>;
-  /** The title as the source gives it, in the source's language. */
+  /**
+   * The title in the first language the request prefers (`lang` first, then Accept-Language, then the
+   * configured fallback order) among those the source gives (`titles`); where the source gives no title in a
+   * known language (the OGP export), the title as the source gives it, in the source's language.
+   */
   title: Scalars['String']['output'];
   /** The title in each language the source gives it (OGP Local records); null elsewhere. */
   titles: LocalizedText;
+};
+
+/** A commitment in an OGP action plan. */
+export type CommitmentTitleArgs = {
+  lang?: InputMaybe<Language>;
 };
 
 /** A page of commitments. */
@@ -127,6 +174,34 @@ export type CommitmentConnection = {
   totalCount: Scalars['Int']['output'];
 };
 
+/**
+ * What commitments can be grouped by in `commitmentStats`. Each group key's `value` is the stored value (an id,
+ * a code, an enum value, a year) and its `label` a text for people, as described for each dimension.
+ */
+export type CommitmentDimension =
+  /** The action plan (its id). Label: the member's name as the source writes it and the plan's years. */
+  | 'ACTION_PLAN'
+  /** IRM completion at the end of term, as a Completion enum value. Label: the IRM's word for it. */
+  | 'COMPLETION_END_OF_TERM'
+  /** IRM completion at the progress (midterm) report, as a Completion enum value. Label: the IRM's word for it. */
+  | 'COMPLETION_MIDTERM'
+  /** The member's country (ISO 3166-1 alpha-2). Label: the country's name in the request's language. */
+  | 'COUNTRY'
+  /** The lead institution (organization id). Label: its name as the source writes it in the commitment's row (where rows spell it differently, the first spelling in code point order). */
+  | 'LEAD_ORGANIZATION'
+  /** The OGP member (organization id). Label: the member's name as the source writes it (the export's `Country/Locality`, the OGP Local file's English name), not the organizations subgraph's name. */
+  | 'MEMBER'
+  /** An OGP value (a commitment with several counts in each), as an OgpValue enum value. Label: the value's name. */
+  | 'OGP_VALUE'
+  /** A policy area (a commitment with several counts in each). Label: the policy area. */
+  | 'POLICY_AREA'
+  /** IRM potential impact, as a PotentialImpact enum value. Label: the IRM's word for it. */
+  | 'POTENTIAL_IMPACT'
+  /** The year of the commitment's start date (four digits). Label: the year. */
+  | 'START_YEAR'
+  /** The theme the member gave the commitment. Label: the theme. */
+  | 'THEME';
+
 /** A commitment and its cursor. */
 export type CommitmentEdge = {
   __typename?: 'CommitmentEdge';
@@ -140,11 +215,71 @@ export type CommitmentEdge = {
 export type CommitmentFilter = {
   /** Only commitments of this action plan. */
   actionPlanId?: InputMaybe<Scalars['ID']['input']>;
+  /** Only commitments whose IRM end-of-term completion is one of these; an empty list matches none. Not assessed (null) never matches. */
+  completionEndOfTerm?: InputMaybe<Array<Completion>>;
   /** Only commitments of members of this country (ISO 3166-1 alpha-2), national or local. */
   country?: InputMaybe<Scalars['String']['input']>;
+  /** Only commitments whose end date falls in these years (`endDate`'s year; no end date never matches). */
+  endYear?: InputMaybe<IntRange>;
+  /** Only commitments this organization leads (an organization id). */
+  leadOrganizationId?: InputMaybe<Scalars['ID']['input']>;
   /** Only commitments of this OGP member's action plans (an organization id, for example `gov-ma`). */
   memberId?: InputMaybe<Scalars['ID']['input']>;
+  /** Only commitments relevant to this OGP value. */
+  ogpValue?: InputMaybe<OgpValue>;
+  /** Only commitments this organization leads or supports (an organization id). */
+  organizationId?: InputMaybe<Scalars['ID']['input']>;
+  /** Only commitments flagged with this policy area, exactly as `policyAreas` names it (for example `Fiscal Openness`). */
+  policyArea?: InputMaybe<Scalars['String']['input']>;
+  /** Only commitments whose IRM potential impact is one of these; an empty list matches none. Not assessed (null) never matches. */
+  potentialImpact?: InputMaybe<Array<PotentialImpact>>;
+  /**
+   * Only commitments whose titles (in any language), short title, description and theme hold every word of this
+   * text, together: accents, case and Arabic diacritics do not matter, the last word also matches the start of a
+   * longer word ("budget transp" finds "Budget Transparency"). Words of fewer than 3 letters and very common
+   * English words (the, for, with…) are ignored; a text with no other word is refused. A word in a title counts
+   * more towards relevance than one in the description.
+   */
+  search?: InputMaybe<Scalars['String']['input']>;
+  /** Only commitments whose start date falls in these years (`startDate`'s year; no start date never matches). */
+  startYear?: InputMaybe<IntRange>;
+  /** Only commitments whose theme is exactly this text (as `theme` or a THEME group's value gives it). */
+  theme?: InputMaybe<Scalars['String']['input']>;
 };
+
+/** A group of commitments that share a value in each dimension asked for, and how many there are. */
+export type CommitmentGroup = {
+  __typename?: 'CommitmentGroup';
+  /** How many commitments are in this group. */
+  count: Scalars['Int']['output'];
+  /** One key per dimension of `groupBy`, in that order. */
+  keys: Array<GroupKey>;
+};
+
+/** One term of a commitments order. */
+export type CommitmentOrder = {
+  /** Which way; ascending by default. */
+  direction?: InputMaybe<OrderDirection>;
+  /** What to order by. */
+  field: CommitmentOrderField;
+};
+
+/** What commitments can be ordered by. */
+export type CommitmentOrderField =
+  /** The action plan's id. */
+  | 'ACTION_PLAN'
+  /** IRM end-of-term completion, in the order of the Completion enum: NOT_STARTED, LIMITED, SUBSTANTIAL, COMPLETE, WITHDRAWN, UNCLEAR. */
+  | 'COMPLETION_END_OF_TERM'
+  /** The end date (ISO 8601 text, as START_DATE). */
+  | 'END_DATE'
+  /** The commitment's id. */
+  | 'ID'
+  /** IRM potential impact, in scale order: NONE, MINOR, MODERATE, TRANSFORMATIVE. */
+  | 'POTENTIAL_IMPACT'
+  /** The start date (ISO 8601 text: a date known only to the year or month comes before the days of that year or month). */
+  | 'START_DATE'
+  /** The title as the source gives it, by code point. */
+  | 'TITLE';
 
 /** An organization's role in commitments. */
 export type CommitmentRole =
@@ -194,6 +329,14 @@ export type GroupKey = {
   label: Maybe<Scalars['String']['output']>;
   /** The value of that dimension for this group; null for rows that have none. */
   value: Maybe<Scalars['String']['output']>;
+};
+
+/** A range of whole numbers, both ends included; a missing end is unbounded. `min` may not exceed `max`. */
+export type IntRange = {
+  /** The largest value included. */
+  max?: InputMaybe<Scalars['Int']['input']>;
+  /** The smallest value included. */
+  min?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** The assessment of OGP's Independent Reporting Mechanism. Each field is null where the source says ND (no data), NR (not reviewed) or NA. */
@@ -260,10 +403,18 @@ export type Organization = {
   __typename?: 'Organization';
   /** The action plans of this OGP member, in id order. */
   actionPlans: Array<ActionPlan>;
+  /** Counts of the commitments it has in this role, grouped as `Query.commitmentStats` groups them. */
+  commitmentStats: Array<CommitmentGroup>;
   /** The commitments it leads or supports, in id order. */
   commitments: CommitmentConnection;
   /** The organization's id. */
   id: Scalars['ID']['output'];
+};
+
+/** An organization, as the commitments subgraph sees it: its commitments and action plans. */
+export type OrganizationCommitmentStatsArgs = {
+  groupBy: Array<CommitmentDimension>;
+  role?: InputMaybe<CommitmentRole>;
 };
 
 /** An organization, as the commitments subgraph sees it: its commitments and action plans. */
@@ -314,11 +465,26 @@ export type Query = {
   __typename?: 'Query';
   /** One action plan by its id, for example `AP_MAR01`. Null when there is none. */
   actionPlan: Maybe<ActionPlan>;
-  /** Action plans, in id order, optionally filtered. */
+  /**
+   * Action plans, optionally filtered, in the order asked (ties always by id). Without `orderBy` (or with an
+   * empty one): most relevant first when `filter.search` is given, id order otherwise.
+   */
   actionPlans: ActionPlanConnection;
   /** One commitment by its OGP identifier, for example `MO0012`. Null when there is none. */
   commitment: Maybe<Commitment>;
-  /** Commitments, in id order, optionally filtered. */
+  /**
+   * Counts of the commitments matching `filter`, grouped by the dimensions of `groupBy` (in that order), one
+   * entry per combination that occurs. A commitment counts once in each group it belongs to: grouped by
+   * POLICY_AREA or OGP_VALUE, a commitment with three policy areas counts in three groups, and one with none
+   * in the group whose value is null, so the counts can add up to more than the number of commitments. With an
+   * empty `groupBy`, one group with no keys and the total count. Groups come in the order of their keys:
+   * IRM scales in scale order, other dimensions by value (code point order), no value (null) first.
+   */
+  commitmentStats: Array<CommitmentGroup>;
+  /**
+   * Commitments, optionally filtered, in the order asked (ties always by id). Without `orderBy` (or with an
+   * empty one): most relevant first when `filter.search` is given, id order otherwise.
+   */
   commitments: CommitmentConnection;
 };
 
@@ -338,6 +504,7 @@ export type QueryActionPlansArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<ActionPlanFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<ActionPlanOrder>>;
 };
 
 /**
@@ -352,10 +519,29 @@ export type QueryCommitmentArgs = {
  * The commitments subgraph: Open Government Partnership action plans, the commitments in them, and how far
  * they got according to OGP's Independent Reporting Mechanism (IRM).
  */
+export type QueryCommitmentStatsArgs = {
+  filter?: InputMaybe<CommitmentFilter>;
+  groupBy: Array<CommitmentDimension>;
+};
+
+/**
+ * The commitments subgraph: Open Government Partnership action plans, the commitments in them, and how far
+ * they got according to OGP's Independent Reporting Mechanism (IRM).
+ */
 export type QueryCommitmentsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<CommitmentFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<CommitmentOrder>>;
+};
+
+/** Why a search result matched: the field and a snippet of its text with the matched words in <mark>…</mark>. */
+export type SearchHighlight = {
+  __typename?: 'SearchHighlight';
+  /** The field that matched, e.g. `nameFr`, `title`, `labelAr`. */
+  field: Scalars['String']['output'];
+  /** Up to about 80 characters of the field's original text around the match, HTML-escaped, the matched words wrapped in <mark>…</mark>. */
+  snippet: Scalars['String']['output'];
 };
 
 /** IRM specificity scale. */
@@ -496,14 +682,21 @@ export type ResolversTypes = {
   ActionPlanConnection: ResolverTypeWrapper<Connection<ActionPlanModel>>;
   ActionPlanEdge: ResolverTypeWrapper<Omit<ActionPlanEdge, 'node'> & { node: ResolversTypes['ActionPlan'] }>;
   ActionPlanFilter: ActionPlanFilter;
+  ActionPlanOrder: ActionPlanOrder;
+  ActionPlanOrderField: ActionPlanOrderField;
   Commitment: ResolverTypeWrapper<CommitmentModel>;
   CommitmentConnection: ResolverTypeWrapper<Connection<CommitmentModel>>;
+  CommitmentDimension: CommitmentDimension;
   CommitmentEdge: ResolverTypeWrapper<Omit<CommitmentEdge, 'node'> & { node: ResolversTypes['Commitment'] }>;
   CommitmentFilter: CommitmentFilter;
+  CommitmentGroup: ResolverTypeWrapper<CommitmentGroup>;
+  CommitmentOrder: CommitmentOrder;
+  CommitmentOrderField: CommitmentOrderField;
   CommitmentRole: CommitmentRole;
   Completion: Completion;
   DidItOpenGovernment: DidItOpenGovernment;
   GroupKey: ResolverTypeWrapper<GroupKey>;
+  IntRange: IntRange;
   IrmAssessment: ResolverTypeWrapper<IrmAssessment>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Language: Language;
@@ -515,6 +708,7 @@ export type ResolversTypes = {
   PotentialImpact: PotentialImpact;
   Provenance: ResolverTypeWrapper<Provenance>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  SearchHighlight: ResolverTypeWrapper<SearchHighlight>;
   Specificity: Specificity;
 };
 
@@ -527,11 +721,15 @@ export type ResolversParentTypes = {
   ActionPlanConnection: Connection<ActionPlanModel>;
   ActionPlanEdge: Omit<ActionPlanEdge, 'node'> & { node: ResolversParentTypes['ActionPlan'] };
   ActionPlanFilter: ActionPlanFilter;
+  ActionPlanOrder: ActionPlanOrder;
   Commitment: CommitmentModel;
   CommitmentConnection: Connection<CommitmentModel>;
   CommitmentEdge: Omit<CommitmentEdge, 'node'> & { node: ResolversParentTypes['Commitment'] };
   CommitmentFilter: CommitmentFilter;
+  CommitmentGroup: CommitmentGroup;
+  CommitmentOrder: CommitmentOrder;
   GroupKey: GroupKey;
+  IntRange: IntRange;
   IrmAssessment: IrmAssessment;
   Boolean: Scalars['Boolean']['output'];
   LocalizedText: LocalizedText;
@@ -539,6 +737,7 @@ export type ResolversParentTypes = {
   PageInfo: PageInfo;
   Provenance: Provenance;
   Query: Record<PropertyKey, never>;
+  SearchHighlight: SearchHighlight;
 };
 
 export type ActionPlanResolvers<
@@ -562,6 +761,7 @@ export type ActionPlanResolvers<
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   member?: Resolver<ResolversTypes['Organization'], ParentType, ContextType>;
   number?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  searchHighlights?: Resolver<Array<ResolversTypes['SearchHighlight']>, ParentType, ContextType>;
   source?: Resolver<ResolversTypes['Provenance'], ParentType, ContextType>;
   startYear?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   submittedOn?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -606,13 +806,14 @@ export type CommitmentResolvers<
   leadOrganization?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType>;
   ogpValues?: Resolver<Array<ResolversTypes['OgpValue']>, ParentType, ContextType>;
   policyAreas?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  searchHighlights?: Resolver<Array<ResolversTypes['SearchHighlight']>, ParentType, ContextType>;
   shortTitle?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   source?: Resolver<ResolversTypes['Provenance'], ParentType, ContextType>;
   startDate?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   startDateText?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   supportingOrganizations?: Resolver<Array<ResolversTypes['Organization']>, ParentType, ContextType>;
   theme?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  title?: Resolver<ResolversTypes['String'], ParentType, ContextType, Partial<CommitmentTitleArgs>>;
   titles?: Resolver<ResolversTypes['LocalizedText'], ParentType, ContextType>;
 };
 
@@ -633,6 +834,14 @@ export type CommitmentEdgeResolvers<
 > = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Commitment'], ParentType, ContextType>;
+};
+
+export type CommitmentGroupResolvers<
+  ContextType = CommitmentsContext,
+  ParentType extends ResolversParentTypes['CommitmentGroup'] = ResolversParentTypes['CommitmentGroup'],
+> = {
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  keys?: Resolver<Array<ResolversTypes['GroupKey']>, ParentType, ContextType>;
 };
 
 export type GroupKeyResolvers<
@@ -678,6 +887,12 @@ export type OrganizationResolvers<
     ContextType
   >;
   actionPlans?: Resolver<Array<ResolversTypes['ActionPlan']>, ParentType, ContextType>;
+  commitmentStats?: Resolver<
+    Array<ResolversTypes['CommitmentGroup']>,
+    ParentType,
+    ContextType,
+    RequireFields<OrganizationCommitmentStatsArgs, 'groupBy' | 'role'>
+  >;
   commitments?: Resolver<
     ResolversTypes['CommitmentConnection'],
     ParentType,
@@ -727,12 +942,26 @@ export type QueryResolvers<
     ContextType,
     RequireFields<QueryCommitmentArgs, 'id'>
   >;
+  commitmentStats: Resolver<
+    Array<ResolversTypes['CommitmentGroup']>,
+    ParentType,
+    ContextType,
+    RequireFields<QueryCommitmentStatsArgs, 'groupBy'>
+  >;
   commitments: Resolver<
     ResolversTypes['CommitmentConnection'],
     ParentType,
     ContextType,
     RequireFields<QueryCommitmentsArgs, 'first'>
   >;
+};
+
+export type SearchHighlightResolvers<
+  ContextType = CommitmentsContext,
+  ParentType extends ResolversParentTypes['SearchHighlight'] = ResolversParentTypes['SearchHighlight'],
+> = {
+  field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  snippet?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type Resolvers<ContextType = CommitmentsContext> = {
@@ -742,6 +971,7 @@ export type Resolvers<ContextType = CommitmentsContext> = {
   Commitment?: CommitmentResolvers<ContextType>;
   CommitmentConnection?: CommitmentConnectionResolvers<ContextType>;
   CommitmentEdge?: CommitmentEdgeResolvers<ContextType>;
+  CommitmentGroup?: CommitmentGroupResolvers<ContextType>;
   GroupKey?: GroupKeyResolvers<ContextType>;
   IrmAssessment?: IrmAssessmentResolvers<ContextType>;
   LocalizedText?: LocalizedTextResolvers<ContextType>;
@@ -749,4 +979,5 @@ export type Resolvers<ContextType = CommitmentsContext> = {
   PageInfo?: PageInfoResolvers<ContextType>;
   Provenance?: ProvenanceResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  SearchHighlight?: SearchHighlightResolvers<ContextType>;
 };

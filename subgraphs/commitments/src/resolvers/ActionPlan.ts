@@ -2,6 +2,7 @@ import { loadChildConnection } from '../../../../common/src/pagination';
 import { toProvenance } from '../../../../common/src/provenance';
 import { entityRef } from '../../../../common/src/subgraph';
 import type { ActionPlanResolvers } from '../generated/resolvers-types';
+import { actionPlanSearchText, searchHighlights } from '../search';
 
 export const ActionPlan: ActionPlanResolvers = {
   __resolveReference: (ref, ctx) => ctx.loaders.actionPlanById.load(ref.id),
@@ -19,4 +20,6 @@ export const ActionPlan: ActionPlanResolvers = {
       (c) => c.id,
     ),
   source: (p) => toProvenance(p),
+  // Computed from the row and the search that found it: no SQL.
+  searchHighlights: (p) => searchHighlights(p, actionPlanSearchText(p)),
 };

@@ -1,7 +1,9 @@
-import { readLocalized } from '../../../../common/src/localized';
+import { fromLanguageEnum, languageOrder } from '../../../../common/src/language';
+import { bestText, readLocalized } from '../../../../common/src/localized';
 import { toProvenance } from '../../../../common/src/provenance';
 import { entityRef } from '../../../../common/src/subgraph';
 import type { CommitmentResolvers } from '../generated/resolvers-types';
+import { commitmentSearchText, searchHighlights } from '../search';
 
 export const Commitment: CommitmentResolvers = {
   __resolveReference: (ref, ctx) => ctx.loaders.commitmentById.load(ref.id),
@@ -13,6 +15,9 @@ export const Commitment: CommitmentResolvers = {
       throw new Error(`Commitment ${c.id} refers to action plan ${c.actionPlanId}, which does not exist`);
     return plan;
   },
+  // The titles the source gives per language (OGP Local), in the request's order; else the source's title.
+  title: (c, args, ctx) =>
+    bestText(readLocalized(c, 'title'), languageOrder(ctx.languages, fromLanguageEnum(args.lang))) ?? c.title,
   titles: (c) => readLocalized(c, 'title'),
   policyAreas: async (c, _, ctx) =>
     (await ctx.loaders.policyAreasByCommitment.load(c.id)).map((p) => p.policyArea),
@@ -35,4 +40,6 @@ export const Commitment: CommitmentResolvers = {
     return Object.values(a).every((v) => v === null) ? null : a;
   },
   source: (c) => toProvenance(c),
+  // Computed from the row and the search that found it: no SQL.
+  searchHighlights: (c) => searchHighlights(c, commitmentSearchText(c)),
 };

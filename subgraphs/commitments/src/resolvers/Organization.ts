@@ -1,5 +1,6 @@
 import { loadChildConnection } from '../../../../common/src/pagination';
 import type { OrganizationResolvers } from '../generated/resolvers-types';
+import { checkGroupBy, toGroups } from '../stats';
 
 /** Organizations are owned by the organizations subgraph; this one adds their commitments and action plans. */
 export const Organization: OrganizationResolvers = {
@@ -18,4 +19,14 @@ export const Organization: OrganizationResolvers = {
       (c) => c.id,
     ),
   actionPlans: (o, _, ctx) => ctx.loaders.actionPlansByMember.load(o.id),
+  // Many organizations of one response share one statement per (groupBy, role): see the loader.
+  commitmentStats: async (o, args, ctx) => {
+    const groupBy = checkGroupBy(args.groupBy);
+    const rows = await ctx.loaders.commitmentStatsByOrganization.load({
+      organizationId: o.id,
+      groupBy,
+      role: args.role ?? 'ANY',
+    });
+    return toGroups(groupBy, rows, ctx.languages);
+  },
 };

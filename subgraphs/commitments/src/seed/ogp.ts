@@ -60,13 +60,15 @@ function fromExport(dir: string): CommitmentsSeed {
       endYear: row.actionPlanEndYear,
       // The export gives the year of submission only: a reduced-precision ISO 8601 date.
       submittedOn: row.yearOfSubmission === null ? null : String(row.yearOfSubmission),
+      // "Country/Locality" as written ("Morocco", "Kaduna State, Nigeria"): the label of member groups.
+      memberName: row.member.name || null,
       ...fromSource(source, row.actionPlanId),
     };
     const known = actionPlans.get(plan.id);
     if (!known) actionPlans.set(plan.id, plan);
     else {
       // Plan fields are repeated on every commitment row: the first row decides, a disagreement is reported.
-      for (const field of ['memberId', 'country', 'number', 'startYear', 'endYear'] as const) {
+      for (const field of ['memberId', 'country', 'number', 'startYear', 'endYear', 'memberName'] as const) {
         if (known[field] !== plan[field]) {
           report.warnings.push({
             record: plan.id,
@@ -89,6 +91,8 @@ function fromExport(dir: string): CommitmentsSeed {
       description: row.description,
       theme: row.theme,
       leadOrganizationId: row.lead?.id ?? null,
+      // The lead's name as this row writes it: one id covers spellings differing in case, accents, punctuation.
+      leadOrganizationName: row.lead?.name ?? null,
       startDate: row.startDate.iso,
       endDate: row.endDate.iso,
       startDateText: row.startDate.text,
@@ -162,6 +166,8 @@ function fromLocalFile(dir: string): CommitmentsSeed {
         startYear: yearOf(p.period.start),
         endYear: yearOf(p.period.end),
         submittedOn: p.submitted ?? null,
+        // The file names the member in several languages; English first, as the export names its members.
+        memberName: m.names.en ?? m.names.fr ?? m.names.ar ?? m.names.es ?? null,
         ...provenance(p.source, where),
       });
       (p.commitmentsDescribed ?? []).forEach((c, i) => {
@@ -185,6 +191,7 @@ function fromLocalFile(dir: string): CommitmentsSeed {
           description: null,
           theme: null,
           leadOrganizationId: null,
+          leadOrganizationName: null,
           startDate: null,
           endDate: null,
           startDateText: null,

@@ -38,6 +38,22 @@ export type Identifier = {
   value: Scalars['String']['output'];
 };
 
+/** An identifier to look organizations up by: both parts must match exactly. */
+export type IdentifierFilter = {
+  /** The scheme, for example `tn-municipality`, `ma-region`, `ogp-member-code`, `iso3166-1-alpha2`; not empty. */
+  scheme: Scalars['String']['input'];
+  /** The identifier within the scheme, for example `34012`; not empty. */
+  value: Scalars['String']['input'];
+};
+
+/** A range of whole numbers, both ends included; a missing end is unbounded. `min` may not exceed `max`. */
+export type IntRange = {
+  /** The largest value included. */
+  max?: InputMaybe<Scalars['Int']['input']>;
+  /** The smallest value included. */
+  min?: InputMaybe<Scalars['Int']['input']>;
+};
+
 /** A language of the data. Text in several languages is chosen by the request's Accept-Language header, then the configured fallback order (default French, English, Arabic, Spanish); a `lang` argument on a field puts that language first. */
 export type Language =
   /** Arabic. */
@@ -100,7 +116,10 @@ export type Organization = {
   identifiers: Array<Identifier>;
   /** What kind of organization this is. */
   kind: OrganizationKind;
-  /** The best available name: French, else English, else Arabic, else Spanish. */
+  /**
+   * The name in the first language that has one, in this order: `lang` when given, then the request's
+   * Accept-Language preferences, then the configured fallback (default French, English, Arabic, Spanish).
+   */
   name: Scalars['String']['output'];
   /** The name in every language the sources give. */
   names: LocalizedText;
@@ -108,8 +127,19 @@ export type Organization = {
   ogpMembership: Maybe<OgpMembership>;
   /** The organization this one is part of (a province's region, a municipality's governorate). */
   parent: Maybe<Organization>;
+  /**
+   * Why this organization matched the `filter.search` of the list it came from: one entry per name (`nameFr`,
+   * `nameAr`, `nameEn`, `nameEs`, in the request's language order) holding a searched word. Empty when the
+   * list was not searched, and for an organization reached any other way (`organization`, `parent`...).
+   */
+  searchHighlights: Array<SearchHighlight>;
   /** Where this record came from. */
   source: Provenance;
+};
+
+/** A government, civil-society organization, international body or other organization. */
+export type OrganizationNameArgs = {
+  lang?: InputMaybe<Language>;
 };
 
 /** A page of organizations. */
@@ -138,10 +168,24 @@ export type OrganizationEdge = {
 export type OrganizationFilter = {
   /** Only this country (ISO 3166-1 alpha-2). */
   country?: InputMaybe<Scalars['String']['input']>;
+  /** Only the organization with this identifier, for example `{ scheme: "tn-municipality", value: "34012" }`. */
+  identifier?: InputMaybe<IdentifierFilter>;
   /** Only this kind. */
   kind?: InputMaybe<OrganizationKind>;
   /** Only organizations with a name (in any language) containing this text, ignoring case. */
   nameContains?: InputMaybe<Scalars['String']['input']>;
+  /** true: only Open Government Partnership members (national or local); false: only organizations that are not members. */
+  ogpMember?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Only the organizations directly part of this one (its `children`), for example the municipalities of `tn-governorate-siliana`. */
+  parentId?: InputMaybe<Scalars['ID']['input']>;
+  /**
+   * Full-text search over the names in every language: accents, case and Arabic diacritics do not matter, and
+   * the Arabic article does not either (`الكاف` finds `كاف`). Every word must be in one of the names, the last
+   * one possibly as the start of a longer word (`Beni Mell` finds Béni Mellal-Khénifra). Words shorter than 3
+   * letters and very common English words (the, for, with...) are ignored; a search with no other word is
+   * refused. Without `orderBy` the most relevant come first; with it, that order.
+   */
+  search?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** What kind of organization. */
@@ -158,6 +202,29 @@ export type OrganizationKind =
   | 'OTHER'
   /** A private company or business association. */
   | 'PRIVATE';
+
+/** One term of an ordering of organizations. */
+export type OrganizationOrder = {
+  /** Which way: ASC (the default) or DESC. */
+  direction?: InputMaybe<OrderDirection>;
+  /** What to order by. */
+  field: OrganizationOrderField;
+};
+
+/** What organizations can be ordered by. Text compares by Unicode code point (not alphabetically for a language): the same on every database. */
+export type OrganizationOrderField =
+  /** The classification (municipality, region, ministry...); organizations with none come first in ascending order. */
+  | 'CLASSIFICATION'
+  /** The country code; organizations with none come first in ascending order. */
+  | 'COUNTRY'
+  /** The id. */
+  | 'ID'
+  /** The kind (GOVERNMENT, CIVIL_SOCIETY...). */
+  | 'KIND'
+  /** The name as the `name` field gives it without `lang`: in the request's language order (Accept-Language, then the fallback order). */
+  | 'NAME'
+  /** When it joined OGP, as ISO 8601 text (`2021` sorts before `2021-05`); organizations with no date come first in ascending order. */
+  | 'OGP_JOINED';
 
 /** Where a page stands in a list. */
 export type PageInfo = {
@@ -189,7 +256,11 @@ export type Query = {
   __typename?: 'Query';
   /** One organization by its id (for example `tn-municipality-33011` for El Kef). Null when there is none. */
   organization: Maybe<Organization>;
-  /** Organizations, in id order, optionally filtered. */
+  /**
+   * Organizations, optionally filtered, in id order (most relevant first with `filter.search`) unless `orderBy`
+   * says otherwise. Keep the same `filter`, `orderBy` and Accept-Language header while paging: a cursor from
+   * another ordering is refused.
+   */
   organizations: OrganizationConnection;
 };
 
@@ -209,6 +280,16 @@ export type QueryOrganizationsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<OrganizationFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<Array<OrganizationOrder>>;
+};
+
+/** Why a search result matched: the field and a snippet of its text with the matched words in <mark>…</mark>. */
+export type SearchHighlight = {
+  __typename?: 'SearchHighlight';
+  /** The field that matched, e.g. `nameFr`, `title`, `labelAr`. */
+  field: Scalars['String']['output'];
+  /** Up to about 80 characters of the field's original text around the match, HTML-escaped, the matched words wrapped in <mark>…</mark>. */
+  snippet: Scalars['String']['output'];
 };
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
@@ -324,6 +405,9 @@ export type ResolversTypes = {
   GroupKey: ResolverTypeWrapper<GroupKey>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Identifier: ResolverTypeWrapper<OrganizationIdentifierModel>;
+  IdentifierFilter: IdentifierFilter;
+  IntRange: IntRange;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Language: Language;
   LocalizedText: ResolverTypeWrapper<LocalizedText>;
   OgpMembership: ResolverTypeWrapper<OgpMembership>;
@@ -332,16 +416,18 @@ export type ResolversTypes = {
   Organization: ResolverTypeWrapper<OrganizationModel>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   OrganizationConnection: ResolverTypeWrapper<Connection<OrganizationModel>>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   OrganizationEdge: ResolverTypeWrapper<
     Omit<OrganizationEdge, 'node'> & { node: ResolversTypes['Organization'] }
   >;
   OrganizationFilter: OrganizationFilter;
-  OrganizationKind: OrganizationKind;
-  PageInfo: ResolverTypeWrapper<PageInfo>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  OrganizationKind: OrganizationKind;
+  OrganizationOrder: OrganizationOrder;
+  OrganizationOrderField: OrganizationOrderField;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
   Provenance: ResolverTypeWrapper<Provenance>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  SearchHighlight: ResolverTypeWrapper<SearchHighlight>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -349,18 +435,22 @@ export type ResolversParentTypes = {
   GroupKey: GroupKey;
   String: Scalars['String']['output'];
   Identifier: OrganizationIdentifierModel;
+  IdentifierFilter: IdentifierFilter;
+  IntRange: IntRange;
+  Int: Scalars['Int']['output'];
   LocalizedText: LocalizedText;
   OgpMembership: OgpMembership;
   Organization: OrganizationModel;
   ID: Scalars['ID']['output'];
   OrganizationConnection: Connection<OrganizationModel>;
-  Int: Scalars['Int']['output'];
   OrganizationEdge: Omit<OrganizationEdge, 'node'> & { node: ResolversParentTypes['Organization'] };
   OrganizationFilter: OrganizationFilter;
-  PageInfo: PageInfo;
   Boolean: Scalars['Boolean']['output'];
+  OrganizationOrder: OrganizationOrder;
+  PageInfo: PageInfo;
   Provenance: Provenance;
   Query: Record<PropertyKey, never>;
+  SearchHighlight: SearchHighlight;
 };
 
 export type GroupKeyResolvers<
@@ -415,10 +505,11 @@ export type OrganizationResolvers<
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   identifiers?: Resolver<Array<ResolversTypes['Identifier']>, ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['OrganizationKind'], ParentType, ContextType>;
-  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType, Partial<OrganizationNameArgs>>;
   names?: Resolver<ResolversTypes['LocalizedText'], ParentType, ContextType>;
   ogpMembership?: Resolver<Maybe<ResolversTypes['OgpMembership']>, ParentType, ContextType>;
   parent?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType>;
+  searchHighlights?: Resolver<Array<ResolversTypes['SearchHighlight']>, ParentType, ContextType>;
   source?: Resolver<ResolversTypes['Provenance'], ParentType, ContextType>;
 };
 
@@ -477,6 +568,14 @@ export type QueryResolvers<
   >;
 };
 
+export type SearchHighlightResolvers<
+  ContextType = OrganizationsContext,
+  ParentType extends ResolversParentTypes['SearchHighlight'] = ResolversParentTypes['SearchHighlight'],
+> = {
+  field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  snippet?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = OrganizationsContext> = {
   GroupKey?: GroupKeyResolvers<ContextType>;
   Identifier?: IdentifierResolvers<ContextType>;
@@ -488,4 +587,5 @@ export type Resolvers<ContextType = OrganizationsContext> = {
   PageInfo?: PageInfoResolvers<ContextType>;
   Provenance?: ProvenanceResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  SearchHighlight?: SearchHighlightResolvers<ContextType>;
 };

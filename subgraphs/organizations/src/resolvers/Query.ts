@@ -1,34 +1,28 @@
-import { Brackets } from 'typeorm';
-import { badInput } from '../../../../common/src/errors';
-import { LANGUAGES } from '../../../../common/src/localized';
 import { orderedConnection } from '../../../../common/src/ordering';
-import { countryFilter, LIKE_ESCAPE, likePattern } from '../../../../common/src/filters';
-import { OrganizationEntity } from '../entities/Organization';
+import { relevanceOrder, searchScores } from '../../../../common/src/search';
+import { OrganizationEntity, type Organization } from '../entities/Organization';
 import type { QueryResolvers } from '../generated/resolvers-types';
+import { applyOrganizationFilter, organizationOrder, SEARCH_ALIAS } from '../organization-list';
+import { rememberSearch } from '../organization-search';
 
 export const Query: QueryResolvers = {
   organization: (_, args, ctx) => ctx.loaders.organizationById.load(args.id),
 
   organizations: async (_, args, ctx) => {
     const qb = ctx.db.getRepository(OrganizationEntity).createQueryBuilder('o');
-    const f = args.filter ?? {};
-    if (f.kind) qb.andWhere('o.kind = :kind', { kind: f.kind });
-    if (f.country != null)
-      qb.andWhere('o.country = :country', { country: countryFilter(f.country, 'filter.country') });
-    if (f.nameContains != null) {
-      const text = f.nameContains.trim();
-      if (!text) throw badInput('Argument "filter.nameContains" must not be empty', 'filter.nameContains');
-      const pattern = likePattern(text);
-      qb.andWhere(
-        new Brackets((w) => {
-          for (const l of LANGUAGES)
-            w.orWhere(
-              `LOWER(o.name${l[0].toUpperCase()}${l.slice(1)}) LIKE LOWER(:pattern) ESCAPE '${LIKE_ESCAPE}'`,
-              { pattern },
-            );
-        }),
-      );
+    // Arguments are checked before any statement runs: a bad one is refused with its name, nothing queried.
+    let terms = organizationOrder(args.orderBy, qb.alias, ctx.languages);
+    const search = applyOrganizationFilter(qb, args.filter);
+    if (search && !terms.length) {
+      // Most relevant first. The scores (one statement, whatever the page size) give each row's cursor
+      // value; a page of nothing (`first: 0`, for totalCount) needs none.
+      const scores =
+        args.first === 0 ? new Map<string, number>() : await searchScores(ctx.db.manager, search);
+      terms = [relevanceOrder<Organization>(SEARCH_ALIAS, scores)];
     }
-    return orderedConnection(qb, args, []);
+    const page = await orderedConnection(qb, args, terms);
+    // For Organization.searchHighlights, which reads it back from each node without another statement.
+    if (search) rememberSearch(page.nodes, search.search);
+    return page;
   },
 };

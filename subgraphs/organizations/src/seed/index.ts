@@ -1,7 +1,9 @@
+import { settleSearchStatistics } from '../../../../common/src/search';
 import type { DataSource } from 'typeorm';
 import { DATASETS_DIR } from '../../../../common/src/sources';
 import { upsertAll, type SeedReport } from '../../../../common/src/seed';
 import { OrganizationEntity, type Organization } from '../entities/Organization';
+import { indexOrganizations } from '../organization-search';
 import {
   OrganizationIdentifierEntity,
   type OrganizationIdentifier,
@@ -39,14 +41,19 @@ export function mergeOrganizationSeeds(seeds: OrganizationSeed[]): {
   return { organizations: [...orgs.values()], identifiers: [...ids.values()] };
 }
 
-/** Loads the real datasets into the organizations tables, in one transaction. Safe to run again. */
+/**
+ * Loads the real datasets into the organizations tables and their names into the search index, in one
+ * transaction. Safe to run again.
+ */
 export async function seedOrganizations(ds: DataSource, dir = DATASETS_DIR): Promise<SeedReport[]> {
   const seeds = [...buildAdminDivisions(dir), ...buildOgpOrganizations(dir)];
   const { organizations, identifiers } = mergeOrganizationSeeds(seeds);
   await ds.transaction(async (m) => {
     await upsertAll(m, OrganizationEntity, organizations);
     await upsertAll(m, OrganizationIdentifierEntity, identifiers);
+    await indexOrganizations(m, organizations);
   });
+  await settleSearchStatistics(ds);
   return seeds.map((s) => s.report);
 }
 

@@ -1,0 +1,164 @@
+/** The fixed queries of `npm run bench:queries`: what dashboards and journalists send again and again. */
+export interface BenchQuery {
+  name: string;
+  query: string;
+  variables?: Record<string, unknown>;
+  language?: string;
+  /** How many rows the answer holds, printed beside the timings so an empty answer is noticed. */
+  count: (data: unknown) => number;
+}
+
+const at = (data: unknown, path: string): unknown => {
+  let v: unknown = data;
+  for (const k of path.split('.')) v = (v as Record<string, unknown> | undefined)?.[k];
+  return v;
+};
+const rows = (path: string) => (data: unknown) => {
+  const v = at(data, path);
+  return Array.isArray(v) ? v.length : 0;
+};
+
+export const BENCH_QUERIES: BenchQuery[] = [
+  // Dashboards
+  {
+    name: 'dashboard: budget by year and direction',
+    query: /* GraphQL */ `
+      {
+        budgetSummary(groupBy: [FISCAL_YEAR, DIRECTION]) {
+          keys {
+            dimension
+            value
+            label
+          }
+          currency
+          lineCount
+          executionRate
+          totals {
+            phase
+            asOf
+            amount {
+              amount
+              currency
+            }
+          }
+        }
+      }
+    `,
+    count: rows('budgetSummary'),
+  },
+  {
+    name: 'dashboard: execution by Titre for one budget year',
+    query: /* GraphQL */ `
+      {
+        budgetSummary(
+          filter: { organizationId: "tn-municipality-34012", fiscalYear: 2018 }
+          groupBy: [DIRECTION, CODE_LEVEL_1]
+        ) {
+          keys {
+            value
+            label
+          }
+          currency
+          executionRate
+          totals {
+            phase
+            amount {
+              amount
+            }
+          }
+        }
+      }
+    `,
+    count: rows('budgetSummary'),
+  },
+  {
+    name: 'dashboard: commitments by country and completion',
+    query: `{ commitmentStats(groupBy: [COUNTRY, COMPLETION_END_OF_TERM]) { keys { value label } count } }`,
+    count: rows('commitmentStats'),
+  },
+  {
+    name: 'dashboard: commitments by policy area',
+    query: `{ commitmentStats(groupBy: [POLICY_AREA]) { keys { value } count } }`,
+    count: rows('commitmentStats'),
+  },
+  {
+    name: 'dashboard: members with completion stats (50)',
+    query: /* GraphQL */ `
+      {
+        organizations(first: 50, filter: { ogpMember: true }) {
+          nodes {
+            id
+            name
+            commitmentStats(groupBy: [COMPLETION_END_OF_TERM]) {
+              keys {
+                value
+              }
+              count
+            }
+          }
+        }
+      }
+    `,
+    count: rows('organizations.nodes'),
+  },
+  {
+    name: 'dashboard: largest approved lines (100)',
+    query: /* GraphQL */ `
+      {
+        budgetLines(
+          first: 100
+          filter: { direction: EXPENDITURE }
+          orderBy: [{ field: AMOUNT, phase: APPROVED, direction: DESC }]
+        ) {
+          nodes {
+            id
+            code
+            label
+            budget {
+              fiscalYear
+            }
+            amounts {
+              phase
+              amount {
+                amount
+                currency
+              }
+            }
+          }
+        }
+      }
+    `,
+    count: rows('budgetLines.nodes'),
+  },
+  {
+    name: 'list: commitments page (100) with orgs and plans',
+    query: /* GraphQL */ `
+      {
+        commitments(first: 100, orderBy: [{ field: POTENTIAL_IMPACT, direction: DESC }]) {
+          totalCount
+          nodes {
+            id
+            title
+            leadOrganization {
+              name
+            }
+            supportingOrganizations {
+              name
+            }
+            actionPlan {
+              member {
+                name
+              }
+            }
+          }
+        }
+      }
+    `,
+    count: rows('commitments.nodes'),
+  },
+  {
+    name: 'list: organizations by name (100)',
+    query: `{ organizations(first: 100, orderBy: [{ field: NAME }]) { totalCount nodes { id name } } }`,
+    count: rows('organizations.nodes'),
+  },
+];

@@ -1,0 +1,393 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GraphQLError } from 'graphql';
+import { EntitySchema, Table, type DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
+import type { StorageConfig } from '../../common/src/config';
+import { createDataSource, dropDatabase, openDataSource, schemaDrift } from '../../common/src/db';
+import { col, setKeyCollation } from '../../common/src/migration-columns';
+import { orderedConnection } from '../../common/src/ordering';
+import type { Connection } from '../../common/src/pagination';
+import {
+  createSearchTables,
+  dropSearchTables,
+  highlight,
+  indexDocuments,
+  indexTerms,
+  parseSearch,
+  rebuildSearchIndex,
+  relevanceOrder,
+  removeDocuments,
+  SEARCH_FTS_TABLE,
+  SEARCH_TABLE,
+  SearchDocumentEntity,
+  searchQuery,
+  searchScores,
+  type SearchDocumentInput,
+} from '../../common/src/search';
+import { readCsv, readJson } from '../support/datasets';
+import { BACKENDS, type Backend } from '../support/system';
+
+// Real names and titles from the datasets: Moroccan regions and communes and Tunisian municipalities
+// (places, in French, Arabic, English, Spanish), OGP commitments (title, short title, full text) and the
+// Arabic labels of Bou Arada's budget lines.
+type Names = Record<'ar' | 'fr' | 'en' | 'es', string | undefined>;
+const regions = readJson<{ regions: { id: string; name: Names }[] }>('morocco/regions.json').regions;
+const communes = readJson<{ communes: { id: string; name: Names }[] }>('morocco/communes.json').communes;
+const municipalities = readCsv('tunisia/municipalities.csv');
+const ogp = readCsv('ogp/ogp-commitments-export.csv');
+const budgetLines = readCsv('tunisia/depense_per_year_34012.csv');
+
+interface Place {
+  id: string;
+  nameFr: string | null;
+  nameAr: string | null;
+  nameEn: string | null;
+  nameEs: string | null;
+}
+
+const PlaceEntity = new EntitySchema<Place>({
+  name: 'Place',
+  tableName: 'places',
+  columns: {
+    id: { type: 'varchar', length: 191, primary: true },
+    nameFr: { type: 'varchar', length: 255, name: 'name_fr', nullable: true },
+    nameAr: { type: 'varchar', length: 255, name: 'name_ar', nullable: true },
+    nameEn: { type: 'varchar', length: 255, name: 'name_en', nullable: true },
+    nameEs: { type: 'varchar', length: 255, name: 'name_es', nullable: true },
+  },
+});
+
+class CreatePlaces1700000000000 implements MigrationInterface {
+  name = 'CreatePlaces1700000000000';
+  async up(q: QueryRunner): Promise<void> {
+    await q.createTable(
+      new Table({
+        name: 'places',
+        columns: [
+          col.key('id', 191),
+          ...['fr', 'ar', 'en', 'es'].map((l) => col.varchar(`name_${l}`, 255, true)),
+        ],
+      }),
+    );
+    await setKeyCollation(q, [{ table: 'places', column: 'id', length: 191, nullable: false }], 'binary');
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.dropTable('places');
+  }
+}
+
+/** What a subgraph's migration looks like: nothing but the two calls. */
+class CreateSearch1700000000001 implements MigrationInterface {
+  name = 'CreateSearch1700000000001';
+  up = (q: QueryRunner) => createSearchTables(q);
+  down = (q: QueryRunner) => dropSearchTables(q);
+}
+
+const places: Place[] = [
+  ...regions.map((r) => ({ id: `ma-${r.id}`, ...names(r.name) })),
+  ...communes.map((c) => ({ id: `ma-${c.id}`, ...names(c.name) })),
+  ...municipalities.map((m) => ({
+    id: `tn-${m.municipal_id}`,
+    nameFr: m.name || null,
+    nameAr: m.name_ar || null,
+    nameEn: null,
+    nameEs: null,
+  })),
+];
+
+function names(n: Names): Omit<Place, 'id'> {
+  return { nameFr: n.fr ?? null, nameAr: n.ar ?? null, nameEn: n.en ?? null, nameEs: n.es ?? null };
+}
+
+/** Every entity's original text by field, per entity type: what is indexed, and what the oracle reads. */
+const corpus: Record<string, Map<string, Record<string, string | null>>> = {
+  Place: new Map(
+    places.map((p) => [p.id, { nameFr: p.nameFr, nameAr: p.nameAr, nameEn: p.nameEn, nameEs: p.nameEs }]),
+  ),
+  Commitment: new Map(
+    ogp.map((r) => [
+      r['Commitment Unique Identifier'],
+      { title: r['Commitment Title'], shortTitle: r['Short Title'], description: r['Full Text'] },
+    ]),
+  ),
+  BudgetLine: new Map(budgetLines.map((r, i) => [`bou-arada-${i + 1}`, { label: r.Imputation }])),
+};
+
+const documents: SearchDocumentInput[] = Object.entries(corpus).flatMap(([entityType, entities]) =>
+  [...entities].flatMap(([entityId, fields]) =>
+    Object.entries(fields).map(([field, text]) => ({ entityType, entityId, field, text })),
+  ),
+);
+
+/**
+ * The entities that must match, computed in the application from the original text: every term of the
+ * query is a word (or, as a prefix, the start of a word) of one of the entity's fields.
+ */
+const wordsOf = new Map<string, string[]>();
+function oracle(entityType: string, query: string): string[] {
+  const { terms } = parseSearch(query);
+  const out: string[] = [];
+  for (const [id, fields] of corpus[entityType]) {
+    const key = `${entityType} ${id}`;
+    let words = wordsOf.get(key);
+    if (!words) wordsOf.set(key, (words = Object.values(fields).flatMap((t) => (t ? indexTerms(t) : []))));
+    if (terms.every((t) => words.some((w) => (t.prefix ? w.startsWith(t.text) : w === t.text)))) out.push(id);
+  }
+  return out.sort();
+}
+
+const QUERIES: [string, string][] = [
+  ['Place', 'Beni Mellal'],
+  ['Place', 'beni mellal khenifra'],
+  ['Place', 'بني ملال'],
+  ['Place', 'بَنِي مَلَّال'],
+  ['Place', 'Khénifra بني'],
+  ['Place', 'El Kef'],
+  ['Place', 'الكاف'],
+  ['Place', 'الدار البيضاء'],
+  ['Place', 'امزوفرن'],
+  ['Place', 'sidi'],
+  ['Place', 'Fès'],
+  ['Commitment', 'audit'],
+  ['Commitment', 'Audit Reports'],
+  ['Commitment', 'open contracting'],
+  ['Commitment', 'budget particip'],
+  ['Commitment', 'Participacion ciudadana'],
+  ['Commitment', 'transparencia'],
+  ['Commitment', '2018 budget'],
+  ['BudgetLine', 'الأجر'],
+  ['BudgetLine', 'منحة'],
+];
+
+/** Ids found on each backend, per query: they must be the same on both. */
+const found: Partial<Record<Backend, Map<string, string[]>>> = {};
+
+async function scratch(backend: Backend): Promise<{ ds: DataSource; drop(): Promise<void> }> {
+  const tag = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  let storage: StorageConfig;
+  let cleanup: () => Promise<void>;
+  if (backend === 'mysql') {
+    const url = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
+    storage = { type: 'mysql', url, database: `civic_test_${tag}_search` };
+    const s = storage;
+    cleanup = () => dropDatabase(s);
+  } else {
+    const dir = mkdtempSync(join(tmpdir(), 'civic-search-'));
+    storage = { type: 'sqlite', path: join(dir, 'search.sqlite') };
+    cleanup = async () => rmSync(dir, { recursive: true, force: true });
+  }
+  const ds = await createDataSource({
+    storage,
+    entities: [PlaceEntity, SearchDocumentEntity],
+    migrations: [CreatePlaces1700000000000, CreateSearch1700000000001],
+  });
+  await openDataSource(ds, storage);
+  return {
+    ds,
+    drop: async () => {
+      if (ds.isInitialized) await ds.destroy();
+      await cleanup();
+    },
+  };
+}
+
+describe.each(BACKENDS)('the search engine on %s', (backend) => {
+  let ds: DataSource;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    ({ ds, drop } = await scratch(backend));
+    for (let i = 0; i < places.length; i += 500)
+      await ds.getRepository(PlaceEntity).insert(places.slice(i, i + 500));
+    await indexDocuments(ds.manager, documents);
+  });
+  afterAll(async () => {
+    await drop?.();
+  });
+
+  const search = async (entityType: string, query: string) => {
+    const scores = await searchScores(ds.manager, searchQuery(ds, entityType, query));
+    return [...scores.keys()].sort();
+  };
+
+  test('the migration and the entity agree: no drift', async () => {
+    expect(await schemaDrift(ds)).toEqual([]);
+  });
+
+  test('"Beni Mellal" finds Béni Mellal-Khénifra; the highlight marks the accented original', async () => {
+    const ids = await search('Place', 'Beni Mellal');
+    expect(ids).toContain('ma-REGION_01');
+    const region = corpus.Place.get('ma-REGION_01')!;
+    expect(region.nameFr).toBe('Béni Mellal-Khénifra');
+    expect(highlight(region, 'Beni Mellal')).toEqual([
+      { field: 'nameFr', snippet: '<mark>Béni</mark> <mark>Mellal</mark>-Khénifra' },
+      { field: 'nameEn', snippet: '<mark>Béni</mark> <mark>Mellal</mark>-Khénifra' },
+      // A field counts when any word matches it (Spanish spells it Melal).
+      { field: 'nameEs', snippet: '<mark>Beni</mark> Melal-Jenifra' },
+    ]);
+    // Search as you type: the last word is a prefix.
+    expect(await search('Place', 'Beni Mell')).toEqual(ids);
+  });
+
+  test('Arabic finds Arabic, with or without harakat', async () => {
+    const ids = await search('Place', 'بني ملال');
+    expect(ids).toContain('ma-REGION_01');
+    expect(await search('Place', 'بَنِي مَلَّال')).toEqual(ids);
+    expect(highlight(corpus.Place.get('ma-REGION_01')!, 'بني ملال')).toEqual([
+      { field: 'nameAr', snippet: '<mark>بني</mark> <mark>ملال</mark> خنيفرة' },
+    ]);
+    // Written with a tatweel in the source (إمزوفـرن).
+    expect(await search('Place', 'امزوفرن')).toHaveLength(1);
+    // The article: الكاف and كاف find El Kef.
+    expect(await search('Place', 'الكاف')).toContain('tn-33011');
+    expect(await search('Place', 'كاف')).toContain('tn-33011');
+  });
+
+  test('"audit" finds the commitments titled "Audit…" or "…audit…"', async () => {
+    const ids = await search('Commitment', 'audit');
+    for (const id of ['NG0015', 'GH0009', 'JO0010', 'NG0032', 'PNG0012']) expect(ids).toContain(id);
+    // With the titles weighing more, the best match has "audit" in its title.
+    const s = searchQuery(ds, 'Commitment', 'audit', {
+      weights: { title: 3, shortTitle: 3 },
+      prefix: 'none',
+    });
+    const ranked = [...(await searchScores(ds.manager, s))].sort(
+      (a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1),
+    );
+    expect(ranked[0][1]).toBeGreaterThan(0);
+    expect(corpus.Commitment.get(ranked[0][0])!.title).toMatch(/audit/i);
+  });
+
+  test('every word must match, in any of the entity fields', async () => {
+    // "Khénifra" is in the French name, "بني" in the Arabic one: only the region has both.
+    expect(await search('Place', 'Khénifra بني')).toEqual(['ma-REGION_01']);
+    expect(await search('Place', 'Khénifra Casablanca')).toEqual([]);
+    // A word only in a commitment's title and one only in its full text: no single field has both.
+    const [id, inTitle, inText] = [...corpus.Commitment]
+      .map(([cid, f]) => {
+        const title = indexTerms(`${f.title} ${f.shortTitle}`);
+        const text = indexTerms(f.description ?? '');
+        const unrelated = (a: string, b: string) => !a.startsWith(b) && !b.startsWith(a);
+        const t = title.find((w) => text.every((o) => unrelated(w, o)));
+        const d = t && text.find((w) => title.every((o) => unrelated(w, o)));
+        return [cid, t, d] as const;
+      })
+      .find(([, t, d]) => t && d)!;
+    expect(await search('Commitment', `${inTitle} ${inText}`)).toContain(id);
+    expect(highlight(corpus.Commitment.get(id)!, `${inTitle} ${inText}`).map((h) => h.field)).toEqual([
+      'title',
+      'description',
+    ]);
+  });
+
+  test('the same entities as the application computes from the original text', async () => {
+    const results = new Map<string, string[]>();
+    for (const [type, query] of QUERIES) {
+      const ids = await search(type, query);
+      expect({ query, ids }).toEqual({ query, ids: oracle(type, query) });
+      expect({ query, found: ids.length > 0 }).toEqual({ query, found: true });
+      results.set(`${type}: ${query}`, ids);
+    }
+    expect(results.get('Commitment: audit')!.length).toBeGreaterThan(5);
+    found[backend] = results;
+  });
+
+  test('a query of only short or common words is refused, naming filter.search', () => {
+    for (const q of ['de la', 'El', 'the who', 'في من']) {
+      let error: unknown;
+      try {
+        searchQuery(ds, 'Place', q);
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(GraphQLError);
+      expect((error as GraphQLError).extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        argumentName: 'filter.search',
+      });
+    }
+  });
+
+  test('pages in relevance order through a joined subquery, with keyset cursors', async () => {
+    const s = searchQuery(ds, 'Place', 'sidi', { weights: { nameFr: 2 } });
+    const scores = await searchScores(ds.manager, s);
+    const qb = () =>
+      ds
+        .getRepository(PlaceEntity)
+        .createQueryBuilder('p')
+        .innerJoin(`(${s.sql})`, 'search', 'search.entity_id = p.id')
+        .setParameters(s.parameters);
+    const order = [relevanceOrder<Place>('search', scores)];
+    const seen: string[] = [];
+    let after: string | null = null;
+    let total = 0;
+    do {
+      const page: Connection<Place> = await orderedConnection(qb(), { first: 25, after }, order);
+      total = await page.totalCount();
+      seen.push(...page.nodes.map((n) => n.id));
+      after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+    } while (after);
+    expect(total).toBe(scores.size);
+    expect([...seen].sort()).toEqual(oracle('Place', 'sidi'));
+    const values = seen.map((id) => scores.get(id)!);
+    expect(values).toEqual([...values].sort((a, b) => b - a));
+  });
+
+  test('re-indexing replaces an entity, empty text removes it, removeDocuments forgets it', async () => {
+    const rows = (id: string) =>
+      ds.query(`SELECT field FROM ${SEARCH_TABLE} WHERE entity_type = 'Place' AND entity_id = '${id}'`);
+    await indexDocuments(ds.manager, [
+      { entityType: 'Place', entityId: 'tn-33011', field: 'nameFr', text: 'Le Kef (Sicca Veneria)' },
+      { entityType: 'Place', entityId: 'tn-33011', field: 'nameAr', text: null },
+    ]);
+    expect(await search('Place', 'Sicca Veneria')).toEqual(['tn-33011']);
+    // Rows written to search_documents without this module reach SQLite's FTS5 table by a rebuild.
+    if (backend === 'sqlite') {
+      await ds.query(`DELETE FROM ${SEARCH_FTS_TABLE}`);
+      expect(await search('Place', 'Sicca Veneria')).toEqual([]);
+    }
+    await rebuildSearchIndex(ds.manager);
+    expect(await search('Place', 'Sicca Veneria')).toEqual(['tn-33011']);
+    expect(await search('Place', 'الكاف')).not.toContain('tn-33011');
+    expect((await rows('tn-33011')).map((r: { field: string }) => r.field).sort()).toEqual(['all', 'nameFr']);
+
+    await indexDocuments(ds.manager, [
+      { entityType: 'Place', entityId: 'tn-33011', field: 'nameFr', text: 'El' },
+    ]);
+    expect(await rows('tn-33011')).toEqual([]);
+
+    // Inside the caller's transaction; a text longer than a MySQL TEXT column is cut at a word.
+    const long = Array.from({ length: 20000 }, (_, i) => `كلمة${i}`).join(' ');
+    await ds.transaction((m) =>
+      indexDocuments(m, [{ entityType: 'Place', entityId: 'tn-33011', field: 'nameAr', text: long }]),
+    );
+    expect(await search('Place', 'كلمة0 كلمة1')).toEqual(['tn-33011']);
+
+    await removeDocuments(ds.manager, 'Place', ['ma-REGION_01']);
+    expect(await search('Place', 'Khénifra بني')).toEqual([]);
+    expect(await search('Place', 'Beni Mellal')).not.toContain('ma-REGION_01');
+  });
+
+  test('every migration reverts: no search table is left', async () => {
+    await ds.undoLastMigration({ transaction: 'each' });
+    const runner = ds.createQueryRunner();
+    try {
+      expect(await runner.hasTable(SEARCH_TABLE)).toBe(false);
+      if (backend === 'sqlite') expect(await runner.hasTable(SEARCH_FTS_TABLE)).toBe(false);
+      expect(await runner.hasTable('places')).toBe(true);
+    } finally {
+      await runner.release();
+    }
+  });
+});
+
+describe('MySQL and SQLite', () => {
+  // Without a reachable MySQL only the SQLite half runs (and already matched the application's oracle).
+  (BACKENDS.length === 2 ? test : test.skip)('find the same entities for every query', () => {
+    expect(found.mysql && Object.fromEntries(found.mysql)).toEqual(
+      found.sqlite && Object.fromEntries(found.sqlite),
+    );
+    expect(found.mysql?.size).toBe(QUERIES.length);
+  });
+});
