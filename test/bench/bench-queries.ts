@@ -6,6 +6,8 @@ export interface BenchQuery {
   language?: string;
   /** How many rows the answer holds, printed beside the timings so an empty answer is noticed. */
   count: (data: unknown) => number;
+  /** Fewer timed runs for a query known to be slow (a word in a fifth of a million lines). */
+  maxRuns?: number;
 }
 
 const at = (data: unknown, path: string): unknown => {
@@ -160,5 +162,52 @@ export const BENCH_QUERIES: BenchQuery[] = [
     name: 'list: organizations by name (100)',
     query: `{ organizations(first: 100, orderBy: [{ field: NAME }]) { totalCount nodes { id name } } }`,
     count: rows('organizations.nodes'),
+  },
+  // Search, as journalists type it: rare words (only in the real data), Arabic, and a worst case.
+  {
+    name: 'search: organizations "Beni Mellal"',
+    query: `{ organizations(first: 20, filter: { search: "Beni Mellal" }) { totalCount nodes { id name searchHighlights { field snippet } } } }`,
+    count: rows('organizations.nodes'),
+  },
+  {
+    name: 'search: commitments "parliament" (20)',
+    query: /* GraphQL */ `
+      {
+        commitments(first: 20, filter: { search: "parliament" }) {
+          totalCount
+          nodes {
+            id
+            title
+            searchHighlights {
+              field
+              snippet
+            }
+            actionPlan {
+              member {
+                name
+              }
+            }
+          }
+        }
+      }
+    `,
+    count: rows('commitments.nodes'),
+  },
+  {
+    name: 'search: budget lines "الأجر الأساسي" (Arabic)',
+    language: 'ar',
+    query: `{ budgetLines(first: 20, filter: { search: "الأجر الأساسي" }) { totalCount nodes { id label searchHighlights { snippet } } } }`,
+    count: rows('budgetLines.nodes'),
+  },
+  {
+    name: 'search: summary of lines matching "منح"',
+    query: `{ budgetSummary(filter: { search: "منح" }, groupBy: [FISCAL_YEAR]) { keys { value } currency lineCount totals { phase amount { amount } } } }`,
+    count: rows('budgetSummary'),
+  },
+  {
+    name: 'search worst case: a word in ~20% of lines',
+    query: `{ budgetLines(first: 20, filter: { search: "الشفافية" }) { totalCount nodes { id } } }`,
+    count: rows('budgetLines.nodes'),
+    maxRuns: 3,
   },
 ];

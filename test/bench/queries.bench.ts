@@ -57,10 +57,11 @@ async function main() {
           throw new Error(`${q.name}: ${body.errors.map((e) => e.message).join('; ')}`);
         return body.data;
       };
-      for (let i = 0; i < 3; i++) await send();
+      const n = Math.min(runs, q.maxRuns ?? runs);
+      for (let i = 0; i < Math.min(3, n); i++) await send();
       const times: number[] = [];
       let data: unknown;
-      for (let i = 0; i < runs; i++) {
+      for (let i = 0; i < n; i++) {
         const t = process.hrtime.bigint();
         data = await send();
         times.push(Number(process.hrtime.bigint() - t) / 1e6);
@@ -68,7 +69,7 @@ async function main() {
       times.sort((a, b) => a - b);
       const rows = q.count(data);
       console.log(
-        `${q.name.padEnd(52)} ${percentile(times, 50).toFixed(1).padStart(8)} ${percentile(times, 95).toFixed(1).padStart(8)} ${String(rows).padStart(6)}`,
+        `${q.name.padEnd(52)} ${percentile(times, 50).toFixed(1).padStart(8)} ${percentile(times, 95).toFixed(1).padStart(8)} ${String(rows).padStart(6)}${n < runs ? `  (${n} runs)` : ''}`,
       );
     }
   } finally {
