@@ -4,7 +4,7 @@ import {
   BudgetLineEntity,
   CommitmentBudgetLineEntity,
 } from '../../subgraphs/budgets/src/entities/Budget';
-import { readCsv, sumMillimes } from '../support/datasets';
+import { bouAradaLineId, byCodePoint, readCsv, sumMillimes, tnBudgetCode } from '../support/datasets';
 import { BACKENDS, startSystem, type GraphQLResponse, type System } from '../support/system';
 
 /**
@@ -24,19 +24,12 @@ const YEARS = ['2013', '2014', '2015', '2016', '2017', '2018'];
 const BOU_ARADA = 'tn-municipality-34012';
 const FEB = 'Budget_02_2018';
 
-const codeOf = (r: Row) =>
-  [r.Titre, r.Article, r.Paragraphe, r.Sous_paragraphe].map((p) => p.trim()).join('.');
-const lineId = (year: string, direction: 'EXP' | 'REV', r: Row) =>
-  `tn-34012-${year}-${direction}-${codeOf(r)}`;
 const cells = (rows: Row[], column: string) => rows.map((r) => r[column]).filter((c) => c.trim() !== '');
 const millimes = (cell: string) => {
   // BigInt('') is 0: an empty cell (no amount) must never pass for a zero.
   if (cell.trim() === '') throw new Error('empty amount cell');
   return BigInt(cell.trim());
 };
-/** Code point order, as the API sorts text (every string compared here is ASCII). */
-const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
 /** EXECUTED / APPROVED rounded to 6 decimals, half away from zero, in integers (all values here are >= 0). */
 function rate(executed: string, approved: string): number {
   const e = BigInt(executed.replace('.', ''));
@@ -157,7 +150,7 @@ describe.each(BACKENDS)('budget queries on %s', (backend) => {
   test("Bou Arada's 2018 approved expenditure by Titre (CODE_LEVEL_1), with execution to February", async () => {
     const titres = [...new Set(expenditure.map((r) => r.Titre.trim()))].sort(byCodePoint);
     // No line's code is a bare Titre: there is no aggregate line to take a label from.
-    expect(expenditure.some((r) => titres.includes(codeOf(r)))).toBe(false);
+    expect(expenditure.some((r) => titres.includes(tnBudgetCode(r)))).toBe(false);
     const expected = titres.map((t) => {
       const rows = expenditure.filter((r) => r.Titre.trim() === t);
       const approved = cells(rows, '2018');
@@ -573,8 +566,8 @@ describe.each(BACKENDS)('budget queries on %s', (backend) => {
     const min = 5_000_000n; // "5000" TND
     const max = 60_000_000n; // "60000.000" TND
     const expected = [
-      ...expenditure.map((r) => ({ id: lineId('2018', 'EXP', r), row: r })),
-      ...revenue.map((r) => ({ id: lineId('2018', 'REV', r), row: r })),
+      ...expenditure.map((r) => ({ id: bouAradaLineId('2018', 'EXP', r), row: r })),
+      ...revenue.map((r) => ({ id: bouAradaLineId('2018', 'REV', r), row: r })),
     ]
       .filter(({ row }) => row['2018'].trim() !== '')
       .map(({ id, row }) => ({ id, amount: millimes(row['2018']), label: row.Imputation.trim() }))
@@ -606,10 +599,10 @@ describe.each(BACKENDS)('budget queries on %s', (backend) => {
   test('budgetLines ordered by EXECUTED amount (latest date), lines with none first, by code on ties', async () => {
     // An empty cell, or a line the monthly file omits, is no execution figure.
     const feb = new Map(
-      monthly.filter((r) => r[FEB].trim() !== '').map((r) => [codeOf(r), millimes(r[FEB])]),
+      monthly.filter((r) => r[FEB].trim() !== '').map((r) => [tnBudgetCode(r), millimes(r[FEB])]),
     );
     const expected = expenditure
-      .map((r) => ({ code: codeOf(r), executed: feb.get(codeOf(r)) ?? null }))
+      .map((r) => ({ code: tnBudgetCode(r), executed: feb.get(tnBudgetCode(r)) ?? null }))
       .sort((a, b) => {
         if (a.executed !== b.executed) {
           if (a.executed === null) return -1;
@@ -641,7 +634,7 @@ describe.each(BACKENDS)('budget queries on %s', (backend) => {
   test("Budget.lines takes the same filter, with amounts in the budget's currency; budgetLines agrees", async () => {
     const expected = monthly
       .filter((r) => r[FEB].trim() !== '' && millimes(r[FEB]) >= 1_000_000n)
-      .map(codeOf)
+      .map(tnBudgetCode)
       .filter((c) => c.startsWith('1.'))
       .sort(byCodePoint);
     expect(expected.length).toBeGreaterThan(3);
@@ -769,15 +762,15 @@ describe.each(BACKENDS)('budget queries on %s', (backend) => {
         id: string;
       }[]
     ).map((c) => c.id);
-    const byCode = (rows: Row[], code: string) => rows.find((r) => codeOf(r) === code)!;
+    const byCode = (rows: Row[], code: string) => rows.find((r) => tnBudgetCode(r) === code)!;
     const exp1 = byCode(expenditure, '1.01101.0001.000');
     const exp2 = byCode(expenditure, '1.01101.0002.000');
     const rev1 = byCode(revenue, '1.01101.00.00');
     const links = [
-      { commitmentId: first, lineId: lineId('2018', 'EXP', exp1) },
-      { commitmentId: first, lineId: lineId('2018', 'EXP', exp2) },
-      { commitmentId: first, lineId: lineId('2018', 'REV', rev1) },
-      { commitmentId: second, lineId: lineId('2017', 'EXP', exp1) },
+      { commitmentId: first, lineId: bouAradaLineId('2018', 'EXP', exp1) },
+      { commitmentId: first, lineId: bouAradaLineId('2018', 'EXP', exp2) },
+      { commitmentId: first, lineId: bouAradaLineId('2018', 'REV', rev1) },
+      { commitmentId: second, lineId: bouAradaLineId('2017', 'EXP', exp1) },
     ];
     const repo = sys.dataSources.budgets.getRepository(CommitmentBudgetLineEntity);
     // The link table belongs to the budgets subgraph: the test writes it there, as an importer would.
@@ -791,7 +784,7 @@ describe.each(BACKENDS)('budget queries on %s', (backend) => {
       })),
     );
     try {
-      const feb = (r: Row) => byCode(monthly, codeOf(r))[FEB];
+      const feb = (r: Row) => byCode(monthly, tnBudgetCode(r))[FEB];
       const both = await q(
         /* GraphQL */ `
           query Funding($a: ID!, $b: ID!, $c: ID!) {

@@ -1,5 +1,5 @@
-import { readCsv, sumMillimes } from '../support/datasets';
-import { BACKENDS, startSystem, type Backend, type System } from '../support/system';
+import { bouAradaLineId, byCodePoint, readCsv, sumMillimes, tnBudgetCode } from '../support/datasets';
+import { BACKENDS, type Backend, systemsPerBackend } from '../support/system';
 
 /*
  * Searching budget lines through the gateway, on every backend: `budgetLines`, `Budget.lines` and
@@ -12,7 +12,6 @@ import { BACKENDS, startSystem, type Backend, type System } from '../support/sys
  * may also start a longer one. Amounts are added with BigInt from the files' cells.
  */
 
-type Row = Record<string, string>;
 const expenditure = readCsv('tunisia/depense_per_year_34012.csv');
 const revenue = readCsv('tunisia/recette_per_year_34012.csv');
 /** The monthly file repeats rows cell for cell: a repeated row is one line. */
@@ -23,11 +22,6 @@ const YEARS = ['2013', '2014', '2015', '2016', '2017', '2018'];
 const FEB = 'Budget_02_2018';
 const BOU_ARADA = 'tn-municipality-34012';
 
-const codeOf = (r: Row) =>
-  [r.Titre, r.Article, r.Paragraphe, r.Sous_paragraphe].map((p) => p.trim()).join('.');
-const lineId = (year: string, direction: 'EXP' | 'REV', r: Row) =>
-  `tn-34012-${year}-${direction}-${codeOf(r)}`;
-const byCodePoint = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 const sorted = (ids: Iterable<string>) => [...ids].sort(byCodePoint);
 
 const ARTICLES = ['وال', 'بال', 'كال', 'فال', 'ال', 'لل'];
@@ -67,7 +61,7 @@ function expectedLines(query: string, years = YEARS) {
     ).flatMap(([direction, rows]) =>
       rows
         .filter((r) => matches(r.Imputation, query))
-        .map((row) => ({ id: lineId(year, direction, row), year, direction, row })),
+        .map((row) => ({ id: bouAradaLineId(year, direction, row), year, direction, row })),
     ),
   );
 }
@@ -151,16 +145,10 @@ const ids = (w: Walked) => w.nodes.map((n) => n.id);
 /** The relevance order each backend gave, per query: the same lines on all of them. */
 const walked: Partial<Record<Backend, Record<string, string[]>>> = {};
 
-const systems = new Map<Backend, System>();
-beforeAll(async () => {
-  for (const backend of BACKENDS) systems.set(backend, await startSystem(backend));
-});
-afterAll(async () => {
-  for (const sys of systems.values()) await sys.stop();
-});
+const systemOf = systemsPerBackend();
 
 describe.each(BACKENDS)('budget lines: search on %s', (backend) => {
-  const sys = () => systems.get(backend)!;
+  const sys = () => systemOf(backend);
   const q = (query: string, variables?: Record<string, unknown>, headers?: Record<string, string>) =>
     sys().queryGateway<any>(query, variables, headers);
   const lines = (variables: Record<string, unknown>, first = 100) =>
@@ -228,10 +216,10 @@ describe.each(BACKENDS)('budget lines: search on %s', (backend) => {
         const group = matching.filter((l) => l.year === year && l.direction === direction.slice(0, 3));
         if (!group.length) return [];
         const approved = group.map((l) => l.row[year]).filter((c) => c.trim() !== '');
-        const codes = new Set(group.map((l) => codeOf(l.row)));
+        const codes = new Set(group.map((l) => tnBudgetCode(l.row)));
         const executed =
           year === '2018' && direction === 'EXPENDITURE'
-            ? monthly.filter((r) => codes.has(codeOf(r)) && r[FEB].trim() !== '').map((r) => r[FEB])
+            ? monthly.filter((r) => codes.has(tnBudgetCode(r)) && r[FEB].trim() !== '').map((r) => r[FEB])
             : [];
         return [
           {
@@ -307,8 +295,8 @@ describe.each(BACKENDS)('budget lines: search on %s', (backend) => {
     expect(whole.errors).toBeUndefined();
     // "منحة الخصوصية المتغيرة" (1.01101.0004.000): 300 TND approved, and no execution in January or February.
     const [one, ...none] = expectedLines('منحة الخصوصية', ['2018']);
-    expect([codeOf(one.row), none]).toEqual(['1.01101.0004.000', []]);
-    const executed = monthly.filter((r) => codeOf(r) === codeOf(one.row)).map((r) => r[FEB]);
+    expect([tnBudgetCode(one.row), none]).toEqual(['1.01101.0004.000', []]);
+    const executed = monthly.filter((r) => tnBudgetCode(r) === tnBudgetCode(one.row)).map((r) => r[FEB]);
     expect(whole.data.budgetSummary).toEqual([
       {
         lineCount: 1,

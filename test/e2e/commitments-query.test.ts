@@ -1,8 +1,8 @@
 import * as countries from 'i18n-iso-countries';
 import fr from 'i18n-iso-countries/langs/fr.json';
-import { readCsv, readJson } from '../support/datasets';
+import { byCodePoint, readCsv, readJson } from '../support/datasets';
 import { queryStats } from '../../subgraphs/commitments/src/stats';
-import { BACKENDS, startSystem, type Backend, type System } from '../support/system';
+import { BACKENDS, type System, systemsPerBackend } from '../support/system';
 
 /*
  * Filtering, ordering and counting commitments through the gateway, on every backend. Expected figures come
@@ -47,7 +47,6 @@ const impactRank = (raw: string) => {
   return i < 0 ? null : i;
 };
 /** Code point order (UTF-8 byte order is code point order). */
-const byCodePoint = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 const sorted = (ids: string[]) => [...ids].sort(byCodePoint);
 /** The member's country: alpha-2 of the ISO3 code for national members, of the country after the comma for local ones. */
 const countryOf = (r: Record<string, string>) => {
@@ -141,16 +140,10 @@ const STATS = /* GraphQL */ `
   }
 `;
 
-const systems = new Map<Backend, System>();
-beforeAll(async () => {
-  for (const backend of BACKENDS) systems.set(backend, await startSystem(backend));
-});
-afterAll(async () => {
-  for (const sys of systems.values()) await sys.stop();
-});
+const systemOf = systemsPerBackend();
 
 describe.each(BACKENDS)('commitments: filters, orders and statistics on %s', (backend) => {
-  const sys = () => systems.get(backend)!;
+  const sys = () => systemOf(backend);
   const q = <T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>) =>
     sys().queryGateway<T>(query, variables, headers);
   const stats = async (groupBy: string[], filter?: unknown, headers?: Record<string, string>) => {
@@ -571,7 +564,7 @@ describe('SQLite and MySQL agree', () => {
   both('the same pages in the same order, the same groups', async () => {
     const results = await Promise.all(
       BACKENDS.map(async (b) => {
-        const sys = systems.get(b)!;
+        const sys = systemOf(b);
         const impact = await walk(sys, { orderBy: [{ field: 'POTENTIAL_IMPACT', direction: 'DESC' }] }, 37);
         const titles = await walk(sys, { orderBy: [{ field: 'TITLE', direction: 'DESC' }] }, 100);
         const dates = await walk(sys, { orderBy: [{ field: 'START_DATE' }, { field: 'TITLE' }] }, 100);

@@ -1,6 +1,6 @@
 import * as countries from 'i18n-iso-countries';
-import { readCsv, readJson } from '../support/datasets';
-import { BACKENDS, startSystem, type Backend, type System } from '../support/system';
+import { byCodePoint, readCsv, readJson } from '../support/datasets';
+import { BACKENDS, type Backend, type System, systemsPerBackend } from '../support/system';
 
 /*
  * Searching commitments and action plans through the gateway, on every backend. The expected results are
@@ -29,7 +29,6 @@ const ID = 'Commitment Unique Identifier';
 const MISSING = new Set(['', 'nd', 'nr', 'na', 'n/a', 'unclear']);
 const cell = (v: string | undefined) =>
   v === undefined || MISSING.has(v.trim().toLowerCase()) ? null : v.trim();
-const byCodePoint = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 const sorted = (ids: Iterable<string>) => [...ids].sort(byCodePoint);
 
 /** The member's country, read from the export's columns (as in commitments-query.test.ts). */
@@ -146,16 +145,10 @@ const ids = (f: Found) => f.nodes.map((n) => n.id);
 /** Membership of each backend's relevance walk, per query: the same on all of them. */
 const walked: Partial<Record<Backend, Record<string, string[]>>> = {};
 
-const systems = new Map<Backend, System>();
-beforeAll(async () => {
-  for (const backend of BACKENDS) systems.set(backend, await startSystem(backend));
-});
-afterAll(async () => {
-  for (const sys of systems.values()) await sys.stop();
-});
+const systemOf = systemsPerBackend();
 
 describe.each(BACKENDS)('commitments and action plans: search on %s', (backend) => {
-  const sys = () => systems.get(backend)!;
+  const sys = () => systemOf(backend);
   const q = <T = any>(query: string, variables?: Record<string, unknown>) =>
     sys().queryGateway<T>(query, variables);
   const search = (text: string, filter: Record<string, unknown> = {}, first = 100) =>

@@ -1,4 +1,4 @@
-import { readCsv, readJson } from '../support/datasets';
+import { byCodePoint, readCsv, readJson } from '../support/datasets';
 import { BACKENDS, startSystem, type Backend, type GraphQLResponse, type System } from '../support/system';
 
 /**
@@ -66,7 +66,6 @@ const PAGE = /* GraphQL */ `
 `;
 
 /** Text by Unicode code point, as the API promises (UTF-8 byte order is code point order; JS `<` is not). */
-const byCodePoint = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
 /** One sort value as the API orders it: null first ascending, last descending. */
 function compareValues(a: string | null, b: string | null, direction: 'ASC' | 'DESC'): number {

@@ -1,7 +1,7 @@
 import { syntheticOrganizationNames } from '../../common/src/synthetic';
 import { SEARCH_FTS_TABLE, SEARCH_TABLE, searchQuery, searchScores } from '../../common/src/search';
 import { generateOrganizations } from '../../subgraphs/organizations/src/seed/synthetic';
-import { readCsv, readJson } from '../support/datasets';
+import { byCodePoint, readCsv, readJson } from '../support/datasets';
 import { BACKENDS, startSystem, type Backend, type GraphQLResponse, type System } from '../support/system';
 
 /**
@@ -48,8 +48,6 @@ function unitsMatching(whole: string[], start: string | null, only?: (id: string
     .map((u) => u.id)
     .sort(byCodePoint);
 }
-
-const byCodePoint = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
 interface Highlight {
   field: string;

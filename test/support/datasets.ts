@@ -21,3 +21,15 @@ export function sumMillimes(cells: string[]): string {
   const s = total.toString().padStart(4, '0');
   return `${s.slice(0, -3)}.${s.slice(-3)}`;
 }
+
+/** Orders strings by Unicode code point, as the API orders text on both backends. */
+export const byCodePoint = (a: string, b: string) =>
+  Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+
+/** A Tunisian municipal budget row's code as the seed writes it: Titre.Article.Paragraphe.Sous_paragraphe. */
+export const tnBudgetCode = (r: Record<string, string>) =>
+  [r.Titre, r.Article, r.Paragraphe, r.Sous_paragraphe].map((p) => p.trim()).join('.');
+
+/** The id the seed gives Bou Arada's line for a row of its files, in a year and direction. */
+export const bouAradaLineId = (year: string, direction: 'EXP' | 'REV', r: Record<string, string>) =>
+  `tn-34012-${year}-${direction}-${tnBudgetCode(r)}`;

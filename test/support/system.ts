@@ -126,3 +126,18 @@ export async function startSystem(backend: Backend): Promise<System> {
     throw err;
   }
 }
+
+/**
+ * Starts one system per backend before a test file's tests and stops them after; returns how to get the
+ * one of a backend (for tests that compare backends in one file).
+ */
+export function systemsPerBackend(): (backend: Backend) => System {
+  const systems = new Map<Backend, System>();
+  beforeAll(async () => {
+    for (const backend of BACKENDS) systems.set(backend, await startSystem(backend));
+  });
+  afterAll(async () => {
+    for (const sys of systems.values()) await sys.stop();
+  });
+  return (backend) => systems.get(backend)!;
+}
