@@ -11,11 +11,15 @@ export interface LocalizedText {
   es: string | null;
 }
 
+/** The entity property holding one language of a localized text: `name` + `fr` → `nameFr`. */
+export const localizedProperty = (prefix: string, lang: Language) =>
+  `${prefix}${lang[0].toUpperCase()}${lang.slice(1)}`;
+
 /** Column definitions for a localized text stored as one column per language: `<prefix>_ar`, ... */
 export function localizedColumns(prefix: string, length = 512): Record<string, EntitySchemaColumnOptions> {
   const out: Record<string, EntitySchemaColumnOptions> = {};
   for (const lang of LANGUAGES) {
-    out[`${prefix}${lang[0].toUpperCase()}${lang.slice(1)}`] = {
+    out[localizedProperty(prefix, lang)] = {
       type: 'varchar',
       length,
       name: `${prefix}_${lang}`,
@@ -28,8 +32,23 @@ export function localizedColumns(prefix: string, length = 512): Record<string, E
 /** Reads the per-language columns `<prefix>Fr`, `<prefix>En`... of an entity row into a LocalizedText. */
 export function readLocalized(row: object, prefix: string): LocalizedText {
   const r = row as Record<string, string | null | undefined>;
-  const get = (l: Language) => r[`${prefix}${l[0].toUpperCase()}${l.slice(1)}`] ?? null;
+  const get = (l: Language) => r[localizedProperty(prefix, l)] ?? null;
   return { ar: get('ar'), fr: get('fr'), en: get('en'), es: get('es') };
+}
+
+/**
+ * A localized text's per-language properties of a row, by property name (`nameAr`...), in the given language
+ * order then the languages it leaves out: the searchable and highlightable fields of that text.
+ */
+export function localizedFields(
+  row: object,
+  prefix: string,
+  order: readonly Language[] = LANGUAGES,
+): Record<string, string | null> {
+  const text = readLocalized(row, prefix);
+  return Object.fromEntries(
+    [...new Set([...order, ...LANGUAGES])].map((l) => [localizedProperty(prefix, l), text[l]]),
+  );
 }
 
 /** The first language with text, in the given order (default French, English, Arabic, Spanish). */

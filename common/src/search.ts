@@ -546,6 +546,20 @@ export interface SearchDocumentInput {
   text: string | null | undefined;
 }
 
+/**
+ * The documents of some entities for {@link indexDocuments}: each row's searchable text by field. Give every
+ * field, empty or not, so a text cleared since the last indexing leaves the index too.
+ */
+export function entityDocuments<T extends { id: string }>(
+  entityType: string,
+  rows: readonly T[],
+  text: (row: T) => Record<string, string | null | undefined>,
+): SearchDocumentInput[] {
+  return rows.flatMap((row) =>
+    Object.entries(text(row)).map(([field, value]) => ({ entityType, entityId: row.id, field, text: value })),
+  );
+}
+
 const ROWS_PER_INSERT = 200;
 const IDS_PER_DELETE = 500;
 

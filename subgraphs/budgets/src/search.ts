@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
-import { LANGUAGES, type Language } from '../../../common/src/localized';
+import { localizedFields, type Language } from '../../../common/src/localized';
 import {
+  entityDocuments,
   highlight,
   parseSearch,
   searchQuery,
@@ -23,29 +24,11 @@ export const LINE_SEARCH_TYPE = 'BudgetLine';
 /** The alias the search subquery is joined under (its `score` orders by relevance). */
 export const SEARCH_ALIAS = 'search';
 
-/** The searchable fields of a line, by the language of their text. */
-const LABEL_FIELDS: Readonly<Record<Language, 'labelFr' | 'labelEn' | 'labelAr' | 'labelEs'>> = {
-  fr: 'labelFr',
-  en: 'labelEn',
-  ar: 'labelAr',
-  es: 'labelEs',
-};
-
 type LineText = Pick<BudgetLine, 'id' | 'labelAr' | 'labelFr' | 'labelEn' | 'labelEs'>;
 
-/**
- * What `indexDocuments` is given for these lines: every label field, empty or not, so a label cleared since
- * the last indexing leaves the index too.
- */
+/** What `indexDocuments` is given for these lines (every label, so a cleared one leaves the index). */
 export const lineDocuments = (lines: readonly LineText[]): SearchDocumentInput[] =>
-  lines.flatMap((l) =>
-    Object.values(LABEL_FIELDS).map((field) => ({
-      entityType: LINE_SEARCH_TYPE,
-      entityId: l.id,
-      field,
-      text: l[field],
-    })),
-  );
+  entityDocuments(LINE_SEARCH_TYPE, lines, (l) => localizedFields(l, 'label'));
 
 /**
  * Reads a `filter.search` argument (null when absent): the terms every backend searches, as plain JSON so
@@ -90,7 +73,5 @@ export function lineHighlights(line: BudgetLine, languages: readonly Language[])
   const search = (line as FoundLine)[FOUND_BY];
   if (!search) return [];
   // Every language is listed, the request's first: a label in a language it left out still explains the match.
-  const order = [...new Set([...languages, ...LANGUAGES])];
-  const text = Object.fromEntries(order.map((lang) => [LABEL_FIELDS[lang], line[LABEL_FIELDS[lang]]]));
-  return highlight(text, search);
+  return highlight(localizedFields(line, 'label', languages), search);
 }

@@ -1,12 +1,12 @@
 import type { DataSource, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import type { OrderTerm } from '../../../common/src/ordering';
 import {
+  entityDocuments,
   highlight,
   parseSearch,
   relevanceOrder,
   searchQuery,
   type ParsedSearch,
-  type SearchDocumentInput,
   type SearchHighlight,
   type SearchSql,
 } from '../../../common/src/search';
@@ -70,22 +70,13 @@ export function actionPlanSearchText(p: Pick<ActionPlan, 'memberName'>): Record<
   return { memberName: p.memberName };
 }
 
-const documents = <T extends { id: string }>(
-  entityType: string,
-  rows: readonly T[],
-  text: (row: T) => Record<string, string | null>,
-): SearchDocumentInput[] =>
-  rows.flatMap((row) =>
-    Object.entries(text(row)).map(([field, value]) => ({ entityType, entityId: row.id, field, text: value })),
-  );
-
 /** What `indexDocuments` is given for these commitments (every field, so a cleared one leaves the index). */
 export const commitmentDocuments = (rows: readonly (CommitmentText & { id: string })[]) =>
-  documents(COMMITMENT_SEARCH_TYPE, rows, commitmentSearchText);
+  entityDocuments(COMMITMENT_SEARCH_TYPE, rows, commitmentSearchText);
 
 /** What `indexDocuments` is given for these action plans. */
 export const actionPlanDocuments = (rows: readonly Pick<ActionPlan, 'id' | 'memberName'>[]) =>
-  documents(ACTION_PLAN_SEARCH_TYPE, rows, actionPlanSearchText);
+  entityDocuments(ACTION_PLAN_SEARCH_TYPE, rows, actionPlanSearchText);
 
 /** A list's search, ready to join: parsed once, so the page, its count and its highlights agree. */
 export interface ListSearch {

@@ -2,7 +2,13 @@ import { binaryCollation } from '../../../common/src/migration-columns';
 import { Brackets, type SelectQueryBuilder } from 'typeorm';
 import { badInput } from '../../../common/src/errors';
 import { countryFilter, LIKE_ESCAPE, likePattern } from '../../../common/src/filters';
-import { bestText, LANGUAGES, readLocalized, type Language } from '../../../common/src/localized';
+import {
+  bestText,
+  LANGUAGES,
+  localizedProperty,
+  readLocalized,
+  type Language,
+} from '../../../common/src/localized';
 import { resolveOrderBy, type OrderTerm, type SortKey } from '../../../common/src/ordering';
 import { searchQuery, type SearchSql } from '../../../common/src/search';
 import type { Organization } from './entities/Organization';
@@ -13,7 +19,7 @@ import { ORGANIZATION_SEARCH_TYPE } from './organization-search';
 export const SEARCH_ALIAS = 'search';
 
 /** `nameFr`, `nameAr`...: the entity property of a language's name column. */
-const nameProperty = (l: Language) => `name${l[0].toUpperCase()}${l.slice(1)}`;
+const nameProperty = (l: Language) => localizedProperty('name', l);
 
 /**
  * The name the `name` field shows (without `lang`) as SQL: the first non-empty name in the request's language

@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
-import { LANGUAGES, type Language } from '../../../common/src/localized';
+import { localizedFields, type Language } from '../../../common/src/localized';
 import {
+  entityDocuments,
   highlight,
   indexDocuments,
   type ParsedSearch,
@@ -12,25 +13,9 @@ import type { Organization } from './entities/Organization';
 /** The `entity_type` of organizations in `search_documents`. */
 export const ORGANIZATION_SEARCH_TYPE = 'Organization';
 
-/** The searchable fields: the name in each language, under the name of the entity property (`nameFr`...). */
-const NAME_FIELDS: Record<Language, 'nameFr' | 'nameEn' | 'nameAr' | 'nameEs'> = {
-  fr: 'nameFr',
-  en: 'nameEn',
-  ar: 'nameAr',
-  es: 'nameEs',
-};
-
-/** What an organization contributes to the search index: one document per language's name. */
-export function organizationSearchDocuments(orgs: readonly Organization[]): SearchDocumentInput[] {
-  return orgs.flatMap((o) =>
-    LANGUAGES.map((l) => ({
-      entityType: ORGANIZATION_SEARCH_TYPE,
-      entityId: o.id,
-      field: NAME_FIELDS[l],
-      text: o[NAME_FIELDS[l]],
-    })),
-  );
-}
+/** What an organization contributes to the search index: its name in each language (`nameFr`...). */
+export const organizationSearchDocuments = (orgs: readonly Organization[]): SearchDocumentInput[] =>
+  entityDocuments(ORGANIZATION_SEARCH_TYPE, orgs, (o) => localizedFields(o, 'name'));
 
 /**
  * (Re)indexes organizations' names, in the caller's transaction when there is one, so the index never
@@ -58,6 +43,5 @@ export function rememberSearch(nodes: readonly Organization[], search: ParsedSea
 export function searchHighlights(o: Organization, languages: readonly Language[]): SearchHighlight[] {
   const search = foundBy.get(o);
   if (!search) return [];
-  const order = [...new Set([...languages, ...LANGUAGES])];
-  return highlight(Object.fromEntries(order.map((l) => [NAME_FIELDS[l], o[NAME_FIELDS[l]]])), search);
+  return highlight(localizedFields(o, 'name', languages), search);
 }
