@@ -20,7 +20,7 @@ runUntilSignal(async () => {
     services.push(service);
     urls[mod.name] = url;
   }
-  const gateway = await createGatewayService({ subgraphUrls: urls });
+  const gateway = await createGatewayService({ subgraphUrls: urls, exportMaxRows: config.exportMaxRows });
   services.push(gateway);
   const { port } = await gateway.listen(config.gatewayPort, config.host);
   logger.info(

@@ -24,6 +24,8 @@ export interface Config {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** The order in which to pick a text's language when a request states no preference (LANGUAGE_FALLBACK). */
   readonly languageFallback: readonly Language[];
+  /** The most rows one export (`/export.csv`, `/export.json`, `npm run export`) may have (EXPORT_MAX_ROWS). */
+  readonly exportMaxRows: number;
 }
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
@@ -32,6 +34,9 @@ const mysqlUrl = z
   .regex(/^mysql:\/\//, 'must start with mysql://')
   .refine((u) => URL.canParse(u), 'must be a valid URL')
   .optional();
+
+/** The default of EXPORT_MAX_ROWS. */
+export const DEFAULT_EXPORT_MAX_ROWS = 1_000_000;
 
 const EnvSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -59,6 +64,7 @@ const EnvSchema = z.object({
         ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^LANGUAGE_FALLBACK: /, '') });
       }
     }),
+  EXPORT_MAX_ROWS: z.coerce.number().int().min(1).default(DEFAULT_EXPORT_MAX_ROWS),
 });
 
 const ROOT = join(__dirname, '..', '..');
@@ -113,5 +119,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedOnStart: e.SEED_ON_START === 'true' || e.SEED_ON_START === '1',
     logLevel: e.LOG_LEVEL,
     languageFallback: Object.freeze(parseFallback(e.LANGUAGE_FALLBACK)),
+    exportMaxRows: e.EXPORT_MAX_ROWS,
   });
 }

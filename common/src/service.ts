@@ -27,10 +27,21 @@ export interface ServiceOptions<C extends RequestContext> {
   /** HTML served at GET / to browsers; without it there is no landing page. */
   landingPage?: string;
   plugins?: ApolloServerPlugin<C>[];
-  /** Extra routes (health, exports...) mounted before the GraphQL handler. */
-  routes?: (app: express.Express) => void;
+  /**
+   * Extra routes (exports...) mounted after `GET /health` and before the GraphQL handler. `graphql` gives
+   * this service's own Apollo server and context builder, so a route that runs operations (with
+   * `apollo.executeOperation`) goes through the same plugins, limits and error masking as `/graphql`.
+   */
+  routes?: (app: express.Express, graphql: ServiceGraphQL<C>) => void;
   /** Called when the service stops, after the HTTP server has drained (close pools here). */
   onStop?: () => Promise<void>;
+}
+
+/** What {@link ServiceOptions.routes} gets to run GraphQL operations the way `/graphql` does. */
+export interface ServiceGraphQL<C extends RequestContext> {
+  apollo: ApolloServer<C>;
+  /** The service's per-request context builder (the `context` option). */
+  context: (req: Request) => Promise<C>;
 }
 
 /** A built service: not yet listening. */
@@ -87,7 +98,7 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', service: opts.name });
   });
-  opts.routes?.(app);
+  opts.routes?.(app, { apollo, context: opts.context });
   const handler = expressMiddleware(apollo, { context: async ({ req }) => opts.context(req) });
   app.use(['/graphql', '/'], express.json({ limit: '1mb' }), handler);
   let stopped = false;

@@ -1,7 +1,9 @@
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
-import type { SubgraphName } from '../../common/src/config';
+import { DEFAULT_EXPORT_MAX_ROWS, type SubgraphName } from '../../common/src/config';
 import { REQUEST_ID_HEADER, requestContext, type RequestContext } from '../../common/src/context';
 import { createService, type Service } from '../../common/src/service';
+import { exportRoutes } from './export/http';
+import type { SavedQuery } from './export/saved-queries';
 import { renderExplorer } from './landing-page';
 import { readSupergraph } from './supergraph';
 
@@ -9,6 +11,10 @@ import { readSupergraph } from './supergraph';
 export interface GatewayOptions {
   subgraphUrls: Readonly<Record<SubgraphName, string>>;
   supergraphSdl?: string;
+  /** The most rows one export may have (config.exportMaxRows, from EXPORT_MAX_ROWS); default 1,000,000. */
+  exportMaxRows?: number;
+  /** The saved queries of `/export.csv?name=...`; default the files of `gateway/src/saved-queries`. */
+  savedQueries?: ReadonlyMap<string, SavedQuery>;
 }
 
 /**
@@ -28,7 +34,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
 
 /**
  * Builds the gateway (without listening): the checked-in supergraph, composed at build time by
- * `npm run compose`, served with subgraph URLs from config, and an offline GraphiQL explorer at GET /.
+ * `npm run compose`, served with subgraph URLs from config, an offline GraphiQL explorer at GET /, and
+ * exports of a query's first connection as CSV or JSON at GET /export.csv and /export.json.
  */
 export async function createGatewayService(opts: GatewayOptions): Promise<Service> {
   const urls = opts.subgraphUrls;
@@ -40,10 +47,16 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
       return new SubgraphDataSource({ url });
     },
   });
+  const exports = exportRoutes({
+    maxRows: opts.exportMaxRows ?? DEFAULT_EXPORT_MAX_ROWS,
+    savedQueries: opts.savedQueries,
+  });
   return createService<RequestContext>({
     name: 'gateway',
     gateway,
     context: async (req) => requestContext(req),
     landingPage: renderExplorer({ endpoint: '/graphql' }),
+    plugins: [exports.plugin],
+    routes: (app, graphql) => exports.mount(app, graphql),
   });
 }

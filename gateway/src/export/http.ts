@@ -1,0 +1,254 @@
+import { pipeline } from 'node:stream/promises';
+import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import express, { type Request, type RequestHandler, type Response } from 'express';
+import type { GraphQLSchema } from 'graphql';
+import { REQUEST_ID_HEADER, type RequestContext } from '../../../common/src/context';
+import { logger } from '../../../common/src/log';
+import type { ServiceGraphQL } from '../../../common/src/service';
+import { ExportError } from './errors';
+import { openExport, type ExecutePage, type OpenExport } from './pages';
+import { planExport, type ExportPlan, type ExportRequest } from './plan';
+import { loadSavedQueries, type SavedQuery } from './saved-queries';
+import { exportStream, FORMATS, type ExportFormat } from './writers';
+
+/** How the gateway's exports behave. */
+export interface ExportOptions {
+  /** The most rows one export may have (EXPORT_MAX_ROWS). */
+  maxRows: number;
+  /** The saved queries by name; default: the `.graphql` files of `gateway/src/saved-queries`. */
+  savedQueries?: ReadonlyMap<string, SavedQuery>;
+}
+
+/** What the gateway mounts: a plugin that keeps the API schema at hand, and the routes. */
+export interface ExportRoutes {
+  plugin: ApolloServerPlugin<RequestContext>;
+  mount(app: express.Express, graphql: ServiceGraphQL<RequestContext>): void;
+}
+
+/** A client's export request once read: what to run, and how to name and write the file. */
+interface ExportParams extends ExportRequest {
+  /** The saved query's name, when one was asked for. */
+  saved?: string;
+  bom: boolean;
+}
+
+const log = logger.child({ service: 'gateway', component: 'export' });
+
+/**
+ * `GET /export.csv` and `GET /export.json` (and `POST`, with the same parameters as a JSON body, for
+ * queries too long for a URL): run a query, or a saved query by `name`, and stream every node of its first
+ * connection, page after page, as CSV or as a JSON array.
+ *
+ * Every page goes through the gateway's own Apollo server (`executeOperation`, with the context built from
+ * the incoming request: its request id and Accept-Language) so an export has exactly the limits, plugins and
+ * error masking of `/graphql`. Anything wrong before the first byte is sent (bad parameters, a query that
+ * does not parse or validate, no connection, a mutation, errors on the first page, too many rows) is a JSON
+ * `{ errors: [{ message }] }` with status 400 (500 when the graph itself failed). A failure on a later page
+ * can only cut the response short: it is destroyed, so the client sees an incomplete download rather than a
+ * file that looks whole, and the cause is logged with the request id.
+ */
+export function exportRoutes(opts: ExportOptions): ExportRoutes {
+  const savedQueries = opts.savedQueries ?? loadSavedQueries();
+  let schema: GraphQLSchema | undefined;
+  const plugin: ApolloServerPlugin<RequestContext> = {
+    async serverWillStart() {
+      return {
+        schemaDidLoadOrUpdate({ apiSchema }) {
+          schema = apiSchema;
+        },
+      };
+    },
+  };
+
+  const handle =
+    (format: ExportFormat, graphql: ServiceGraphQL<RequestContext>) =>
+    async (req: Request, res: Response) => {
+      const context = await graphql.context(req);
+      const requestId = context.requestId;
+      res.setHeader(REQUEST_ID_HEADER, requestId);
+      let params: ExportParams;
+      let plan: ExportPlan;
+      let open: OpenExport;
+      try {
+        params = readParams(req.method === 'POST' ? req.body : req.query, savedQueries);
+        if (!schema) {
+          throw new ExportError('The gateway has not loaded its schema yet: try again shortly', 503);
+        }
+        plan = planExport(schema, params);
+        open = await openExport(plan, pageRunner(graphql, req, context, plan), { maxRows: opts.maxRows });
+      } catch (err) {
+        refuse(res, err, requestId);
+        return;
+      }
+
+      const { contentType, extension } = FORMATS[format];
+      const date = new Date().toISOString().slice(0, 10);
+      res.status(200);
+      res.setHeader('Content-Type', contentType);
+      res.setHeader(
+        'Content-Disposition',
+        `attachment; filename="${params.saved ?? fileLabel(plan.label)}-${date}.${extension}"`,
+      );
+      res.setHeader('Cache-Control', 'no-store');
+      if (open.totalCount !== null) res.setHeader('X-Total-Count', String(open.totalCount));
+      let rows = 0;
+      const counted = (async function* () {
+        for await (const node of open.nodes) {
+          rows++;
+          yield node;
+        }
+      })();
+      const started = Date.now();
+      try {
+        await pipeline(exportStream(format, plan.columns, counted, { bom: params.bom }), res);
+        log.info({ requestId, format, rows, ms: Date.now() - started }, 'export done');
+      } catch (err) {
+        // Headers and part of the body are out: all that is left is to cut the response, which pipeline did.
+        const gone = (err as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE';
+        const message = err instanceof Error ? err.message : String(err);
+        if (gone) log.info({ requestId, format, rows }, 'export abandoned by the client');
+        else log.error({ requestId, format, rows, err: message }, 'export aborted after streaming began');
+        res.destroy();
+      }
+    };
+
+  return {
+    plugin,
+    mount(app, graphql) {
+      const json = express.json({ limit: '1mb' });
+      // A body that is not JSON (or too large) is the client's to fix: a JSON error, never Express's page.
+      const body: RequestHandler = (req, res, next) =>
+        json(req, res, (err?: unknown) => {
+          if (!err) return next();
+          const status = (err as { status?: number }).status ?? 400;
+          const message = `The request body must be a JSON object of at most 1 MB (${(err as Error).message})`;
+          res
+            .status(status < 500 ? status : 400)
+            .json({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+        });
+      for (const format of Object.keys(FORMATS) as ExportFormat[]) {
+        const path = `/export.${format}`;
+        app.get(path, handle(format, graphql));
+        app.post(path, body, handle(format, graphql));
+      }
+    },
+  };
+}
+
+/**
+ * Runs one page of an export through the gateway's own Apollo server, with the context built for the
+ * client's request, as `/graphql` would run it.
+ */
+function pageRunner(
+  graphql: ServiceGraphQL<RequestContext>,
+  req: Request,
+  context: RequestContext,
+  plan: ExportPlan,
+): ExecutePage {
+  const headers = headerMap(req);
+  return async (variables) => {
+    const response = await graphql.apollo.executeOperation(
+      {
+        query: plan.query,
+        operationName: plan.operationName,
+        variables,
+        // An export is a read: each page is presented as a GET, so Apollo itself refuses anything but a
+        // query, and plugins see the client's own headers.
+        http: { method: 'GET', headers, search: '', body: undefined },
+      },
+      { contextValue: context },
+    );
+    if (response.body.kind !== 'single') {
+      throw new ExportError(
+        'Incremental delivery (@defer, @stream) cannot be exported: remove the directive',
+      );
+    }
+    return response.body.singleResult;
+  };
+}
+
+/** Answers an export that cannot start: its problems as JSON, or a bare 500 for anything unexpected. */
+function refuse(res: Response, err: unknown, requestId: string): void {
+  if (err instanceof ExportError) {
+    // The cause of a 500 (a subgraph down, a bug) was logged where it happened; the client sees it masked.
+    if (err.status >= 500) log.error({ requestId, err: err.message }, 'export failed');
+    res.status(err.status).json({ errors: err.problems });
+    return;
+  }
+  log.error({ requestId, err: String(err) }, 'export failed');
+  res.status(500).json({
+    errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+  });
+}
+
+/**
+ * Reads the parameters (URL query of a GET, JSON body of a POST): `query` or `name`, `variables` (a JSON
+ * object, as text in a URL), `operationName`, `bom`.
+ */
+export function readParams(source: unknown, savedQueries: ReadonlyMap<string, SavedQuery>): ExportParams {
+  const input = (source && typeof source === 'object' ? source : {}) as Record<string, unknown>;
+  const text = (key: string): string | undefined => {
+    const value = input[key];
+    if (value === undefined || value === null || value === '') return undefined;
+    if (typeof value !== 'string') throw new ExportError(`"${key}" must be given once, as text`);
+    return value;
+  };
+  const names = [...savedQueries.keys()].join(', ');
+  const query = text('query');
+  const name = text('name');
+  if (query && name)
+    throw new ExportError('Give either "query" (a GraphQL query) or "name" (a saved query), not both');
+  if (!query && !name) {
+    throw new ExportError(
+      `Say what to export: a GraphQL query as "query", or the name of a saved query as "name" (${names})`,
+    );
+  }
+  let saved: SavedQuery | undefined;
+  if (name) {
+    saved = savedQueries.get(name);
+    if (!saved)
+      throw new ExportError(`There is no saved query named "${name}": the saved queries are ${names}`);
+  }
+  return {
+    query: saved?.query ?? query!,
+    operationName: text('operationName'),
+    variables: readVariables(input.variables),
+    saved: saved?.name,
+    bom: ['1', 'true', true].includes(input.bom as string | boolean),
+  };
+}
+
+function readVariables(value: unknown): Record<string, unknown> {
+  if (value === undefined || value === null || value === '') return {};
+  let parsed = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = JSON.parse(value);
+    } catch (err) {
+      throw new ExportError(`"variables" is not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ExportError('"variables" must be a JSON object, for example {"filter": {"country": "TN"}}');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** The client's headers, for the plugins of the operation each page runs. */
+function headerMap(req: Request): HeaderMap {
+  const map = new HeaderMap();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) map.set(key, Array.isArray(value) ? value.join(', ') : value);
+  }
+  return map;
+}
+
+/** `BudgetLines` → `budget-lines`: a file name from an operation or field name, ASCII only. */
+function fileLabel(label: string): string {
+  const kebab = label
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/[^A-Za-z0-9_-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .toLowerCase();
+  return kebab || 'export';
+}

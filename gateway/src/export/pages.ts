@@ -1,0 +1,146 @@
+import type { GraphQLFormattedError } from 'graphql';
+import { ExportError, type ExportProblem } from './errors';
+import type { ExportPlan } from './plan';
+
+/** What running one page gives back: a GraphQL result, as the gateway formatted it. */
+export interface PageResult {
+  data?: Record<string, unknown> | null;
+  errors?: readonly GraphQLFormattedError[];
+}
+
+/** Runs one page of an export: the plan's query with these variables, through the gateway. */
+export type ExecutePage = (variables: Record<string, unknown>) => Promise<PageResult>;
+
+/** One page of the exported connection. */
+export interface Page {
+  /** 0 for the first page. */
+  index: number;
+  nodes: unknown[];
+  /** The connection's totalCount, on the first page when the connection has one. */
+  totalCount: number | null;
+}
+
+/** Error codes a client can act on: a first page failing only with these is the client's request (400). */
+const CLIENT_CODES = new Set([
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
+
+/**
+ * Pages through the plan's connection: runs the query with `after` set to the previous page's `endCursor`
+ * until `hasNextPage` is false, yielding each page as it comes (the next one is only asked for when the
+ * consumer wants it, so a slow client slows the export down instead of filling memory).
+ *
+ * Any GraphQL error, on any page, ends the export with an {@link ExportError}: a page with partial data would
+ * silently leave rows or cells out. A parent of the connection that is null (`organization(id: "unknown")`)
+ * gives no rows. A server that says there are more pages but gives no new cursor ends the export too,
+ * instead of asking for the same page forever.
+ */
+export async function* fetchPages(plan: ExportPlan, execute: ExecutePage): AsyncGenerator<Page> {
+  let after: unknown = plan.startCursor;
+  for (let index = 0; ; index++) {
+    const result = await execute({
+      ...plan.variables,
+      [plan.afterVariable]: after,
+      ...(plan.countVariable ? { [plan.countVariable]: index === 0 } : {}),
+    });
+    if (result.errors?.length) throw graphqlErrors(result.errors, index);
+    const connection = dig(result.data, plan.connectionPath);
+    if (connection === null) {
+      yield { index, nodes: [], totalCount: index === 0 && plan.totalCountKey ? 0 : null };
+      return;
+    }
+    const nodes = nodesOf(connection, plan);
+    const total = plan.totalCountKey ? connection[plan.totalCountKey] : undefined;
+    yield { index, nodes, totalCount: typeof total === 'number' ? total : null };
+    const pageInfo = connection[plan.pageInfoKey] as { hasNextPage?: unknown; endCursor?: unknown } | null;
+    if (!pageInfo?.hasNextPage) return;
+    if (typeof pageInfo.endCursor !== 'string' || pageInfo.endCursor === after || !nodes.length) {
+      throw new ExportError(
+        `Page ${index + 1} of "${plan.connectionPath.join('.')}" says more follow but gives no new endCursor`,
+        500,
+      );
+    }
+    after = pageInfo.endCursor;
+  }
+}
+
+/** An export under way: its first page has been run successfully, the rest follow on demand. */
+export interface OpenExport {
+  /** How many rows the connection said it had on the first page; null if it has no totalCount. */
+  totalCount: number | null;
+  /** Every node of every page, in order. Throws {@link ExportError} if a later page fails. */
+  nodes: AsyncGenerator<unknown>;
+}
+
+/**
+ * Runs the first page, and refuses the export (throwing {@link ExportError}) if it fails or if the
+ * connection's totalCount is over `maxRows`: all before anything is sent, so the client gets a status and a
+ * message. The row limit is enforced again while streaming, in case rows were added meanwhile.
+ */
+export async function openExport(
+  plan: ExportPlan,
+  execute: ExecutePage,
+  opts: { maxRows: number },
+): Promise<OpenExport> {
+  const pages = fetchPages(plan, execute);
+  const first = await pages.next();
+  const totalCount = first.done ? null : first.value.totalCount;
+  if (totalCount !== null && totalCount > opts.maxRows) {
+    await pages.return(undefined);
+    throw tooMany(`would have ${totalCount} rows, more than the ${opts.maxRows}`);
+  }
+  async function* nodes(): AsyncGenerator<unknown> {
+    let rows = 0;
+    const all = async function* () {
+      if (!first.done) yield first.value;
+      yield* pages;
+    };
+    for await (const page of all()) {
+      rows += page.nodes.length;
+      if (rows > opts.maxRows) throw tooMany(`has grown past ${opts.maxRows} rows, the most`);
+      yield* page.nodes;
+    }
+  }
+  return { totalCount, nodes: nodes() };
+}
+
+function tooMany(what: string): ExportError {
+  return new ExportError(
+    `This export ${what} one export may have (EXPORT_MAX_ROWS): narrow it with a filter, or export it in parts`,
+  );
+}
+
+function graphqlErrors(errors: readonly GraphQLFormattedError[], index: number): ExportError {
+  const problems: ExportProblem[] = errors.map((e) => {
+    const code = typeof e.extensions?.code === 'string' ? e.extensions.code : 'INTERNAL_SERVER_ERROR';
+    const at = e.path?.length ? ` (at ${e.path.join('.')})` : '';
+    return { message: `${e.message}${at}`, extensions: { code } };
+  });
+  const clients = problems.every((p) => CLIENT_CODES.has(p.extensions!.code));
+  const where = index === 0 ? '' : ` on page ${index + 1}`;
+  if (where) for (const p of problems) p.message += where;
+  return new ExportError(problems, clients ? 400 : 500);
+}
+
+function dig(data: unknown, path: readonly string[]): Record<string, unknown> | null {
+  let value: unknown = data;
+  for (const key of path) {
+    if (value === null || value === undefined) return null;
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      throw new ExportError(`The result has no single connection at "${path.join('.')}"`, 500);
+    }
+    value = (value as Record<string, unknown>)[key];
+  }
+  return (value ?? null) as Record<string, unknown> | null;
+}
+
+function nodesOf(connection: Record<string, unknown>, plan: ExportPlan): unknown[] {
+  const path = plan.nodesPath;
+  if (path.kind === 'nodes') return (connection[path.nodes] as unknown[] | null) ?? [];
+  const edges = (connection[path.edges] as Record<string, unknown>[] | null) ?? [];
+  return edges.map((e) => e?.[path.node] ?? null);
+}
