@@ -1,11 +1,18 @@
 import type { EntitySchemaColumnOptions } from 'typeorm';
 
-/** Where a record came from: the dataset, its URL and licence, and the row or key in the source file. */
+/**
+ * Where a record came from: the dataset, its URL and licence, the row or key in the source file and, for a
+ * record loaded by an importer, the file, its SHA-256, the line and when it was imported.
+ */
 export interface Provenance {
   dataset: string;
   url: string | null;
   license: string | null;
   record: string | null;
+  file: string | null;
+  checksum: string | null;
+  line: number | null;
+  importedAt: string | null;
 }
 
 /** The provenance columns every table carries, as entity properties. */
@@ -14,6 +21,19 @@ export interface WithProvenance {
   sourceUrl: string | null;
   sourceLicense: string | null;
   sourceRecord: string | null;
+  /** The imported file's name as given to the importer (null for the built-in seed). */
+  sourceFile: string | null;
+  /** SHA-256 (hex) of the whole imported file. */
+  sourceChecksum: string | null;
+  /** The line of the record in that file (1 = the first line, the header of a CSV). */
+  sourceLine: number | null;
+  /** When the record was last written by an importer, ISO 8601 UTC. */
+  importedAt: string | null;
+  /**
+   * A digest of the record's content as the importer built it (not exposed): an import compares it to tell
+   * an unchanged row (nothing written) from a changed one.
+   */
+  rowDigest: string | null;
 }
 
 /** Column definitions for {@link WithProvenance}, spread into every EntitySchema. */
@@ -22,6 +42,25 @@ export const provenanceColumns: Record<keyof WithProvenance, EntitySchemaColumnO
   sourceUrl: { type: 'varchar', length: 1024, name: 'source_url', nullable: true },
   sourceLicense: { type: 'varchar', length: 255, name: 'source_license', nullable: true },
   sourceRecord: { type: 'varchar', length: 255, name: 'source_record', nullable: true },
+  sourceFile: { type: 'varchar', length: 1024, name: 'source_file', nullable: true },
+  sourceChecksum: { type: 'varchar', length: 64, name: 'source_checksum', nullable: true },
+  sourceLine: { type: 'integer', name: 'source_line', nullable: true },
+  importedAt: { type: 'varchar', length: 24, name: 'imported_at', nullable: true },
+  rowDigest: { type: 'varchar', length: 64, name: 'row_digest', nullable: true },
+};
+
+/** The import part of {@link WithProvenance}: what the built-in seed leaves null. */
+export type ImportProvenance = Pick<
+  WithProvenance,
+  'sourceFile' | 'sourceChecksum' | 'sourceLine' | 'importedAt' | 'rowDigest'
+>;
+
+export const NO_IMPORT: ImportProvenance = {
+  sourceFile: null,
+  sourceChecksum: null,
+  sourceLine: null,
+  importedAt: null,
+  rowDigest: null,
 };
 
 export function toProvenance(row: WithProvenance): Provenance {
@@ -30,10 +69,14 @@ export function toProvenance(row: WithProvenance): Provenance {
     url: row.sourceUrl,
     license: row.sourceLicense,
     record: row.sourceRecord,
+    file: row.sourceFile ?? null,
+    checksum: row.sourceChecksum ?? null,
+    line: row.sourceLine == null ? null : Number(row.sourceLine),
+    importedAt: row.importedAt ?? null,
   };
 }
 
-/** Provenance fields for a record, given its dataset description and the record key. */
+/** Provenance fields for a record of the built-in seed, given its dataset description and the record key. */
 export function fromSource(
   source: { dataset: string; url?: string | null; license?: string | null },
   record: string | null,
@@ -43,5 +86,6 @@ export function fromSource(
     sourceUrl: source.url ?? null,
     sourceLicense: source.license ?? null,
     sourceRecord: record,
+    ...NO_IMPORT,
   };
 }

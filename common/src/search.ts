@@ -560,7 +560,7 @@ export function entityDocuments<T extends { id: string }>(
   );
 }
 
-const ROWS_PER_INSERT = 200;
+const ROWS_PER_INSERT = 1000;
 const IDS_PER_DELETE = 500;
 
 /** Runs in the caller's transaction when there is one, in a new one otherwise. */
@@ -593,10 +593,13 @@ function checkLength(what: string, value: string, max: number): void {
  * Replaces the indexed text of every entity named in `docs` by the given fields (a field not given is no
  * longer indexed; an entity whose fields are all empty is removed from the index), in one transaction with
  * multi-row statements. Text is folded here: pass the original. Returns the number of rows written.
+ * `fresh`: the entities are known to have no indexed text yet (an importer's newly inserted rows), so the
+ * delete of their old rows is skipped (on SQLite it costs a lookup per entity in the FTS5 table).
  */
 export async function indexDocuments(
   manager: EntityManager,
   docs: readonly SearchDocumentInput[],
+  options: { fresh?: boolean } = {},
 ): Promise<number> {
   const entities = new Map<string, { entityType: string; entityId: string; fields: Map<string, string[]> }>();
   for (const d of docs) {
@@ -628,11 +631,14 @@ export async function indexDocuments(
       });
   }
   const byType = new Map<string, string[]>();
-  for (const e of entities.values())
-    byType.set(e.entityType, [...(byType.get(e.entityType) ?? []), e.entityId]);
+  for (const e of entities.values()) {
+    const ids = byType.get(e.entityType);
+    if (ids) ids.push(e.entityId);
+    else byType.set(e.entityType, [e.entityId]);
+  }
 
   return inTransaction(manager, async (m) => {
-    for (const [type, ids] of byType) await deleteEntities(m, type, ids);
+    if (!options.fresh) for (const [type, ids] of byType) await deleteEntities(m, type, ids);
     for (const part of chunk(rows, ROWS_PER_INSERT)) {
       const values = part.map(() => '(?, ?, ?, ?)').join(', ');
       const params = part.flatMap((r) => [r.entityType, r.entityId, r.field, r.text]);

@@ -1,3 +1,4 @@
+import { fromSource, type WithProvenance } from './provenance';
 import type { EntityManager, EntitySchema, ObjectLiteral } from 'typeorm';
 
 /**
@@ -22,13 +23,8 @@ export function syntheticSizes(scale: number) {
 export const SYNTHETIC_DATASET = 'synthetic (npm run generate)';
 
 /** The provenance of every synthetic record: flagged as synthetic, with the scale and seed that made it. */
-export function syntheticSource(scale: number, seed: number, record: string) {
-  return {
-    sourceDataset: SYNTHETIC_DATASET,
-    sourceUrl: null,
-    sourceLicense: null,
-    sourceRecord: `scale=${scale} seed=${seed} ${record}`,
-  };
+export function syntheticSource(scale: number, seed: number, record: string): WithProvenance {
+  return fromSource({ dataset: SYNTHETIC_DATASET }, `scale=${scale} seed=${seed} ${record}`);
 }
 
 export const syntheticOrganizationId = (i: number) => `syn-org-${String(i).padStart(7, '0')}`;

@@ -95,6 +95,10 @@ const ORGANIZATIONS = /* GraphQL */ `
           url
           license
           record
+          file
+          checksum
+          line
+          importedAt
         }
       }
       pageInfo {
@@ -126,6 +130,10 @@ const organizationRow = (n: any) => ({
   'source.url': n.source.url ?? '',
   'source.license': n.source.license ?? '',
   'source.record': n.source.record ?? '',
+  'source.file': n.source.file ?? '',
+  'source.checksum': n.source.checksum ?? '',
+  'source.line': n.source.line === null ? '' : String(n.source.line),
+  'source.importedAt': n.source.importedAt ?? '',
 });
 
 describe.each(BACKENDS)('exports on %s', (backend: Backend) => {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { readOgpExport } from '../../common/src/datasets/ogp-export';
 import { institutionId } from '../../common/src/keys';
+import { NO_IMPORT } from '../../common/src/provenance';
 import { DATASETS_DIR, SOURCES, datasetPath } from '../../common/src/sources';
 import { buildOgpCommitments } from '../../subgraphs/commitments/src/seed/ogp';
 import type { CommitmentsSeed } from '../../subgraphs/commitments/src/seed/types';
@@ -245,6 +246,7 @@ describe('buildOgpCommitments: the commitments export', () => {
       sourceUrl: SOURCES.ogpCommitments.url,
       sourceLicense: SOURCES.ogpCommitments.license,
       sourceRecord: 'AP_MAR01',
+      ...NO_IMPORT,
     });
     const plans = comExport.actionPlans;
     expect(
@@ -407,6 +409,7 @@ describe('buildOgpCommitments: the OGP Local members file', () => {
       sourceUrl: localFile.sources['ogp-article'].url,
       sourceLicense: 'CC BY 4.0',
       sourceRecord: 'el-kef.actionPlans[0].commitmentsDescribed[0]',
+      ...NO_IMPORT,
     });
     expect(comLocal.commitments.map((c) => c.titleEn)).toEqual([
       'Internal audit system',

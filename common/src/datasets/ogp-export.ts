@@ -15,6 +15,8 @@ import {
   slug,
   tunisiaMunicipalityId,
 } from '../keys';
+import { readCsv, type CsvLayout } from '../import/csv';
+import type { ImportContext, SourceRow } from '../import/pipeline';
 import { DATASETS_DIR, SOURCES, datasetPath } from '../sources';
 import {
   ORGANIZATION_KINDS,
@@ -646,9 +648,26 @@ export interface InstitutionSplit {
  * by their institution key. Prose and bare category headings are returned as `skipped`, for a warning.
  */
 export function splitInstitutions(cell: string | null | undefined): InstitutionSplit {
+  if (cell == null) return { names: [], skipped: [] };
+  let split = splitCache.get(cell);
+  if (!split) {
+    split = splitCell(cell);
+    if (splitCache.size >= SPLIT_CACHE_SIZE) splitCache.clear();
+    splitCache.set(cell, split);
+  }
+  return { names: [...split.names], skipped: [...split.skipped] };
+}
+
+/**
+ * Cells already split: an institution cell repeats across a plan's commitments, and the two parts of an
+ * import read each row once each. Bounded, so memory stays constant on any file.
+ */
+const splitCache = new Map<string, InstitutionSplit>();
+const SPLIT_CACHE_SIZE = 4096;
+
+function splitCell(cell: string): InstitutionSplit {
   const names: string[] = [];
   const skipped: string[] = [];
-  if (cell == null) return { names, skipped };
   let text = decodeEntities(cell)
     .replace(/\r\n?/g, '\n')
     .replace(/[\u00a0\t]/g, ' ');
@@ -1047,14 +1066,264 @@ export const OGP_COLUMNS = {
 export const POLICY_AREA_FIRST = 'Anti-Corruption and Integrity';
 export const POLICY_AREA_LAST = 'Money in Politics';
 
+/**
+ * The export's 171 columns, in the order of ogp-commitments-export.csv. The importer knows every one of
+ * them (most are IRM columns this code does not read), so a full export gives no "unknown column" warning,
+ * and a column that is none of these is one OGP added since: ignored, with a warning.
+ */
+// prettier-ignore
+export const OGP_EXPORT_HEADER: readonly string[] = [
+  'Commitment Unique Identifier', 'Country/Locality', 'Action Plan Number', 'Commitment Number', 'Code',
+  'Region', 'National Or Local', 'Commitment Dummy', 'Year Of Submission', 'Action Plan End Year',
+  'Action Plan Duration (Years)', 'Theme', 'Commitment Title', 'Short Title', 'Full Text', 'Start Date',
+  'End Date', 'Lead Institution', 'Supporting Institution(s)', 'Anti-Corruption and Integrity',
+  'Anti-corruption Institutions', 'Anti-Corruption Strategies', 'Asset Disclosure', 'Audits',
+  'Beneficial Ownership', 'Conflicts Of Interest', 'Elections', 'Political Finance', 'Lobbying',
+  'Open Contracting', 'Public Procurement', 'Right To Information', 'Whistleblower Protections',
+  'Civic Space and Enabling Environment', 'Freedom of Assembly', 'Freedom of Association',
+  'Freedom of Expression', 'Democratizing Decision-Making', 'Digital Participation',
+  'Mainstreaming Participation', 'Regulatory Governance', 'Social Accountability', 'Digital Governance',
+  'Automated Decision-making', 'Data Stewardship and Privacy', 'Digital Inclusion',
+  'Disinformation/Misinformation', 'Online Civic Space', 'Environment & Climate', 'Climate Finance',
+  'Climate Mitigation and Adaptation', 'Environmental Regulation', 'International Environmental Agreements',
+  'Fiscal Openness', 'Publication Of Budget/Fiscal Information',
+  'Public Participation In Budget/Fiscal Policy', 'Oversight Of Budget/Fiscal Policies',
+  'Stimulus and Economic Recovery', 'Tax', 'Debt', 'Inclusion', 'Gender', 'Gender-Based Violence',
+  'Economic Inclusion', 'LGBTQIA+', 'People with Disabilities', 'Youth', 'Justice', 'Access to Justice',
+  'Open Justice', 'Policing & Corrections', 'Judiciary', 'Open Parliaments', 'Public Service Delivery',
+  'Citizenship & Immigration', 'Education', 'Health & Nutrition', 'Infrastructure & Transport',
+  'Water & Sanitation', 'Capacity Building', 'Digital Transformation', 'Legislation', 'Regulation',
+  'Legislative Oversight', 'Open Data', 'Public Participation', 'Aid', 'Energy', 'Extractive Industries',
+  'Land and Spatial Planning', 'Media & Telecommunications', 'Science & Technology',
+  'Security & Public Safety', 'Labor', 'Private Sector', 'Subnational', 'Human Rights',
+  'Open Parliament Plan', 'Sustainable Development Goals', 'Open Data (Water/Sanitation)',
+  'Open Data (Health)', 'Open Data (Education)', 'Participation in Lawmaking', 'Access to information',
+  'Money in Politics', 'Report Publication Year (Progress Report)', 'Compound', 'Cluster', 'Specificity',
+  '_Specificity', 'Verifiable', 'OGP Value Access To Information', 'OGP Value Civic Participation',
+  'OGP Value Public Accountability', 'OGP Value Technology', '_Relevant', 'Potential Impact',
+  '_Potential Impact', 'Completion (Progress Report)', '_CompletionProgress', 'Starred (2015 Only)',
+  'Starred (Current Formula) Progress Report', 'Potential for Results', '_Potential for Results',
+  'Cluster (AP Review)', 'Cluster Commitment ID(s)', 'Report Publication Year (End Of Term)',
+  'Completion (End Of Term)', '_CompletionEndTerm', 'Change In Completion', '_ChangeCompletion',
+  'Early Results', '_Early Results', 'Did It Open Government (Overall)', '_OpenGovernment',
+  'Did It Open Government (Access To Information)', '_DIOGATI',
+  'Did It Open Government (Civic Participation)', '_DIOGCP', 'Did It Open Government: Public Accountability',
+  '_DIOGPA', 'Starred (Current Formula) End of Term', 'Carried Forward', 'Most Recently Assessed',
+  'Star - Most Recently Assessed', 'IRM Assessed', 'Updated? (Website)', 'Active Commitment', 'Max star',
+  'Ambition Assessed', 'Comp Assessed', 'DIOG Assessed', 'Midterm Only', 'Max Completion', 'Raw Completion',
+  'High Completion', 'High Ambition', 'High DIOG', 'Ambitious and complete, or DIOG',
+  'Ambitious but not complete', 'Complete but not ambitious', 'Not complete or ambitious', 'Not reviewed',
+  'CHECKSUM', 'IRM-Based Score', 'Binding constraint', 'URL', 'Latest IRM Report', 'Subnational in NAPs',
+  'Action Plan ID', 'id',
+];
+
+/**
+ * The policy-area flag columns of the export this code knows (86), in the export's order. The seed reads
+ * the columns between {@link POLICY_AREA_FIRST} and {@link POLICY_AREA_LAST} of the file it is given; the
+ * importer, whose files may have their columns in any order, reads these by name.
+ */
+export const OGP_POLICY_AREAS: readonly string[] = OGP_EXPORT_HEADER.slice(
+  OGP_EXPORT_HEADER.indexOf(POLICY_AREA_FIRST),
+  OGP_EXPORT_HEADER.indexOf(POLICY_AREA_LAST) + 1,
+);
+
 /** MySQL TEXT holds 65,535 bytes: a longer description could not be stored whole. */
 export const MAX_DESCRIPTION_BYTES = 65535;
 
+/** The columns a row's text goes into whole, with the most characters their database columns hold. */
+const MAX_CHARACTERS: ReadonlyArray<readonly [string, number]> = [
+  [OGP_COLUMNS.id, 64],
+  [OGP_COLUMNS.actionPlanId, 64],
+  [OGP_COLUMNS.locality, 255],
+  [OGP_COLUMNS.theme, 255],
+  [OGP_COLUMNS.startDate, 255],
+  [OGP_COLUMNS.endDate, 255],
+];
+/** The columns stored in a TEXT column, which holds {@link MAX_DESCRIPTION_BYTES} bytes. */
+const TEXT_COLUMNS = [OGP_COLUMNS.title, OGP_COLUMNS.shortTitle, OGP_COLUMNS.fullText];
+/** The provenance URL column holds 1,024 characters. */
+const MAX_URL_LENGTH = 1024;
+
+/** Something wrong with (or worth saying about) a cell of one row: its column, the value and why. */
+export interface OgpCellIssue {
+  column: string | null;
+  value: string | null;
+  message: string;
+}
+
 /**
- * Reads the OGP commitments export (by column name, never by position) into typed rows. A row missing its
- * commitment identifier, action plan id or title, with a duplicate identifier, an unknown member, or a
- * description too long for the database is refused with the reason. Cells that cannot be read become null
- * with a warning naming the row, the column and the value. Nothing is dropped silently.
+ * What {@link parseOgpExportRow} made of one row: the typed row and the caveats on its cells, or why the row
+ * cannot be loaded (then `id` is its identifier when it has one).
+ */
+export type OgpRowOutcome =
+  | { row: OgpExportRow; refusal: null; warnings: OgpCellIssue[] }
+  | { row: null; id: string | null; refusal: OgpCellIssue; warnings: OgpCellIssue[] };
+
+/** A row's "Commitment Unique Identifier", null when missing. */
+export const ogpRowId = (get: (column: string) => string): string | null => textOrNull(get(OGP_COLUMNS.id));
+
+/**
+ * Reads one row of the export into a typed, normalized row: the one validator the seed (readOgpExport) and
+ * the `ogp-commitments` importer share, so both refuse and warn about the same rows in the same words.
+ * `get` gives a cell by column name ('' when absent); `policyAreaColumns` are the flag columns to read.
+ *
+ * Refused (the row cannot be loaded): no "Commitment Unique Identifier", "Action Plan ID" or "Commitment
+ * Title"; a member that cannot be told (no Code, a national Code that is no ISO 3166-1 alpha-3 country, an
+ * unknown "National Or Local"); a value longer than its database column holds. Warned (the cell is read as
+ * unknown, the row loaded): an unreadable date or whole number, an IRM value off its scale, a flag other than
+ * 0/1, a URL that is not one, a local member's country not recognized, parts of institution cells that are not
+ * names. Duplicate identifiers are the caller's to find (it sees the other rows).
+ */
+export function parseOgpExportRow(
+  get: (column: string) => string,
+  line: number,
+  policyAreaColumns: readonly string[],
+): OgpRowOutcome {
+  const id = ogpRowId(get);
+  const refuse = (column: string, value: string | null, message: string): OgpRowOutcome => ({
+    row: null,
+    id,
+    refusal: { column, value, message },
+    warnings: [],
+  });
+  if (!id) return refuse(OGP_COLUMNS.id, get(OGP_COLUMNS.id), `no "${OGP_COLUMNS.id}"`);
+  const actionPlanId = textOrNull(get(OGP_COLUMNS.actionPlanId));
+  if (!actionPlanId)
+    return refuse(
+      OGP_COLUMNS.actionPlanId,
+      get(OGP_COLUMNS.actionPlanId),
+      `no "${OGP_COLUMNS.actionPlanId}"`,
+    );
+  const title = textOrNull(get(OGP_COLUMNS.title));
+  if (!title) return refuse(OGP_COLUMNS.title, get(OGP_COLUMNS.title), `no "${OGP_COLUMNS.title}"`);
+  const description = textOrNull(get(OGP_COLUMNS.fullText)) === null ? null : get(OGP_COLUMNS.fullText);
+  const bytes = description ? Buffer.byteLength(description, 'utf8') : 0;
+  if (bytes > MAX_DESCRIPTION_BYTES) {
+    return refuse(
+      OGP_COLUMNS.fullText,
+      description,
+      `"${OGP_COLUMNS.fullText}" is ${bytes} bytes in UTF-8; the description column holds ${MAX_DESCRIPTION_BYTES}`,
+    );
+  }
+  for (const column of TEXT_COLUMNS) {
+    const n = Buffer.byteLength(get(column).trim(), 'utf8');
+    if (n > MAX_DESCRIPTION_BYTES)
+      return refuse(
+        column,
+        get(column),
+        `"${column}" is ${n} bytes in UTF-8; the column holds ${MAX_DESCRIPTION_BYTES}`,
+      );
+  }
+  for (const [column, max] of MAX_CHARACTERS) {
+    const n = [...get(column).trim()].length;
+    if (n > max)
+      return refuse(column, get(column), `"${column}" is ${n} characters long; the column holds ${max}`);
+  }
+  const resolved = resolveMember(
+    get(OGP_COLUMNS.nationalOrLocal),
+    get(OGP_COLUMNS.code),
+    get(OGP_COLUMNS.locality),
+  );
+  if (!resolved.member) {
+    const column = resolved.problem?.startsWith('unknown "National Or Local"')
+      ? OGP_COLUMNS.nationalOrLocal
+      : OGP_COLUMNS.code;
+    return refuse(column, get(column), resolved.problem ?? 'member unknown');
+  }
+  const member = resolved.member;
+  const warnings: OgpCellIssue[] = [];
+  const warn = (column: string, message: string) => warnings.push({ column, value: get(column), message });
+  for (const w of resolved.warnings) warn(OGP_COLUMNS.code, w);
+
+  const read = <T>(column: string, parser: (raw: string) => Parsed<T>): T | null => {
+    const r = parser(get(column));
+    if (r.warning) warn(column, r.warning);
+    return r.value;
+  };
+  const int = (column: string): number | null =>
+    read(column, (raw) => {
+      if (isMissing(raw)) return { value: null, warning: null };
+      return /^\s*\d+\s*$/.test(raw)
+        ? { value: Number(raw), warning: null }
+        : { value: null, warning: `unexpected value "${raw}"; expected a whole number` };
+    });
+  const date = (column: string): OgpDate => {
+    const raw = get(column).trim();
+    return { iso: read(column, parseOgpDate), text: raw === '' ? null : raw };
+  };
+
+  // Institutions: ids are per country, so the same ministry named by two commitments is one organization.
+  const inst = (name: string): InstitutionRef => ({ id: institutionId(member.country, name), name });
+  const leadSplit = splitInstitutions(get(OGP_COLUMNS.lead));
+  const supportSplit = splitInstitutions(get(OGP_COLUMNS.supporting));
+  for (const s of leadSplit.skipped) warn(OGP_COLUMNS.lead, `part not read as an institution name: "${s}"`);
+  for (const s of supportSplit.skipped)
+    warn(OGP_COLUMNS.supporting, `part not read as an institution name: "${s}"`);
+  const lead = leadSplit.names.length ? inst(leadSplit.names[0]) : null;
+  if (leadSplit.names.length > 1) {
+    warn(
+      OGP_COLUMNS.lead,
+      `${leadSplit.names.length} names; "${leadSplit.names[0]}" taken as the lead, the others as supporters`,
+    );
+  }
+  const supporters: InstitutionRef[] = [];
+  const taken = new Set(lead ? [lead.id] : []);
+  for (const name of [...leadSplit.names.slice(1), ...supportSplit.names]) {
+    const ref = inst(name);
+    if (taken.has(ref.id)) continue;
+    taken.add(ref.id);
+    supporters.push(ref);
+  }
+
+  const policyAreas: string[] = [];
+  for (const column of policyAreaColumns) {
+    if (read(column, parseFlag)) policyAreas.push(column);
+  }
+  const ogpValues: OgpValueCode[] = [];
+  for (const [column, value] of OGP_VALUE_COLUMNS) {
+    if (read(column, parseFlag)) ogpValues.push(value);
+  }
+  const rawUrl = textOrNull(get(OGP_COLUMNS.url));
+  const isUrl = !!rawUrl && /^https?:\/\//.test(rawUrl);
+  if (rawUrl && !isUrl) warn(OGP_COLUMNS.url, `not a URL: "${rawUrl}"`);
+  else if (rawUrl && rawUrl.length > MAX_URL_LENGTH)
+    warn(OGP_COLUMNS.url, `longer than ${MAX_URL_LENGTH} characters; the dataset's URL is cited instead`);
+  const url = isUrl && rawUrl.length <= MAX_URL_LENGTH ? rawUrl : null;
+
+  const row: OgpExportRow = {
+    line,
+    id,
+    actionPlanId,
+    member,
+    actionPlanNumber: int(OGP_COLUMNS.actionPlanNumber),
+    yearOfSubmission: int(OGP_COLUMNS.yearOfSubmission),
+    actionPlanEndYear: int(OGP_COLUMNS.actionPlanEndYear),
+    theme: textOrNull(get(OGP_COLUMNS.theme)),
+    title,
+    shortTitle: textOrNull(get(OGP_COLUMNS.shortTitle)),
+    description,
+    startDate: date(OGP_COLUMNS.startDate),
+    endDate: date(OGP_COLUMNS.endDate),
+    lead,
+    supporters,
+    policyAreas,
+    ogpValues,
+    specificity: read(OGP_COLUMNS.specificity, parseSpecificity),
+    verifiable: read(OGP_COLUMNS.verifiable, parseVerifiable),
+    potentialImpact: read(OGP_COLUMNS.potentialImpact, parsePotentialImpact),
+    completionMidterm: read(OGP_COLUMNS.completionMidterm, parseCompletion),
+    completionEndOfTerm: read(OGP_COLUMNS.completionEndOfTerm, parseCompletion),
+    didItOpenGovernment: read(OGP_COLUMNS.didItOpenGovernment, parseDidItOpenGovernment),
+    url,
+  };
+  return { row, refusal: null, warnings };
+}
+
+/**
+ * Reads the OGP commitments export (by column name, never by position) into typed rows, for the built-in
+ * seed: each row through {@link parseOgpExportRow} (refused rows are reported with the reason, unreadable
+ * cells become null with a warning naming the row, the column and the value), plus rows whose field count
+ * differs from the header's and duplicate identifiers, refused. Nothing is dropped silently.
  */
 export function readOgpExport(path: string = datasetPath(SOURCES.ogpCommitments.file)): OgpExport {
   const text = readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
@@ -1097,137 +1366,142 @@ export function readOgpExport(path: string = datasetPath(SOURCES.ogpCommitments.
   for (const { record, info } of records.slice(1)) {
     const line = previousEnd + 1;
     previousEnd = info.lines;
-    const get = (name: string) => record[col.get(name)!] ?? '';
-    const id = textOrNull(get(OGP_COLUMNS.id));
-    const where = id ?? `line ${line}`;
+    const get = (name: string) => {
+      const i = col.get(name);
+      return i === undefined ? '' : (record[i] ?? '');
+    };
+    const id = ogpRowId(get);
     if (record.length !== header.length) {
-      refused.push({ record: where, reason: `${record.length} fields, the header has ${header.length}` });
-      continue;
-    }
-    if (!id) {
-      refused.push({ record: `line ${line}`, reason: `no "${OGP_COLUMNS.id}"` });
-      continue;
-    }
-    if (seenIds.has(id)) {
       refused.push({
-        record: `line ${line}`,
-        reason: `duplicate "${OGP_COLUMNS.id}" ${id} (first on line ${seenIds.get(id)})`,
+        record: id ?? `line ${line}`,
+        reason: `${record.length} fields, the header has ${header.length}`,
       });
       continue;
     }
-    seenIds.set(id, line);
-    const actionPlanId = textOrNull(get(OGP_COLUMNS.actionPlanId));
-    if (!actionPlanId) {
-      refused.push({ record: id, reason: `no "${OGP_COLUMNS.actionPlanId}"` });
+    if (id) {
+      if (seenIds.has(id)) {
+        refused.push({
+          record: `line ${line}`,
+          reason: `duplicate "${OGP_COLUMNS.id}" ${id} (first on line ${seenIds.get(id)})`,
+        });
+        continue;
+      }
+      seenIds.set(id, line);
+    }
+    const out = parseOgpExportRow(get, line, policyAreaColumns);
+    if (!out.row) {
+      refused.push({ record: out.id ?? `line ${line}`, reason: out.refusal.message });
       continue;
     }
-    const title = textOrNull(get(OGP_COLUMNS.title));
-    if (!title) {
-      refused.push({ record: id, reason: `no "${OGP_COLUMNS.title}"` });
-      continue;
-    }
-    const description = textOrNull(get(OGP_COLUMNS.fullText)) === null ? null : get(OGP_COLUMNS.fullText);
-    const bytes = description ? Buffer.byteLength(description, 'utf8') : 0;
-    if (bytes > MAX_DESCRIPTION_BYTES) {
-      refused.push({
-        record: id,
-        reason: `"${OGP_COLUMNS.fullText}" is ${bytes} bytes in UTF-8; the description column holds ${MAX_DESCRIPTION_BYTES}`,
-      });
-      continue;
-    }
-    const resolved = resolveMember(
-      get(OGP_COLUMNS.nationalOrLocal),
-      get(OGP_COLUMNS.code),
-      get(OGP_COLUMNS.locality),
-    );
-    if (!resolved.member) {
-      refused.push({ record: id, reason: resolved.problem ?? 'member unknown' });
-      continue;
-    }
-    const member = resolved.member;
-    const warn = (column: string, message: string) =>
-      warnings.push({ record: id, column, message: `${column}: ${message}` });
-    for (const w of resolved.warnings) warn(OGP_COLUMNS.code, w);
-
-    const read = <T>(column: string, parser: (raw: string) => Parsed<T>): T | null => {
-      const r = parser(get(column));
-      if (r.warning) warn(column, r.warning);
-      return r.value;
-    };
-    const int = (column: string): number | null =>
-      read(column, (raw) => {
-        if (isMissing(raw)) return { value: null, warning: null };
-        return /^\s*\d+\s*$/.test(raw)
-          ? { value: Number(raw), warning: null }
-          : { value: null, warning: `unexpected value "${raw}"; expected a whole number` };
-      });
-    const date = (column: string): OgpDate => {
-      const raw = get(column).trim();
-      return { iso: read(column, parseOgpDate), text: raw === '' ? null : raw };
-    };
-
-    // Institutions: ids are per country, so the same ministry named by two commitments is one organization.
-    const inst = (name: string): InstitutionRef => ({ id: institutionId(member.country, name), name });
-    const leadSplit = splitInstitutions(get(OGP_COLUMNS.lead));
-    const supportSplit = splitInstitutions(get(OGP_COLUMNS.supporting));
-    for (const s of leadSplit.skipped) warn(OGP_COLUMNS.lead, `part not read as an institution name: "${s}"`);
-    for (const s of supportSplit.skipped)
-      warn(OGP_COLUMNS.supporting, `part not read as an institution name: "${s}"`);
-    const lead = leadSplit.names.length ? inst(leadSplit.names[0]) : null;
-    if (leadSplit.names.length > 1) {
-      warn(
-        OGP_COLUMNS.lead,
-        `${leadSplit.names.length} names; "${leadSplit.names[0]}" taken as the lead, the others as supporters`,
-      );
-    }
-    const supporters: InstitutionRef[] = [];
-    const taken = new Set(lead ? [lead.id] : []);
-    for (const name of [...leadSplit.names.slice(1), ...supportSplit.names]) {
-      const ref = inst(name);
-      if (taken.has(ref.id)) continue;
-      taken.add(ref.id);
-      supporters.push(ref);
-    }
-
-    const policyAreas: string[] = [];
-    for (let i = first; i <= last; i++) {
-      if (read(header[i], parseFlag)) policyAreas.push(header[i]);
-    }
-    const ogpValues: OgpValueCode[] = [];
-    for (const [column, value] of OGP_VALUE_COLUMNS) {
-      if (read(column, parseFlag)) ogpValues.push(value);
-    }
-    const url = textOrNull(get(OGP_COLUMNS.url));
-    if (url && !/^https?:\/\//.test(url)) warn(OGP_COLUMNS.url, `not a URL: "${url}"`);
-
-    rows.push({
-      line,
-      id,
-      actionPlanId,
-      member,
-      actionPlanNumber: int(OGP_COLUMNS.actionPlanNumber),
-      yearOfSubmission: int(OGP_COLUMNS.yearOfSubmission),
-      actionPlanEndYear: int(OGP_COLUMNS.actionPlanEndYear),
-      theme: textOrNull(get(OGP_COLUMNS.theme)),
-      title,
-      shortTitle: textOrNull(get(OGP_COLUMNS.shortTitle)),
-      description,
-      startDate: date(OGP_COLUMNS.startDate),
-      endDate: date(OGP_COLUMNS.endDate),
-      lead,
-      supporters,
-      policyAreas,
-      ogpValues,
-      specificity: read(OGP_COLUMNS.specificity, parseSpecificity),
-      verifiable: read(OGP_COLUMNS.verifiable, parseVerifiable),
-      potentialImpact: read(OGP_COLUMNS.potentialImpact, parsePotentialImpact),
-      completionMidterm: read(OGP_COLUMNS.completionMidterm, parseCompletion),
-      completionEndOfTerm: read(OGP_COLUMNS.completionEndOfTerm, parseCompletion),
-      didItOpenGovernment: read(OGP_COLUMNS.didItOpenGovernment, parseDidItOpenGovernment),
-      url: url && /^https?:\/\//.test(url) ? url : null,
-    });
+    for (const w of out.warnings)
+      warnings.push({ record: id!, column: w.column ?? undefined, message: `${w.column}: ${w.message}` });
+    rows.push(out.row);
   }
   return { rows, refused, warnings, policyAreaColumns };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// For the `ogp-commitments` importer
+// ---------------------------------------------------------------------------------------------------------
+
+/** The columns the reader needs: its named columns, the OGP value flags and the policy-area flags. */
+const OGP_READ_COLUMNS: readonly string[] = [
+  ...Object.values(OGP_COLUMNS),
+  ...OGP_VALUE_COLUMNS.map(([c]) => c),
+  ...OGP_POLICY_AREAS,
+];
+
+/**
+ * The column layout of the export for the importer's CSV reader: every column of the export is known (so
+ * only a column OGP added since is warned about), the ones the reader needs are required. Columns are found
+ * by header, in any order. The columns read come last: "_Specificity" and "Specificity" compare alike
+ * loosely, and the later column wins a loose match (an exact match always wins).
+ */
+export const OGP_IMPORT_LAYOUT: CsvLayout = {
+  columns: [
+    ...OGP_EXPORT_HEADER.filter((c) => !OGP_READ_COLUMNS.includes(c)).map((name) => ({ name })),
+    ...OGP_READ_COLUMNS.map((name) => ({ name, required: true })),
+  ],
+};
+
+/**
+ * Streams the export's records (line and cells by column name) for an importer part; a record the CSV reader
+ * refuses (broken quoting, not UTF-8...) is refused through `ctx` and counted in `ids` as unidentified.
+ */
+export async function* readOgpExportRecords(
+  ctx: ImportContext,
+  ids?: OgpIdentifiers,
+): AsyncGenerator<SourceRow<Record<string, string>>> {
+  const sink: ImportContext = {
+    ...ctx,
+    refuse: (issues) => {
+      if (ids) ids.unidentified += 1;
+      ctx.refuse(issues);
+    },
+  };
+  for await (const r of readCsv(ctx.path, ctx.file, ctx.facts, OGP_IMPORT_LAYOUT, sink))
+    yield { line: r.line, data: r.values };
+}
+
+/**
+ * Validates one record of the export for an importer part, through {@link parseOgpExportRow} (the seed's
+ * validator): a refused row is refused through `ctx` with its line, column, value and reason, its warnings
+ * given to `ctx` (only those about `warnAbout` columns when given). Both parts of the import call this on the
+ * same records, so they refuse the same rows in the same words (the pipeline reports each issue once).
+ */
+export function validateOgpRecord(
+  line: number,
+  values: Readonly<Record<string, string>>,
+  ctx: Pick<ImportContext, 'refuse' | 'warn' | 'issue'>,
+  warnAbout?: (column: string | null) => boolean,
+): OgpExportRow | null {
+  const out = parseOgpExportRow((c) => values[c] ?? '', line, OGP_POLICY_AREAS);
+  if (!out.row) {
+    ctx.refuse([ctx.issue(line, out.refusal.column, out.refusal.value, out.refusal.message)]);
+    return null;
+  }
+  for (const w of out.warnings)
+    if (!warnAbout || warnAbout(w.column)) ctx.warn(ctx.issue(line, w.column, w.value, w.message));
+  return out.row;
+}
+
+/**
+ * The identifiers an import has read so far and where: a second row with one is refused as a duplicate with
+ * the words the pipeline uses for a duplicate key, by both parts of the import alike, whichever batch the
+ * first row was in. Holds one entry per commitment (a few bytes each).
+ */
+export class OgpIdentifiers {
+  private readonly lines = new Map<string, number>();
+  private readonly refusedIds = new Set<string>();
+
+  /** Records a valid row's id; false (and the row refused through `ctx`) when an earlier row had it. */
+  accept(id: string, line: number, ctx: Pick<ImportContext, 'refuse' | 'issue'>): boolean {
+    const first = this.lines.get(id);
+    if (first !== undefined) {
+      ctx.refuse([ctx.issue(line, null, id, `duplicate key: the same record as line ${first}`)]);
+      return false;
+    }
+    this.lines.set(id, line);
+    return true;
+  }
+
+  /**
+   * Refused rows whose identifier is unknown (no identifier, or a record the CSV reader could not read): any
+   * of them may be the row of a stored commitment, so --prune must not take their absence for a removal.
+   */
+  unidentified = 0;
+
+  /** Remembers the id of a refused row: it is in the file, so not "missing", and never pruned. */
+  refused(values: Readonly<Record<string, string>>): void {
+    const id = ogpRowId((c) => values[c] ?? '');
+    if (!id) this.unidentified += 1;
+    else if (!this.lines.has(id)) this.refusedIds.add(id);
+  }
+
+  /** Ids of rows the file has but that were refused (and no valid row with the same id). */
+  isRefused(id: string): boolean {
+    return this.refusedIds.has(id) && !this.lines.has(id);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------

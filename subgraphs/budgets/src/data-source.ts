@@ -1,6 +1,7 @@
 import type { Logger } from 'typeorm';
 import type { StorageConfig } from '../../../common/src/config';
 import { createDataSource } from '../../../common/src/db';
+import { ImportRunEntity } from '../../../common/src/import/runs';
 import { SearchDocumentEntity } from '../../../common/src/search';
 import {
   BudgetAmountEntity,
@@ -12,6 +13,7 @@ import { CreateBudgets1764000000000 } from './migrations/1764000000000-CreateBud
 import { BinaryKeys1764100000000 } from './migrations/1764100000000-BinaryKeys';
 import { BudgetQueries1764200000000 } from './migrations/1764200000000-BudgetQueries';
 import { Search1764300000000 } from './migrations/1764300000000-Search';
+import { Imports1764400000000 } from './migrations/1764400000000-Imports';
 
 export const entities = [
   BudgetEntity,
@@ -19,12 +21,14 @@ export const entities = [
   BudgetAmountEntity,
   CommitmentBudgetLineEntity,
   SearchDocumentEntity,
+  ImportRunEntity,
 ];
 export const migrations = [
   CreateBudgets1764000000000,
   BinaryKeys1764100000000,
   BudgetQueries1764200000000,
   Search1764300000000,
+  Imports1764400000000,
 ];
 
 /** The budgets subgraph's only DataSource: the tables it owns. */

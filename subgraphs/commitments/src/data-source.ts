@@ -1,6 +1,7 @@
 import type { Logger } from 'typeorm';
 import type { StorageConfig } from '../../../common/src/config';
 import { createDataSource } from '../../../common/src/db';
+import { ImportRunEntity } from '../../../common/src/import/runs';
 import { SearchDocumentEntity } from '../../../common/src/search';
 import { ActionPlanEntity } from './entities/ActionPlan';
 import { CommitmentEntity } from './entities/Commitment';
@@ -13,6 +14,7 @@ import { CreateCommitments1764000000000 } from './migrations/1764000000000-Creat
 import { BinaryKeys1764100000000 } from './migrations/1764100000000-BinaryKeys';
 import { SourceNamesAndDates1764200000000 } from './migrations/1764200000000-SourceNamesAndDates';
 import { Search1764300000000 } from './migrations/1764300000000-Search';
+import { Imports1764400000000 } from './migrations/1764400000000-Imports';
 
 export const entities = [
   ActionPlanEntity,
@@ -21,12 +23,14 @@ export const entities = [
   CommitmentPolicyAreaEntity,
   CommitmentOgpValueEntity,
   SearchDocumentEntity,
+  ImportRunEntity,
 ];
 export const migrations = [
   CreateCommitments1764000000000,
   BinaryKeys1764100000000,
   SourceNamesAndDates1764200000000,
   Search1764300000000,
+  Imports1764400000000,
 ];
 
 /** The commitments subgraph's only DataSource: the tables it owns. */

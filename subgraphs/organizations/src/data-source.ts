@@ -1,15 +1,27 @@
 import type { Logger } from 'typeorm';
 import type { StorageConfig } from '../../../common/src/config';
 import { createDataSource } from '../../../common/src/db';
+import { ImportRunEntity } from '../../../common/src/import/runs';
 import { SearchDocumentEntity } from '../../../common/src/search';
 import { OrganizationEntity } from './entities/Organization';
 import { OrganizationIdentifierEntity } from './entities/OrganizationIdentifier';
 import { CreateOrganizations1764000000000 } from './migrations/1764000000000-CreateOrganizations';
 import { BinaryKeys1764100000000 } from './migrations/1764100000000-BinaryKeys';
 import { Search1764300000000 } from './migrations/1764300000000-Search';
+import { Imports1764400000000 } from './migrations/1764400000000-Imports';
 
-export const entities = [OrganizationEntity, OrganizationIdentifierEntity, SearchDocumentEntity];
-export const migrations = [CreateOrganizations1764000000000, BinaryKeys1764100000000, Search1764300000000];
+export const entities = [
+  OrganizationEntity,
+  OrganizationIdentifierEntity,
+  SearchDocumentEntity,
+  ImportRunEntity,
+];
+export const migrations = [
+  CreateOrganizations1764000000000,
+  BinaryKeys1764100000000,
+  Search1764300000000,
+  Imports1764400000000,
+];
 
 /** The organizations subgraph's only DataSource: the tables it owns. */
 export const createOrganizationsDataSource = (storage: StorageConfig, logger?: Logger) =>

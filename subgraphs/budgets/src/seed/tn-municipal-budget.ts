@@ -42,30 +42,49 @@ import type { BudgetsSeed } from './types';
  * strings into BigInt: no float ever touches them.
  */
 
-const KEY_COLUMNS = ['Titre', 'Article', 'Paragraphe', 'Sous_paragraphe'] as const;
-const LABEL_COLUMN = 'Imputation';
-const CLASSIFICATION = 'tn-municipal-budget-nomenclature';
-const CURRENCY = 'TND';
-const DIRECTION_CODE: Record<BudgetDirection, string> = { EXPENDITURE: 'EXP', REVENUE: 'REV' };
+/** The columns whose values, joined by dots, are a line's code (Titre.Article.Paragraphe.Sous_paragraphe). */
+export const KEY_COLUMNS = ['Titre', 'Article', 'Paragraphe', 'Sous_paragraphe'] as const;
+/** The line's label (Arabic). */
+export const LABEL_COLUMN = 'Imputation';
+export const CLASSIFICATION = 'tn-municipal-budget-nomenclature';
+export const CURRENCY = 'TND';
+export const DIRECTION_CODE: Record<BudgetDirection, string> = { EXPENDITURE: 'EXP', REVENUE: 'REV' };
+
+/** The budget of a municipality for a year: `tn-34012-2018`. */
+export const tnBudgetId = (municipalityCode: string, year: number) => `tn-${municipalityCode}-${year}`;
+
+/** A line of that budget: `tn-34012-2018-EXP-1.01100.0001.000`. */
+export const tnLineId = (municipalityCode: string, year: number, direction: BudgetDirection, code: string) =>
+  `${tnBudgetId(municipalityCode, year)}-${DIRECTION_CODE[direction]}-${code}`;
 
 type FileKind =
   | { kind: 'perYear'; direction: BudgetDirection }
   | { kind: 'monthly'; direction: BudgetDirection; year: number; alternate: boolean }
   | { kind: 'simple' };
 
+/** What a budget file's name says: its layout, direction (not for the long format), year and municipality. */
+export type BudgetFileName = FileKind & { code: string };
+
 /**
  * What a file holds, from its name: `depense|depence|recette` + `per_year | simple | mensuelle_<year> |
  * <year>` + `_<code>.csv`, any case. `Depence_2018` (no "mensuelle") is the alternate monthly layout.
+ * Null for a name that is none of these.
  */
-function classifyFile(name: string, code: string): FileKind | null {
+export function parseBudgetFileName(name: string): BudgetFileName | null {
   const m = /^(depense|depence|recette)_(?:(per_year)|(simple)|mensuelle_(\d{4})|(\d{4}))_(\d+)\.csv$/i.exec(
     name,
   );
-  if (!m || m[6] !== code) return null;
+  if (!m) return null;
+  const code = m[6];
   const direction: BudgetDirection = m[1].toLowerCase() === 'recette' ? 'REVENUE' : 'EXPENDITURE';
-  if (m[2]) return { kind: 'perYear', direction };
-  if (m[3]) return { kind: 'simple' };
-  return { kind: 'monthly', direction, year: Number(m[4] ?? m[5]), alternate: !m[4] };
+  if (m[2]) return { kind: 'perYear', direction, code };
+  if (m[3]) return { kind: 'simple', code };
+  return { kind: 'monthly', direction, year: Number(m[4] ?? m[5]), alternate: !m[4], code };
+}
+
+function classifyFile(name: string, code: string): FileKind | null {
+  const parsed = parseBudgetFileName(name);
+  return parsed && parsed.code === code ? parsed : null;
 }
 
 interface CsvRow {
@@ -109,14 +128,14 @@ function readCsv(dir: string, name: string, report: SeedReport): CsvFile {
 }
 
 /** A parsed amount cell: null for an empty cell (no amount), else the exact integer number of millimes. */
-type AmountCell = { ok: true; minor: string | null } | { ok: false; reason: string };
+export type AmountCell = { ok: true; minor: string | null } | { ok: false; reason: string };
 
 /**
  * Parses an amount in millimes. Empty means no amount; anything but an optionally signed integer is refused,
  * including "1.5": these files hold integer millimes, so a decimal point means a value in another unit or a
  * rounding artefact, and guessing which would invent money.
  */
-function parseMillimes(raw: string): AmountCell {
+export function parseMillimes(raw: string): AmountCell {
   const v = raw.trim();
   if (v === '') return { ok: true, minor: null };
   if (/^-?\d+$/.test(v)) return { ok: true, minor: BigInt(v).toString() };
@@ -130,7 +149,7 @@ function parseMillimes(raw: string): AmountCell {
 }
 
 /** The last day of a month, ISO 8601: execution figures stand at the end of the month they name. */
-function endOfMonth(year: number, month: number): string {
+export function endOfMonth(year: number, month: number): string {
   return new Date(Date.UTC(year, month, 0)).toISOString().slice(0, 10);
 }
 
@@ -426,16 +445,12 @@ function keyedRows(csv: CsvFile, report: SeedReport, extraKey: string[]): KeyedR
   const first = new Map<string, { line: number; content: string }>();
   for (const row of csv.rows) {
     const record = `${csv.name}:line ${row.line}`;
-    const parts = KEY_COLUMNS.map((k) => row.cells[k].trim());
-    const bad = KEY_COLUMNS.find((_, i) => !/^\d+$/.test(parts[i]));
-    if (bad) {
-      report.refused.push({
-        record,
-        reason: `${bad} ${JSON.stringify(row.cells[bad])} is not a numeric code part`,
-      });
+    const parsed = lineCode(row.cells);
+    if (!parsed.ok) {
+      report.refused.push({ record, reason: parsed.reason });
       continue;
     }
-    const code = parts.join('.');
+    const code = parsed.code;
     const key = [code, ...extraKey.map((k) => row.cells[k].trim())].join('|');
     const content = JSON.stringify(csv.header.map((h) => row.cells[h]));
     const seen = first.get(key);
@@ -474,17 +489,40 @@ function monthlyColumns(
   fileYear: number,
   report: SeedReport,
 ): { column: string; phase: BudgetPhase; asOf: string }[] {
-  const out: { column: string; phase: BudgetPhase; asOf: string }[] = [];
-  for (const column of csv.header) {
+  return monthlyAmountColumns(csv.header, fileYear, (column) =>
+    report.warnings.push({
+      record: csv.name,
+      message: `column ${column} does not fit the file's year ${fileYear}; not loaded`,
+    }),
+  );
+}
+
+/** An amount column of a monthly file and what its figures are. */
+export interface MonthlyColumn {
+  column: string;
+  phase: BudgetPhase;
+  /** The month's last day for an execution figure, '' for the full-year budget. */
+  asOf: string;
+}
+
+/**
+ * The amount columns among a monthly file's headers: `Budget_MM_YYYY` is the cumulative execution at the end
+ * of month MM (EXECUTED as of its last day), `Budget_YYYY` the full-year budget (APPROVED). A column of
+ * another year (or month 13) is passed to `misfit` and left out.
+ */
+export function monthlyAmountColumns(
+  header: readonly string[],
+  fileYear: number,
+  misfit: (column: string) => void,
+): MonthlyColumn[] {
+  const out: MonthlyColumn[] = [];
+  for (const column of header) {
     const month = /^Budget_(\d{2})_(\d{4})$/.exec(column);
     const full = /^Budget_(\d{4})$/.exec(column);
     const year = Number(month?.[2] ?? full?.[1]);
     if (!month && !full) continue;
     if (year !== fileYear || (month && (Number(month[1]) < 1 || Number(month[1]) > 12))) {
-      report.warnings.push({
-        record: csv.name,
-        message: `column ${column} does not fit the file's year ${fileYear}; not loaded`,
-      });
+      misfit(column);
       continue;
     }
     out.push(
@@ -515,14 +553,46 @@ function sameRowsByHeaderName(a: CsvFile, b: CsvFile): boolean {
 
 /**
  * The direction of a code in the long-format file, which does not say it: the per-year files' direction when
- * the code is in exactly one of them, else the shape of the nomenclature (expenditure Paragraphe and
- * Sous_paragraphe have 4 and 3 digits, revenue 2 and 2), else unknown.
+ * the code is in exactly one of them, else the shape of the nomenclature (see {@link directionOfCodeShape}).
  */
 function directionOf(code: string, known: Map<string, Set<BudgetDirection>>): BudgetDirection | null {
   const dirs = known.get(code);
   if (dirs?.size === 1) return [...dirs][0];
-  const [, , paragraphe, sous] = code.split('.');
+  return directionOfCodeShape(code);
+}
+
+/**
+ * The direction a line code's shape tells: expenditure Paragraphe and Sous_paragraphe have 4 and 3 digits,
+ * revenue 2 and 2; null for any other shape.
+ */
+export function directionOfCodeShape(code: string): BudgetDirection | null {
+  const [, , paragraphe = '', sous = ''] = code.split('.');
   if (paragraphe.length === 4 && sous.length === 3) return 'EXPENDITURE';
   if (paragraphe.length === 2 && sous.length === 2) return 'REVENUE';
   return null;
+}
+
+/** A row's line code, or why it has none. */
+export type LineCode =
+  { ok: true; code: string } | { ok: false; column: string; value: string; reason: string };
+
+/**
+ * The line code of a row (Titre.Article.Paragraphe.Sous_paragraphe as written, leading zeros kept, end spaces
+ * trimmed), or the first code column that is empty or not digits (`Titre "" is not a numeric code part`).
+ */
+export function lineCode(cells: Readonly<Record<string, string | undefined>>): LineCode {
+  const parts: string[] = [];
+  for (const column of KEY_COLUMNS) {
+    const raw = cells[column] ?? '';
+    const v = raw.trim();
+    if (!/^\d+$/.test(v))
+      return {
+        ok: false,
+        column,
+        value: raw,
+        reason: `${column} ${JSON.stringify(raw)} is not a numeric code part`,
+      };
+    parts.push(v);
+  }
+  return { ok: true, code: parts.join('.') };
 }

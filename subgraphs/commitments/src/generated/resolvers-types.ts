@@ -447,10 +447,18 @@ export type PotentialImpact =
 /** Where a record came from, so every number and name can be cited. */
 export type Provenance = {
   __typename?: 'Provenance';
+  /** SHA-256 (hexadecimal) of the whole imported file, to tell which version of a file a record came from. */
+  checksum: Maybe<Scalars['String']['output']>;
   /** The dataset's name. */
   dataset: Scalars['String']['output'];
+  /** The file this record was imported from, as named to the importer (null for the built-in datasets). */
+  file: Maybe<Scalars['String']['output']>;
+  /** When this record was last written by an import, ISO 8601 UTC. */
+  importedAt: Maybe<Scalars['String']['output']>;
   /** The dataset's licence, where stated. */
   license: Maybe<Scalars['String']['output']>;
+  /** The line of this record in the imported file (1 is the first line: a CSV file's header). */
+  line: Maybe<Scalars['Int']['output']>;
   /** The row or key of this record in the source file. */
   record: Maybe<Scalars['String']['output']>;
   /** Where the dataset (or this very record) is published. */
@@ -914,8 +922,12 @@ export type ProvenanceResolvers<
   ContextType = CommitmentsContext,
   ParentType extends ResolversParentTypes['Provenance'] = ResolversParentTypes['Provenance'],
 > = {
+  checksum?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   dataset?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  file?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  importedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   license?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  line?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   record?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   url?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };

@@ -1,5 +1,5 @@
-import { readOgpExport, readOgpLocal } from '../../../../common/src/datasets/ogp-export';
-import { fromSource } from '../../../../common/src/provenance';
+import { readOgpExport, readOgpLocal, type OgpExportRow } from '../../../../common/src/datasets/ogp-export';
+import { fromSource, type WithProvenance } from '../../../../common/src/provenance';
 import { emptyReport, type SeedReport } from '../../../../common/src/seed';
 import { DATASETS_DIR, SOURCES, datasetPath } from '../../../../common/src/sources';
 import type { ActionPlan } from '../entities/ActionPlan';
@@ -32,10 +32,91 @@ const EMPTY_ASSESSMENT = {
   didItOpenGovernment: null,
 } as const;
 
+/** The action-plan fields every commitment row of the export repeats (the first row naming a plan decides). */
+export const EXPORT_PLAN_FIELDS = [
+  'memberId',
+  'country',
+  'number',
+  'startYear',
+  'endYear',
+  'memberName',
+] as const;
+
+/** An action plan as one export row describes it (the plan of the row's commitment), without provenance. */
+export function exportActionPlan(row: OgpExportRow): Omit<ActionPlan, keyof WithProvenance> {
+  return {
+    id: row.actionPlanId,
+    memberId: row.member.id,
+    country: row.member.country,
+    number: row.actionPlanNumber,
+    startYear: row.yearOfSubmission,
+    endYear: row.actionPlanEndYear,
+    // The export gives the year of submission only: a reduced-precision ISO 8601 date.
+    submittedOn: row.yearOfSubmission === null ? null : String(row.yearOfSubmission),
+    // "Country/Locality" as written ("Morocco", "Kaduna State, Nigeria"): the label of member groups.
+    memberName: row.member.name || null,
+  };
+}
+
+/** The commitment of one export row, without provenance. */
+export function exportCommitment(row: OgpExportRow): Omit<Commitment, keyof WithProvenance> {
+  return {
+    id: row.id,
+    actionPlanId: row.actionPlanId,
+    title: row.title,
+    // The export has one title, in the language of the action plan, with no language tag.
+    titleAr: null,
+    titleFr: null,
+    titleEn: null,
+    titleEs: null,
+    shortTitle: row.shortTitle,
+    description: row.description,
+    theme: row.theme,
+    leadOrganizationId: row.lead?.id ?? null,
+    // The lead's name as this row writes it: one id covers spellings differing in case, accents, punctuation.
+    leadOrganizationName: row.lead?.name ?? null,
+    startDate: row.startDate.iso,
+    endDate: row.endDate.iso,
+    startDateText: row.startDate.text,
+    endDateText: row.endDate.text,
+    specificity: row.specificity,
+    verifiable: row.verifiable,
+    potentialImpact: row.potentialImpact,
+    completionMidterm: row.completionMidterm,
+    completionEndOfTerm: row.completionEndOfTerm,
+    didItOpenGovernment: row.didItOpenGovernment,
+  };
+}
+
+/** What a commitment row of the export cites: the dataset, with the commitment's own page when the row has it. */
+export const exportCommitmentSource = (row: OgpExportRow) => ({
+  ...SOURCES.ogpCommitments,
+  url: row.url ?? SOURCES.ogpCommitments.url,
+});
+
+/** A commitment row's supporting institutions, policy areas and OGP values. */
+export function exportCommitmentLinks(row: OgpExportRow): {
+  supporters: CommitmentSupporter[];
+  policyAreas: CommitmentPolicyArea[];
+  ogpValues: CommitmentOgpValue[];
+} {
+  return {
+    // Positions start at 1, in the order the cells list the names (extra lead names first).
+    supporters: row.supporters.map((s, i) => ({
+      commitmentId: row.id,
+      organizationId: s.id,
+      position: i + 1,
+    })),
+    policyAreas: row.policyAreas.map((policyArea) => ({ commitmentId: row.id, policyArea })),
+    ogpValues: row.ogpValues.map((value) => ({ commitmentId: row.id, value })),
+  };
+}
+
 /**
  * The OGP commitments export: action plans (one per "Action Plan ID", e.g. AP_MAR01), commitments, their
  * supporting institutions, policy areas and OGP values. Organization ids (members, lead and supporting
  * institutions) are computed by the shared reader exactly as the organizations subgraph computes them.
+ * Rows are built by the same functions as the `ogp-commitments` importer's (src/import/ogp-commitments.ts).
  */
 function fromExport(dir: string): CommitmentsSeed {
   const source = SOURCES.ogpCommitments;
@@ -51,24 +132,12 @@ function fromExport(dir: string): CommitmentsSeed {
   const ogpValues: CommitmentOgpValue[] = [];
 
   for (const row of data.rows) {
-    const plan: ActionPlan = {
-      id: row.actionPlanId,
-      memberId: row.member.id,
-      country: row.member.country,
-      number: row.actionPlanNumber,
-      startYear: row.yearOfSubmission,
-      endYear: row.actionPlanEndYear,
-      // The export gives the year of submission only: a reduced-precision ISO 8601 date.
-      submittedOn: row.yearOfSubmission === null ? null : String(row.yearOfSubmission),
-      // "Country/Locality" as written ("Morocco", "Kaduna State, Nigeria"): the label of member groups.
-      memberName: row.member.name || null,
-      ...fromSource(source, row.actionPlanId),
-    };
+    const plan: ActionPlan = { ...exportActionPlan(row), ...fromSource(source, row.actionPlanId) };
     const known = actionPlans.get(plan.id);
     if (!known) actionPlans.set(plan.id, plan);
     else {
       // Plan fields are repeated on every commitment row: the first row decides, a disagreement is reported.
-      for (const field of ['memberId', 'country', 'number', 'startYear', 'endYear', 'memberName'] as const) {
+      for (const field of EXPORT_PLAN_FIELDS) {
         if (known[field] !== plan[field]) {
           report.warnings.push({
             record: plan.id,
@@ -78,40 +147,11 @@ function fromExport(dir: string): CommitmentsSeed {
       }
     }
 
-    commitments.push({
-      id: row.id,
-      actionPlanId: row.actionPlanId,
-      title: row.title,
-      // The export has one title, in the language of the action plan, with no language tag.
-      titleAr: null,
-      titleFr: null,
-      titleEn: null,
-      titleEs: null,
-      shortTitle: row.shortTitle,
-      description: row.description,
-      theme: row.theme,
-      leadOrganizationId: row.lead?.id ?? null,
-      // The lead's name as this row writes it: one id covers spellings differing in case, accents, punctuation.
-      leadOrganizationName: row.lead?.name ?? null,
-      startDate: row.startDate.iso,
-      endDate: row.endDate.iso,
-      startDateText: row.startDate.text,
-      endDateText: row.endDate.text,
-      specificity: row.specificity,
-      verifiable: row.verifiable,
-      potentialImpact: row.potentialImpact,
-      completionMidterm: row.completionMidterm,
-      completionEndOfTerm: row.completionEndOfTerm,
-      didItOpenGovernment: row.didItOpenGovernment,
-      // The commitment's own page on opengovpartnership.org when the row has it.
-      ...fromSource({ ...source, url: row.url ?? source.url }, row.id),
-    });
-    // Positions start at 1, in the order the cells list the names (extra lead names first).
-    row.supporters.forEach((s, i) =>
-      supporters.push({ commitmentId: row.id, organizationId: s.id, position: i + 1 }),
-    );
-    for (const policyArea of row.policyAreas) policyAreas.push({ commitmentId: row.id, policyArea });
-    for (const value of row.ogpValues) ogpValues.push({ commitmentId: row.id, value });
+    commitments.push({ ...exportCommitment(row), ...fromSource(exportCommitmentSource(row), row.id) });
+    const links = exportCommitmentLinks(row);
+    supporters.push(...links.supporters);
+    policyAreas.push(...links.policyAreas);
+    ogpValues.push(...links.ogpValues);
   }
   return seedOf(report, {
     actionPlans: [...actionPlans.values()],

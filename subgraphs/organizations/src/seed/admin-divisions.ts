@@ -19,9 +19,13 @@ import { organizationSeed, type OrganizationSeed } from './types';
  * (municipalities and their governorates). Pure: they read the dataset files and return rows plus a report;
  * the seed writes them. Every row the files hold is either loaded or refused with a reason, and every
  * correction made on the way (a trimmed name, a parent taken from the official code) is a warning.
+ *
+ * The Moroccan per-record builders (moroccoSourceId, readMoroccoUnit, buildMoroccoUnit, probableDuplicates)
+ * are shared with the `admin-divisions` importer (../import/admin-divisions.ts), so the seed and an import of
+ * the same file build the same rows.
  */
 
-type Names = Pick<Organization, 'nameAr' | 'nameFr' | 'nameEn' | 'nameEs'>;
+export type Names = Pick<Organization, 'nameAr' | 'nameFr' | 'nameEn' | 'nameEs'>;
 const LANGS = [
   ['ar', 'nameAr'],
   ['fr', 'nameFr'],
@@ -29,61 +33,74 @@ const LANGS = [
   ['es', 'nameEs'],
 ] as const;
 
+/**
+ * Where a per-record builder reports a correction it made: the field (`name.fr`, `type`...) and a message
+ * for people. The seed files it under the record's id, an importer under the record's line.
+ */
+export type Warn = (field: string | null, message: string) => void;
+
+/** A {@link Warn} that adds to a seed report under `record`. */
+const reportWarn =
+  (report: SeedReport, record: string): Warn =>
+  (_field, message) =>
+    report.warnings.push({ record, message });
+
 /** Invisible direction marks and zero-width characters: layout debris, never part of a name. */
 const INVISIBLE = /[\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
 const ARABIC_LETTER = /[\u0600-\u06ff\u0750-\u077f]/;
 const LATIN_LETTER = /[A-Za-z\u00c0-\u024f]/;
+
+/** True when the text is written in Arabic script only (no Latin letter). */
+export const isArabicScript = (text: string) => ARABIC_LETTER.test(text) && !LATIN_LETTER.test(text);
 
 /**
  * Cleans a name for display and identity: invisible marks removed, whitespace runs collapsed, ends trimmed.
  * Letters and diacritics are never touched (Arabic stays exactly as written). A change is reported as a
  * warning, so the cleaning is never silent; an empty result is null.
  */
-function cleanName(raw: unknown, record: string, field: string, report: SeedReport): string | null {
+export function cleanName(raw: unknown, field: string, warn: Warn): string | null {
   if (typeof raw !== 'string') return null;
   const invisible = [...new Set(raw.match(INVISIBLE) ?? [])];
   const clean = raw.replace(INVISIBLE, '').replace(/\s+/g, ' ').trim();
   if (clean !== raw && clean) {
     const marks = invisible.map((c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
     const what = marks.length ? `invisible ${marks.join(', ')} removed` : 'extra spaces removed';
-    report.warnings.push({
-      record,
-      message: `${field} ${JSON.stringify(raw)} read as ${JSON.stringify(clean)} (${what})`,
-    });
+    warn(field, `${field} ${JSON.stringify(raw)} read as ${JSON.stringify(clean)} (${what})`);
   }
   return clean || null;
 }
 
 /**
- * Reads the `name: { ar, en, es, fr }` object of a Moroccan record. A Latin-language field holding only
- * Arabic script (communes.json gives COM_0881's French name in Arabic) is not French: it is left null when the
- * Arabic field already has a name, moved to Arabic otherwise; either way with a warning.
+ * Reads a `{ ar, en, es, fr }` names object (`prefix` names its fields in warnings: `name.fr`). A
+ * Latin-language field holding only Arabic script (communes.json gives COM_0881's French name in Arabic) is
+ * not French: it is left null when the Arabic field already has a name, moved to Arabic otherwise; either
+ * way with a warning.
  */
-function readNames(raw: unknown, record: string, report: SeedReport): Names {
+export function readNames(raw: unknown, warn: Warn, prefix = 'name'): Names {
   const obj = raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
   const names: Names = { nameAr: null, nameFr: null, nameEn: null, nameEs: null };
-  for (const [lang, key] of LANGS) names[key] = cleanName(obj[lang], record, `name.${lang}`, report);
+  for (const [lang, key] of LANGS) names[key] = cleanName(obj[lang], `${prefix}.${lang}`, warn);
   for (const [lang, key] of LANGS) {
     const v = names[key];
-    if (lang === 'ar' || !v || !ARABIC_LETTER.test(v) || LATIN_LETTER.test(v)) continue;
+    if (lang === 'ar' || !v || !isArabicScript(v)) continue;
     if (names.nameAr) {
-      report.warnings.push({
-        record,
-        message: `name.${lang} ${JSON.stringify(v)} is in Arabic script, not ${lang}; left null (the Arabic name is ${JSON.stringify(names.nameAr)})`,
-      });
+      warn(
+        `${prefix}.${lang}`,
+        `${prefix}.${lang} ${JSON.stringify(v)} is in Arabic script, not ${lang}; left null (the Arabic name is ${JSON.stringify(names.nameAr)})`,
+      );
     } else {
       names.nameAr = v;
-      report.warnings.push({
-        record,
-        message: `name.${lang} ${JSON.stringify(v)} is in Arabic script; used as the Arabic name`,
-      });
+      warn(
+        `${prefix}.${lang}`,
+        `${prefix}.${lang} ${JSON.stringify(v)} is in Arabic script; used as the Arabic name`,
+      );
     }
     names[key] = null;
   }
   return names;
 }
 
-const hasName = (n: Names) => Boolean(n.nameAr || n.nameFr || n.nameEn || n.nameEs);
+export const hasName = (n: Names) => Boolean(n.nameAr || n.nameFr || n.nameEn || n.nameEs);
 
 function organization(
   id: string,
@@ -109,7 +126,53 @@ function readJsonList(file: string, key: string, dir: string): unknown[] {
   return list;
 }
 
-interface MoroccoUnit {
+/** A level of Morocco's administrative division, as its source file lays it out. */
+export interface MoroccoLevel {
+  level: 'region' | 'division' | 'commune';
+  /** The key of the records' array in the source file: `{ "regions": [...] }`. */
+  key: 'regions' | 'region_divisions' | 'communes';
+  source: DatasetSource;
+  /** The field holding the parent's source id; null for regions. */
+  parentField: 'region_id' | 'region_division_id' | null;
+  /** Organization id of a unit of this level by its source id (REGION_01 → ma-region-01). */
+  toId(sourceId: string): string;
+  /** Organization id of the parent by its source id. */
+  parentToId: ((sourceId: string) => string) | null;
+  /** The identifier scheme holding the source id. */
+  scheme: 'ma-region' | 'ma-division' | 'ma-commune';
+}
+
+export const MOROCCO_LEVELS: Record<MoroccoLevel['level'], MoroccoLevel> = {
+  region: {
+    level: 'region',
+    key: 'regions',
+    source: SOURCES.moroccoRegions,
+    parentField: null,
+    toId: moroccoRegionId,
+    parentToId: null,
+    scheme: 'ma-region',
+  },
+  division: {
+    level: 'division',
+    key: 'region_divisions',
+    source: SOURCES.moroccoDivisions,
+    parentField: 'region_id',
+    toId: moroccoDivisionId,
+    parentToId: moroccoRegionId,
+    scheme: 'ma-division',
+  },
+  commune: {
+    level: 'commune',
+    key: 'communes',
+    source: SOURCES.moroccoCommunes,
+    parentField: 'region_division_id',
+    toId: moroccoCommuneId,
+    parentToId: moroccoDivisionId,
+    scheme: 'ma-commune',
+  },
+};
+
+export interface MoroccoUnit {
   /** The source id (REGION_01, DIV_001, COM_0001). */
   id: string;
   names: Names;
@@ -117,17 +180,126 @@ interface MoroccoUnit {
   raw: Record<string, unknown>;
 }
 
+/** A source record as an object ({} when it is not one). */
+export const asRecord = (item: unknown): Record<string, unknown> =>
+  item && typeof item === 'object' && !Array.isArray(item) ? (item as Record<string, unknown>) : {};
+
+/** The source id of a Moroccan record, trimmed; '' when it has none. */
+export const moroccoSourceId = (raw: Record<string, unknown>): string =>
+  typeof raw.id === 'string' ? raw.id.trim() : '';
+
+/** Why a record with no name is refused. */
+export const NO_NAME = 'no name in any language (ar, en, es, fr)';
+
+/** Reads a Moroccan record's names: the unit, or null when it has no name in any language (refused). */
+export function readMoroccoUnit(raw: Record<string, unknown>, id: string, warn: Warn): MoroccoUnit | null {
+  const names = readNames(raw.name, warn);
+  return hasName(names) ? { id, names, raw } : null;
+}
+
 /**
- * Reads the records of one Moroccan file: a record with no id or no name in any language is refused, and so
- * is a second record with an id already seen (the first one wins: ids are the keys others refer to).
+ * Two records with different ids but the same names in every language, the same parent and the same type are
+ * probably one unit listed twice (communes.json has four such pairs: Casablanca, Loudaya, Sidi Zouine,
+ * Taounate). Both are kept, because their ids differ and nothing says which one is wrong, and both are
+ * reported. Returns a check to call on each unit in file order: it warns on the second of a pair.
  */
-function readMoroccoUnits(file: string, key: string, dir: string, report: SeedReport): MoroccoUnit[] {
-  const out: MoroccoUnit[] = [];
+export function probableDuplicates(level: MoroccoLevel): (unit: MoroccoUnit, warn: Warn) => void {
+  const seen = new Map<string, string>();
+  const field = level.parentField;
+  return (u, warn) => {
+    if (!field) return;
+    const key = JSON.stringify([u.names, u.raw[field], u.raw.type]);
+    const first = seen.get(key);
+    if (first)
+      warn(
+        null,
+        `probable duplicate of ${first}: same names, ${field} and type; kept both (their ids differ)`,
+      );
+    else seen.set(key, u.id);
+  };
+}
+
+/**
+ * How a commune's source type becomes its classification. The source says "rural" or "urbain" (French);
+ * classifications are English elsewhere ("region", "province"), so "urbain" reads "urban". Keeping the type in
+ * the classification lets a client tell rural communes from urban municipalities without another column.
+ */
+const COMMUNE_TYPES: Record<string, string> = { rural: 'commune (rural)', urbain: 'commune (urban)' };
+
+/** A unit's classification from its level and source `type`, with a warning for a type the level does not know. */
+function classification(level: MoroccoLevel, u: MoroccoUnit, warn: Warn): string | null {
+  if (level.level === 'region') return 'region';
+  if (level.level === 'division') {
+    const type = cleanName(u.raw.type, 'type', warn)?.toLowerCase() ?? null;
+    if (type !== 'province' && type !== 'prefecture')
+      warn(
+        'type',
+        `type ${JSON.stringify(u.raw.type ?? null)} is neither province nor prefecture; kept as given`,
+      );
+    // An unknown type is kept as given, bounded by the 64-character column.
+    return type?.slice(0, 64) ?? null;
+  }
+  const type = cleanName(u.raw.type, 'type', warn);
+  const known = type ? COMMUNE_TYPES[type.toLowerCase()] : undefined;
+  if (known) return known;
+  warn('type', `type ${JSON.stringify(u.raw.type ?? null)} is neither rural nor urbain`);
+  // An unknown type is still worth keeping, but bounded by the 64-character column.
+  return type ? `commune (${type})`.slice(0, 64) : 'commune';
+}
+
+/**
+ * A Moroccan unit's organization and identifier. The parent is the unit named by the level's parent field.
+ * With `parentKnown` (the seed, which has the parent file at hand), a parent id missing from the parent file
+ * keeps the unit (it is real) with a null parent and a warning, rather than a dangling reference; without it
+ * (an importer, whose parents are stored or imported later) the reference is kept.
+ */
+export function buildMoroccoUnit(
+  level: MoroccoLevel,
+  u: MoroccoUnit,
+  warn: Warn,
+  parentKnown?: (sourceId: string) => boolean,
+): { organization: Organization; identifier: OrganizationIdentifier } {
+  const kind = classification(level, u, warn);
+  let parentId: string | null = null;
+  if (level.parentField && level.parentToId) {
+    const field = level.parentField;
+    const ref = typeof u.raw[field] === 'string' ? (u.raw[field] as string).trim() : '';
+    if (!ref) warn(field, `no ${field}; parent left null`);
+    else if (parentKnown && !parentKnown(ref))
+      warn(field, `${field} ${ref} is not in the parent file; parent left null`);
+    else parentId = level.parentToId(ref);
+  }
+  const id = level.toId(u.id);
+  return {
+    organization: organization(
+      id,
+      { classification: kind, country: 'MA', parentId, ...u.names },
+      level.source,
+      u.id,
+    ),
+    identifier: { organizationId: id, scheme: level.scheme, value: u.id },
+  };
+}
+
+/**
+ * One Moroccan file: a record with no id or no name in any language is refused, and so is a second record
+ * with an id already seen (the first one wins: ids are the keys others refer to).
+ */
+function buildMoroccoLevel(
+  level: MoroccoLevel,
+  dir: string,
+  parents: ReadonlySet<string> | null,
+): { seed: OrganizationSeed; sourceIds: Set<string> } {
+  const source = level.source;
+  const report = emptyReport(source.dataset);
+  const organizations: Organization[] = [];
+  const identifiers: OrganizationIdentifier[] = [];
   const firstIndex = new Map<string, number>();
-  readJsonList(file, key, dir).forEach((item, index) => {
-    const raw = item && typeof item === 'object' ? (item as Record<string, unknown>) : {};
-    const id = typeof raw.id === 'string' ? raw.id.trim() : '';
-    const record = id || `${file}[${index}]`;
+  const duplicates = probableDuplicates(level);
+  readJsonList(source.file, level.key, dir).forEach((item, index) => {
+    const raw = asRecord(item);
+    const id = moroccoSourceId(raw);
+    const record = id || `${source.file}[${index}]`;
     if (!id) {
       report.refused.push({ record, reason: 'no id' });
       return;
@@ -141,159 +313,21 @@ function readMoroccoUnits(file: string, key: string, dir: string, report: SeedRe
       return;
     }
     firstIndex.set(id, index);
-    const names = readNames(raw.name, record, report);
-    if (!hasName(names)) {
-      report.refused.push({ record, reason: 'no name in any language (ar, en, es, fr)' });
+    const warn = reportWarn(report, record);
+    const unit = readMoroccoUnit(raw, id, warn);
+    if (!unit) {
+      report.refused.push({ record, reason: NO_NAME });
       return;
     }
-    out.push({ id, names, raw });
+    duplicates(unit, warn);
+    const built = buildMoroccoUnit(level, unit, warn, parents ? (ref) => parents.has(ref) : undefined);
+    organizations.push(built.organization);
+    identifiers.push(built.identifier);
   });
-  return out;
-}
-
-/**
- * Resolves a Moroccan unit's parent by its source id. A parent id missing from the parent file keeps the unit
- * (it is real) with a null parent and a warning, rather than a dangling reference.
- */
-function parentOf(
-  unit: MoroccoUnit,
-  field: string,
-  parents: ReadonlySet<string>,
-  toId: (sourceId: string) => string,
-  report: SeedReport,
-): string | null {
-  const ref = typeof unit.raw[field] === 'string' ? (unit.raw[field] as string).trim() : '';
-  if (!ref) {
-    report.warnings.push({ record: unit.id, message: `no ${field}; parent left null` });
-    return null;
-  }
-  if (!parents.has(ref)) {
-    report.warnings.push({
-      record: unit.id,
-      message: `${field} ${ref} is not in the parent file; parent left null`,
-    });
-    return null;
-  }
-  return toId(ref);
-}
-
-/**
- * Two records with different ids but the same names in every language, the same parent and the same type are
- * probably one unit listed twice (communes.json has four such pairs: Casablanca, Loudaya, Sidi Zouine,
- * Taounate). Both are kept, because their ids differ and nothing says which one is wrong, and both are reported.
- */
-function warnProbableDuplicates(units: MoroccoUnit[], parentField: string, report: SeedReport): void {
-  const seen = new Map<string, string>();
-  for (const u of units) {
-    const key = JSON.stringify([u.names, u.raw[parentField], u.raw.type]);
-    const first = seen.get(key);
-    if (first) {
-      report.warnings.push({
-        record: u.id,
-        message: `probable duplicate of ${first}: same names, ${parentField} and type; kept both (their ids differ)`,
-      });
-    } else seen.set(key, u.id);
-  }
-}
-
-/** Morocco's regions (regions.json): `ma-region-01`..., classification "region". */
-function buildMoroccoRegions(dir: string): { seed: OrganizationSeed; sourceIds: Set<string> } {
-  const source = SOURCES.moroccoRegions;
-  const report = emptyReport(source.dataset);
-  const units = readMoroccoUnits(source.file, 'regions', dir, report);
-  const organizations = units.map((u) =>
-    organization(
-      moroccoRegionId(u.id),
-      { classification: 'region', country: 'MA', parentId: null, ...u.names },
-      source,
-      u.id,
-    ),
-  );
-  const identifiers = units.map((u) => ({
-    organizationId: moroccoRegionId(u.id),
-    scheme: 'ma-region',
-    value: u.id,
-  }));
   return {
     seed: organizationSeed(report, organizations, identifiers),
-    sourceIds: new Set(units.map((u) => u.id)),
+    sourceIds: new Set(identifiers.map((i) => i.value)),
   };
-}
-
-/** Morocco's provinces and prefectures (region-divisions.json), classified by the source `type`. */
-function buildMoroccoDivisions(
-  dir: string,
-  regions: ReadonlySet<string>,
-): { seed: OrganizationSeed; sourceIds: Set<string> } {
-  const source = SOURCES.moroccoDivisions;
-  const report = emptyReport(source.dataset);
-  const units = readMoroccoUnits(source.file, 'region_divisions', dir, report);
-  warnProbableDuplicates(units, 'region_id', report);
-  const organizations = units.map((u) => {
-    const type = cleanName(u.raw.type, u.id, 'type', report)?.toLowerCase() ?? null;
-    if (type !== 'province' && type !== 'prefecture') {
-      report.warnings.push({
-        record: u.id,
-        message: `type ${JSON.stringify(u.raw.type ?? null)} is neither province nor prefecture; kept as given`,
-      });
-    }
-    const parentId = parentOf(u, 'region_id', regions, moroccoRegionId, report);
-    return organization(
-      moroccoDivisionId(u.id),
-      { classification: type, country: 'MA', parentId, ...u.names },
-      source,
-      u.id,
-    );
-  });
-  const identifiers = units.map((u) => ({
-    organizationId: moroccoDivisionId(u.id),
-    scheme: 'ma-division',
-    value: u.id,
-  }));
-  return {
-    seed: organizationSeed(report, organizations, identifiers),
-    sourceIds: new Set(units.map((u) => u.id)),
-  };
-}
-
-/**
- * How a commune's source type becomes its classification. The source says "rural" or "urbain" (French);
- * classifications are English elsewhere ("region", "province"), so "urbain" reads "urban". Keeping the type in
- * the classification lets a client tell rural communes from urban municipalities without another column.
- */
-const COMMUNE_TYPES: Record<string, string> = { rural: 'commune (rural)', urbain: 'commune (urban)' };
-
-/** Morocco's communes (communes.json): classification "commune (rural)" or "commune (urban)", parent = division. */
-function buildMoroccoCommunes(dir: string, divisions: ReadonlySet<string>): OrganizationSeed {
-  const source = SOURCES.moroccoCommunes;
-  const report = emptyReport(source.dataset);
-  const units = readMoroccoUnits(source.file, 'communes', dir, report);
-  warnProbableDuplicates(units, 'region_division_id', report);
-  const organizations = units.map((u) => {
-    const type = cleanName(u.raw.type, u.id, 'type', report);
-    let classification = type ? COMMUNE_TYPES[type.toLowerCase()] : undefined;
-    if (!classification) {
-      // An unknown type is still worth keeping, but bounded by the 64-character column.
-      classification = type ? `commune (${type})`.slice(0, 64) : 'commune';
-      report.warnings.push({
-        record: u.id,
-        message: `type ${JSON.stringify(u.raw.type ?? null)} is neither rural nor urbain`,
-      });
-    }
-    const parentId = parentOf(u, 'region_division_id', divisions, moroccoDivisionId, report);
-    return organization(
-      moroccoCommuneId(u.id),
-      { classification, country: 'MA', parentId, ...u.names },
-      source,
-      u.id,
-    );
-  });
-  const identifiers = units.map((u) => ({
-    organizationId: moroccoCommuneId(u.id),
-    scheme: 'ma-commune',
-    value: u.id,
-  }));
-  return organizationSeed(report, organizations, identifiers);
 }
 
 interface MunicipalityRow {
@@ -370,14 +404,14 @@ function buildTunisianMunicipalities(dir: string): OrganizationSeed {
         message: `municipal_id ${JSON.stringify(code)} is not the 5-digit official code`,
       });
     }
-    const nameFr = cleanName(cells[iName], record, 'name', report);
-    const nameAr = cleanName(cells[iNameAr], record, 'name_ar', report);
+    const nameFr = cleanName(cells[iName], 'name', reportWarn(report, record));
+    const nameAr = cleanName(cells[iNameAr], 'name_ar', reportWarn(report, record));
     if (!nameFr && !nameAr) {
       report.refused.push({ record, reason: 'no name and no name_ar' });
       continue;
     }
     if (!nameFr || !nameAr) report.warnings.push({ record, message: `no ${nameFr ? 'name_ar' : 'name'}` });
-    let state = cleanName(cells[iState], record, 'state', report);
+    let state = cleanName(cells[iState], 'state', reportWarn(report, record));
     const stripped = state?.replace(/^gouvernorat\s+(?:de\s+|du\s+|d['’]\s*)/i, '') ?? null;
     if (stripped !== state) {
       report.warnings.push({
@@ -503,8 +537,8 @@ function warnSharedFrenchNames(rows: MunicipalityRow[], report: SeedReport): voi
  * @param dir the datasets folder (tests pass a copy); defaults to data/datasets.
  */
 export function buildAdminDivisions(dir = DATASETS_DIR): OrganizationSeed[] {
-  const regions = buildMoroccoRegions(dir);
-  const divisions = buildMoroccoDivisions(dir, regions.sourceIds);
-  const communes = buildMoroccoCommunes(dir, divisions.sourceIds);
-  return [regions.seed, divisions.seed, communes, buildTunisianMunicipalities(dir)];
+  const regions = buildMoroccoLevel(MOROCCO_LEVELS.region, dir, null);
+  const divisions = buildMoroccoLevel(MOROCCO_LEVELS.division, dir, regions.sourceIds);
+  const communes = buildMoroccoLevel(MOROCCO_LEVELS.commune, dir, divisions.sourceIds);
+  return [regions.seed, divisions.seed, communes.seed, buildTunisianMunicipalities(dir)];
 }

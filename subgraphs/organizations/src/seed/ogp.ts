@@ -5,10 +5,12 @@ import {
   guessNameLanguage,
   readOgpExport,
   readOgpLocal,
+  type InstitutionRef,
   type OgpLocal,
+  type OgpMember,
 } from '../../../../common/src/datasets/ogp-export';
 import { localGovernmentId, localOrganizationId } from '../../../../common/src/keys';
-import { fromSource } from '../../../../common/src/provenance';
+import { fromSource, type WithProvenance } from '../../../../common/src/provenance';
 import { emptyReport } from '../../../../common/src/seed';
 import { DATASETS_DIR, SOURCES, datasetPath } from '../../../../common/src/sources';
 import type { Organization } from '../entities/Organization';
@@ -29,11 +31,81 @@ const names = (n: {
   nameEs: n.es ?? null,
 });
 
+/** An OGP member of the export (national government or local member), without provenance. */
+export function exportMemberOrganization(m: OgpMember): Omit<Organization, keyof WithProvenance> {
+  const national = m.membershipType === 'NATIONAL';
+  return {
+    id: m.id,
+    kind: 'GOVERNMENT',
+    classification: national ? 'national government' : 'local government',
+    country: m.country,
+    parentId: null,
+    // A national member's names come in four languages from i18n-iso-countries; a local member has only
+    // the export's English "Country/Locality" ("Kaduna State, Nigeria").
+    ...(national && m.country ? names(countryNames(m.country)) : names({ en: m.name })),
+    ogpMembershipType: m.membershipType,
+    // The export does not say when a member joined OGP.
+    ogpJoined: null,
+  };
+}
+
+/** A member's identifiers: its OGP member code and, for a country, its ISO 3166-1 alpha-2 code. */
+export function exportMemberIdentifiers(m: OgpMember): OrganizationIdentifier[] {
+  const identifiers: OrganizationIdentifier[] = [
+    { organizationId: m.id, scheme: 'ogp-member-code', value: m.code },
+  ];
+  // XK is user-assigned, not an ISO 3166-1 code: Kosovo gets no iso3166-1-alpha2 identifier.
+  if (m.membershipType === 'NATIONAL' && m.country && m.country !== KOSOVO_ISO2) {
+    identifiers.push({ organizationId: m.id, scheme: 'iso3166-1-alpha2', value: m.country });
+  }
+  return identifiers;
+}
+
+/** The identifier schemes this export gives organizations (an import replaces these, and only these). */
+export const EXPORT_IDENTIFIER_SCHEMES = ['ogp-member-code', 'iso3166-1-alpha2'] as const;
+
+/** Why a member is worth a warning: an "Other" (Kosovo) row loaded as a national-level member. */
+export function exportMemberCaveat(m: OgpMember): string | null {
+  return m.rawType !== 'National' && m.membershipType === 'NATIONAL'
+    ? `member ${m.code} ("${m.name}") is "${m.rawType}" in the export; loaded as a national-level member (${m.id})`
+    : null;
+}
+
+/** An institution named as lead or supporter, in its member's country, without provenance. */
+export function exportInstitution(
+  inst: InstitutionRef,
+  country: string | null,
+): Omit<Organization, keyof WithProvenance> {
+  const { kind, classification } = classifyInstitution(inst.name);
+  // The export gives one name per institution, in the language of the action plan. It goes into the
+  // column of that language when the name is clearly French or Spanish, English otherwise (names in
+  // other languages, such as Indonesian, also land there: the export has no language tag).
+  const lang = guessNameLanguage(inst.name);
+  return {
+    id: inst.id,
+    kind,
+    classification,
+    country,
+    parentId: null,
+    ...names({ [lang]: inst.name }),
+    ogpMembershipType: null,
+    ogpJoined: null,
+  };
+}
+
+/** The organization columns whose warnings are about organizations (the others go with the commitments). */
+export const EXPORT_ORGANIZATION_COLUMNS: ReadonlySet<string> = new Set([
+  'Code',
+  'Lead Institution',
+  'Supporting Institution(s)',
+]);
+
 /**
  * The organizations the OGP commitments export names: one per OGP member (a national government `gov-ma`,
  * or a local member `ogp-local-ngkd`) and one per distinct institution named as lead or supporter, per
  * country (`inst-ma-directorate-of-budget-ministry-of-economy-and-finance`). Each is recorded with the
- * first commitment that names it.
+ * first commitment that names it. Built by the same functions as the `ogp-commitments` importer's
+ * (src/import/ogp-commitments.ts).
  */
 function fromExport(dir: string): OrganizationSeed {
   const source = SOURCES.ogpCommitments;
@@ -42,10 +114,9 @@ function fromExport(dir: string): OrganizationSeed {
   report.refused.push(...data.refused);
   // This seed makes organizations only: the warnings about them (members, institution cells) are reported
   // here, the others with the commitments.
-  const relevant = new Set(['Code', 'Lead Institution', 'Supporting Institution(s)']);
   report.warnings.push(
     ...data.warnings
-      .filter((w) => w.column && relevant.has(w.column))
+      .filter((w) => w.column && EXPORT_ORGANIZATION_COLUMNS.has(w.column))
       .map(({ record, message }) => ({ record, message })),
   );
 
@@ -54,51 +125,14 @@ function fromExport(dir: string): OrganizationSeed {
   for (const row of data.rows) {
     const m = row.member;
     if (!organizations.has(m.id)) {
-      const national = m.membershipType === 'NATIONAL';
-      organizations.set(m.id, {
-        id: m.id,
-        kind: 'GOVERNMENT',
-        classification: national ? 'national government' : 'local government',
-        country: m.country,
-        parentId: null,
-        // A national member's names come in four languages from i18n-iso-countries; a local member has only
-        // the export's English "Country/Locality" ("Kaduna State, Nigeria").
-        ...(national && m.country ? names(countryNames(m.country)) : names({ en: m.name })),
-        ogpMembershipType: m.membershipType,
-        // The export does not say when a member joined OGP.
-        ogpJoined: null,
-        ...fromSource(source, row.id),
-      });
-      identifiers.push({ organizationId: m.id, scheme: 'ogp-member-code', value: m.code });
-      // XK is user-assigned, not an ISO 3166-1 code: Kosovo gets no iso3166-1-alpha2 identifier.
-      if (national && m.country && m.country !== KOSOVO_ISO2) {
-        identifiers.push({ organizationId: m.id, scheme: 'iso3166-1-alpha2', value: m.country });
-      }
-      if (m.rawType !== 'National' && national) {
-        report.warnings.push({
-          record: row.id,
-          message: `member ${m.code} ("${m.name}") is "${m.rawType}" in the export; loaded as a national-level member (${m.id})`,
-        });
-      }
+      organizations.set(m.id, { ...exportMemberOrganization(m), ...fromSource(source, row.id) });
+      identifiers.push(...exportMemberIdentifiers(m));
+      const caveat = exportMemberCaveat(m);
+      if (caveat) report.warnings.push({ record: row.id, message: caveat });
     }
     for (const inst of [...(row.lead ? [row.lead] : []), ...row.supporters]) {
       if (organizations.has(inst.id)) continue;
-      const { kind, classification } = classifyInstitution(inst.name);
-      // The export gives one name per institution, in the language of the action plan. It goes into the
-      // column of that language when the name is clearly French or Spanish, English otherwise (names in
-      // other languages, such as Indonesian, also land there: the export has no language tag).
-      const lang = guessNameLanguage(inst.name);
-      organizations.set(inst.id, {
-        id: inst.id,
-        kind,
-        classification,
-        country: m.country,
-        parentId: null,
-        ...names({ [lang]: inst.name }),
-        ogpMembershipType: null,
-        ogpJoined: null,
-        ...fromSource(source, row.id),
-      });
+      organizations.set(inst.id, { ...exportInstitution(inst, m.country), ...fromSource(source, row.id) });
     }
   }
   return organizationSeed(report, [...organizations.values()], identifiers);

@@ -1,0 +1,447 @@
+import { randomUUID } from 'node:crypto';
+import { basename, resolve } from 'node:path';
+import type { DataSource, EntityManager } from 'typeorm';
+import { settleSearchStatistics } from '../search';
+import { FileRefused, type IssueSink } from './csv';
+import { fileFacts, type FileFacts } from './file';
+import {
+  MAX_LISTED_ISSUES,
+  type ImportIssue,
+  type ImportOutcome,
+  type ImportReport,
+  type PartReport,
+  type TableCounts,
+} from './report';
+import { ImportRunEntity, type ImportRun } from './runs';
+import type { WithProvenance } from '../provenance';
+
+/** Options a person gives `npm run import` (the kind's own options are in `params`). */
+export interface ImportOptions {
+  strict: boolean;
+  dryRun: boolean;
+  prune: boolean;
+  /** Valid rows written per transaction. */
+  batchSize: number;
+  /** Kind-specific options, e.g. { municipality: '34012' }. */
+  params: Readonly<Record<string, string | undefined>>;
+  /** Called with progress figures while rows are read (a terminal shows them). */
+  onProgress?: (p: ImportProgress) => void;
+}
+
+export interface ImportProgress {
+  part: string;
+  rows: number;
+  refused: number;
+  rowsPerSecond: number;
+}
+
+/** One record as an importer's reader yields it: the line it starts on and what was read. */
+export interface SourceRow<S> {
+  line: number;
+  data: S;
+}
+
+/** What an importer part sees of the run: the file, its provenance and where to report issues. */
+export interface ImportContext extends IssueSink {
+  /** The file as named on the command line (what records cite). */
+  file: string;
+  /** Its absolute path. */
+  path: string;
+  facts: FileFacts;
+  /** The run's time, ISO 8601 UTC, stamped on every record it writes. */
+  importedAt: string;
+  options: ImportOptions;
+  /** The import provenance of a record read at `line` with content digest `digest`. */
+  provenance(
+    source: { dataset: string; url?: string | null; license?: string | null },
+    line: number,
+    record: string | null,
+    digest: string,
+  ): WithProvenance;
+  /** An issue for this file. */
+  issue(line: number | null, column: string | null, value: unknown, reason: string): ImportIssue;
+}
+
+/** What a part's writer reports per table. */
+export interface WriteContext {
+  count(table: string, what: keyof TableCounts, n: number): void;
+  /** Refuses rows the writer found invalid against what is stored (e.g. a key already used on another line). */
+  refuse(issues: ImportIssue[]): void;
+  ctx: ImportContext;
+}
+
+/**
+ * One subgraph's share of an import kind: how it reads the file, validates a record into what it writes,
+ * writes a batch (idempotently: a re-run writes nothing new), and finds what the file no longer has.
+ */
+export interface ImporterPart<S, R> {
+  /** e.g. "tn-municipal-budget", or "ogp-commitments" for each subgraph the OGP export feeds. */
+  importer: string;
+  subgraph: string;
+  /** What the import covers (checkpoints and missing rows are per importer, scope and file). */
+  scope(ctx: ImportContext): string;
+  /** Reads the file; unreadable records are refused through `ctx`, a file it cannot read throws FileRefused. */
+  read(ctx: ImportContext): AsyncIterable<SourceRow<S>>;
+  /** A record to what the writer writes, or null when refused (the issues given to ctx.refuse). */
+  validate(row: SourceRow<S>, ctx: ImportContext): R | null | Promise<R | null>;
+  /** The key a record is stored under: two records of one file with the same key are a duplicate. */
+  key(r: R): string;
+  /** Writes a batch in the caller's transaction, skipping rows stored unchanged. */
+  write(m: EntityManager, rows: R[], w: WriteContext): Promise<void>;
+  /** Stored records of this scope that came from another file (or none): what the file no longer has. */
+  missing?(m: EntityManager, ctx: ImportContext, scope: string): Promise<{ count: number; sample: string[] }>;
+  /** Deletes them (with --prune); returns the counts per table. */
+  prune?(m: EntityManager, ctx: ImportContext, scope: string, w: WriteContext): Promise<void>;
+  /**
+   * For a kind whose "file" is several files (a data package: its descriptor and CSV resources): the facts of
+   * the whole, its checksum covering every file, so a changed resource is a new version. Default fileFacts.
+   */
+  facts?(path: string): Promise<FileFacts>;
+}
+
+/** A part bound to the data source it writes through (the owning subgraph's). */
+export interface BoundPart {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  part: ImporterPart<any, any>;
+  ds: DataSource;
+}
+
+const now = () => new Date().toISOString();
+
+/**
+ * Runs one import kind over one file: each part in turn, through its own subgraph's data source.
+ *
+ * - Every record is validated; refused ones are reported with file, line, column, value and reason.
+ * - Valid rows are written in batches, each batch and the run's checkpoint in one transaction: a killed run
+ *   leaves whole batches only, and running it again resumes after the last committed one.
+ * - `strict`: a first pass validates everything and nothing is written if any record is refused.
+ * - `dryRun`: validates and reports, writes nothing (duplicate keys are found in memory then).
+ * - After a complete run, the scope's records the file no longer has are reported, deleted with `prune`.
+ */
+export async function runImport(
+  kind: string,
+  fileArg: string,
+  parts: BoundPart[],
+  options: ImportOptions,
+): Promise<ImportReport> {
+  const started = Date.now();
+  const startedAt = now();
+  const path = resolve(fileArg);
+  const file = fileArg;
+  const factsOf = parts[0]?.part.facts?.bind(parts[0].part) ?? fileFacts;
+  const facts = await factsOf(path).catch((err: unknown) => {
+    throw new Error(`cannot read ${fileArg}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  });
+  const report: ImportReport = {
+    kind,
+    file,
+    checksum: facts.checksum,
+    bytes: facts.bytes,
+    options: { strict: options.strict, dryRun: options.dryRun, prune: options.prune },
+    startedAt,
+    finishedAt: startedAt,
+    seconds: 0,
+    rowsPerSecond: 0,
+    peakRssMiB: 0,
+    outcome: 'loaded',
+    error: null,
+    rows: { read: 0, valid: 0, refused: 0 },
+    parts: [],
+    refused: [],
+    warnings: [],
+    issuesNotListed: { refused: 0, warnings: 0 },
+    refusedByReason: {},
+  };
+
+  const finish = (outcome: ImportOutcome, error: string | null = null) => {
+    report.outcome = outcome;
+    report.error = error;
+    report.finishedAt = now();
+    report.seconds = (Date.now() - started) / 1000;
+    report.rowsPerSecond = report.rows.read / Math.max(0.001, report.seconds);
+    report.peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+    return report;
+  };
+
+  try {
+    if (options.strict && !options.dryRun) {
+      // First pass: validate everything, write nothing.
+      const check = await runParts(kind, file, path, facts, parts, { ...options, dryRun: true }, startedAt);
+      if (check.rows.refused > 0 || check.fileRefused) {
+        Object.assign(report, { ...check.report, parts: check.report.parts });
+        return finish('refused');
+      }
+    }
+    const run = await runParts(kind, file, path, facts, parts, options, startedAt);
+    Object.assign(report, run.report);
+    if (run.fileRefused) return finish('refused');
+    if (options.dryRun) return finish('validated');
+    return finish(report.rows.refused > 0 ? 'loaded-with-refusals' : 'loaded');
+  } catch (err) {
+    return finish('failed', err instanceof Error ? err.message : String(err));
+  }
+}
+
+interface PartsResult {
+  report: Pick<
+    ImportReport,
+    'rows' | 'parts' | 'refused' | 'warnings' | 'issuesNotListed' | 'refusedByReason'
+  >;
+  rows: ImportReport['rows'];
+  fileRefused: boolean;
+}
+
+async function runParts(
+  kind: string,
+  file: string,
+  path: string,
+  facts: FileFacts,
+  parts: BoundPart[],
+  options: ImportOptions,
+  importedAt: string,
+): Promise<PartsResult> {
+  const out: PartsResult['report'] = {
+    rows: { read: 0, valid: 0, refused: 0 },
+    parts: [],
+    refused: [],
+    warnings: [],
+    issuesNotListed: { refused: 0, warnings: 0 },
+    refusedByReason: {},
+  };
+  // Issues are reported once: the first part reads the whole file; later parts' identical issues (the same
+  // line, column and reason, e.g. both parts of the OGP export refusing a row without an id) are not repeated.
+  const seenIssue = new Set<string>();
+  const issueKey = (i: ImportIssue) => `${i.line}\u0000${i.column}\u0000${i.reason}`;
+  let fileRefused = false;
+
+  for (const [index, bound] of parts.entries()) {
+    const { part, ds } = bound;
+    const partRows = { read: 0, valid: 0, refused: 0 };
+    const refusedLines = new Set<number>();
+    const record = (list: 'refused' | 'warnings', i: ImportIssue) => {
+      if (seenIssue.has(`${list}\u0000${issueKey(i)}`)) return false;
+      if (seenIssue.size < 4 * MAX_LISTED_ISSUES) seenIssue.add(`${list}\u0000${issueKey(i)}`);
+      if (out[list].length < MAX_LISTED_ISSUES) out[list].push(i);
+      else out.issuesNotListed[list] += 1;
+      return true;
+    };
+    const ctx: ImportContext = {
+      file,
+      path,
+      facts,
+      importedAt,
+      options,
+      refuse(issues) {
+        if (!issues.length) return;
+        partRows.refused += 1;
+        if (issues[0].line !== null) refusedLines.add(issues[0].line);
+        for (const i of issues)
+          if (record('refused', i)) out.refusedByReason[i.reason] = (out.refusedByReason[i.reason] ?? 0) + 1;
+      },
+      warn(issue) {
+        record('warnings', issue);
+      },
+      provenance(source, line, rec, digest) {
+        return {
+          sourceDataset: source.dataset,
+          sourceUrl: source.url ?? null,
+          sourceLicense: source.license ?? null,
+          sourceRecord: rec,
+          sourceFile: basename(file) === file ? file : file,
+          sourceChecksum: facts.checksum,
+          sourceLine: line,
+          importedAt,
+          rowDigest: digest,
+        };
+      },
+      issue(line, column, value, reason) {
+        const v = value === null || value === undefined ? null : String(value);
+        return { file, line, column, value: v && v.length > 200 ? `${v.slice(0, 200)}…` : v, reason };
+      },
+    };
+    const scope = part.scope(ctx);
+    const partReport: PartReport = {
+      importer: part.importer,
+      subgraph: part.subgraph,
+      scope,
+      runId: null,
+      resumedAfterLine: null,
+      tables: {},
+      missing: null,
+      pruned: 0,
+    };
+    out.parts.push(partReport);
+    let refusedByWriter = 0;
+    const w: WriteContext = {
+      ctx,
+      count(table, what, n) {
+        const t = (partReport.tables[table] ??= { inserted: 0, updated: 0, unchanged: 0, deleted: 0 });
+        t[what] += n;
+      },
+      refuse: (issues) => {
+        // Counted apart: the next batch is validated (and may refuse rows) while this one is written.
+        if (issues.length) refusedByWriter += 1;
+        ctx.refuse(issues);
+      },
+    };
+
+    // The checkpoint: an unfinished run of this importer, scope and file resumes after its last batch.
+    let run: ImportRun | null = null;
+    let resumeAfter = 0;
+    if (!options.dryRun) {
+      const repo = ds.getRepository(ImportRunEntity);
+      const previous = await repo.find({
+        where: { importer: part.importer, scope, checksum: facts.checksum },
+        order: { startedAt: 'DESC' },
+        take: 1,
+      });
+      const last = previous[0];
+      if (last && (last.status === 'running' || last.status === 'failed') && last.committedLine > 0) {
+        resumeAfter = last.committedLine;
+        partReport.resumedAfterLine = resumeAfter;
+        await repo.update({ id: last.id }, { status: 'abandoned', finishedAt: now() });
+      }
+      run = {
+        id: randomUUID(),
+        importer: part.importer,
+        scope,
+        file,
+        checksum: facts.checksum,
+        status: 'running',
+        startedAt: now(),
+        finishedAt: null,
+        committedLine: resumeAfter,
+        committedRows: 0,
+        summary: null,
+      };
+      await repo.insert(run);
+      partReport.runId = run.id;
+    }
+
+    const dryKeys = options.dryRun ? new Map<string, number>() : null;
+    let batch: { line: number; row: unknown }[] = [];
+    let batchKeys = new Map<string, number>();
+    const t0 = Date.now();
+    let lastProgress = 0;
+    const progress = (force = false) => {
+      const t = Date.now();
+      if (!options.onProgress || (!force && t - lastProgress < 500)) return;
+      lastProgress = t;
+      options.onProgress({
+        part: `${part.subgraph}/${part.importer}`,
+        rows: partRows.read,
+        refused: partRows.refused,
+        rowsPerSecond: partRows.read / Math.max(0.001, (t - t0) / 1000),
+      });
+    };
+
+    // One batch is written while the next one is read and validated (the database works on the other core);
+    // batches are still written one at a time, in file order, each in its own transaction.
+    let inflight: Promise<void> | null = null;
+    const write = async (rows: unknown[], lastLine: number) => {
+      const refusedBefore = refusedByWriter;
+      await ds.transaction(async (m) => {
+        await part.write(m, rows, w);
+        run!.committedLine = lastLine;
+        run!.committedRows += rows.length;
+        await m
+          .getRepository(ImportRunEntity)
+          .update({ id: run!.id }, { committedLine: lastLine, committedRows: run!.committedRows });
+      });
+      partRows.valid -= refusedByWriter - refusedBefore;
+    };
+    const writeBatch = async () => {
+      if (!batch.length) return;
+      const lastLine = batch[batch.length - 1].line;
+      const rows = batch.map((b) => b.row);
+      batch = [];
+      batchKeys = new Map();
+      if (options.dryRun || lastLine <= resumeAfter) return;
+      if (inflight) await inflight;
+      const p = write(rows, lastLine);
+      // Handled here so a failure is not "unhandled" before the next await surfaces it.
+      p.catch(() => undefined);
+      inflight = p;
+    };
+
+    let failure: unknown = null;
+    let refusedInLoop = 0;
+    try {
+      for await (const row of part.read(ctx)) {
+        partRows.read += 1;
+        const value = await part.validate(row, ctx);
+        if (value === null) {
+          refusedInLoop += 1;
+          progress();
+          continue;
+        }
+        const key = part.key(value);
+        const firstLine = batchKeys.get(key) ?? dryKeys?.get(key);
+        if (firstLine !== undefined) {
+          ctx.refuse([ctx.issue(row.line, null, key, `duplicate key: the same record as line ${firstLine}`)]);
+          refusedInLoop += 1;
+          continue;
+        }
+        partRows.valid += 1;
+        batchKeys.set(key, row.line);
+        dryKeys?.set(key, row.line);
+        batch.push({ line: row.line, row: value });
+        if (batch.length >= options.batchSize) await writeBatch();
+        progress();
+      }
+      await writeBatch();
+      if (inflight) await inflight;
+    } catch (err) {
+      failure = err;
+      if (inflight) await (inflight as Promise<void>).catch(() => undefined);
+    }
+    progress(true);
+    // Records the reader itself refused (broken quoting, bad bytes) were read too.
+    partRows.read += Math.max(0, partRows.refused - refusedInLoop - refusedByWriter);
+    if (index === 0) out.rows = { ...partRows };
+    else {
+      // Later parts read the same records: a record refused by any part counts once.
+      out.rows.refused = Math.max(out.rows.refused, partRows.refused);
+      out.rows.valid = Math.min(out.rows.valid, partRows.valid);
+    }
+
+    if (failure instanceof FileRefused) {
+      ctx.refuse([{ file, ...failure.issue }]);
+      out.rows = { read: 0, valid: 0, refused: 0 };
+      fileRefused = true;
+      if (run) await markRun(ds, run, 'refused', partReport);
+      break;
+    }
+    if (failure) {
+      if (run) await markRun(ds, run, 'failed', partReport).catch(() => undefined);
+      throw failure;
+    }
+
+    if (!options.dryRun && run) {
+      if (part.missing) {
+        partReport.missing = await part.missing(ds.manager, ctx, scope);
+        if (options.prune && partReport.missing.count > 0 && part.prune) {
+          await ds.transaction((m) => part.prune!(m, ctx, scope, w));
+          // Records removed (not rows of every table): what was missing and is no longer there.
+          const left = await part.missing(ds.manager, ctx, scope);
+          partReport.pruned = partReport.missing.count - left.count;
+        }
+      }
+      await settleSearchStatistics(ds);
+      await markRun(ds, run, 'completed', partReport);
+    }
+    void kind;
+  }
+  return { report: out, rows: out.rows, fileRefused };
+}
+
+async function markRun(ds: DataSource, run: ImportRun, status: ImportRun['status'], part: PartReport) {
+  await ds.getRepository(ImportRunEntity).update(
+    { id: run.id },
+    {
+      status,
+      finishedAt: now(),
+      summary: JSON.stringify({ tables: part.tables, missing: part.missing?.count ?? 0 }),
+    },
+  );
+}
