@@ -560,7 +560,7 @@ export function entityDocuments<T extends { id: string }>(
   );
 }
 
-const ROWS_PER_INSERT = 1000;
+const ROWS_PER_INSERT = 200;
 const IDS_PER_DELETE = 500;
 
 /** Runs in the caller's transaction when there is one, in a new one otherwise. */

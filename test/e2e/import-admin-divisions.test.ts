@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import { moroccoCommuneId, moroccoDivisionId, moroccoRegionId } from '../../comm
 import { datasetPath, SOURCES } from '../../common/src/sources';
 import { adminDivisionsImporter } from '../../subgraphs/organizations/src/import/admin-divisions';
 import { organizationsSubgraph } from '../../subgraphs/organizations/src/server';
+import { runImportCli } from '../support/import-cli';
 import { BACKENDS, freshStorage, type Backend } from '../support/system';
 
 /**
@@ -76,7 +76,6 @@ const BAD_FILES = {
 }
 `,
 };
-const ROOT = join(__dirname, '..', '..');
 
 interface SourceUnit {
   id: string;
@@ -445,29 +444,7 @@ describe.each(BACKENDS)('npm run import -- admin-divisions (%s)', (backend: Back
     });
 
     it('exits 0, 2 or 3 from the command line', async () => {
-      const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'silent' };
-      for (const v of [
-        'DATABASE_URL',
-        'COMMITMENTS_DATABASE_URL',
-        'BUDGETS_DATABASE_URL',
-        'ORGANIZATIONS_DATABASE_URL',
-      ])
-        delete env[v];
-      if (storage.type === 'mysql')
-        env.ORGANIZATIONS_DATABASE_URL = `${storage.url.replace(/\/$/, '')}/${storage.database}`;
-      else env.DATA_DIR = join(storage.path, '..');
-      const cli = (file: string) =>
-        new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
-          const child = spawn(
-            join(ROOT, 'node_modules', '.bin', 'tsx'),
-            [join(ROOT, 'scripts', 'import.ts'), 'admin-divisions', file],
-            { cwd: ROOT, env },
-          );
-          let stdout = '';
-          child.stdout.on('data', (d) => (stdout += d));
-          child.on('error', reject);
-          child.on('close', (code) => resolve({ code, stdout }));
-        });
+      const cli = (file: string) => runImportCli({ organizations: storage }, ['admin-divisions', file]);
       const ok = await cli(REGIONS.path);
       expect(ok.code).toBe(0);
       expect(ok.stdout).toContain('12 rows read, 12 valid, 0 refused');

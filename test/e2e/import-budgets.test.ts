@@ -13,6 +13,7 @@ import { SOURCES, datasetPath } from '../../common/src/sources';
 import { budgetsImporters } from '../../subgraphs/budgets/src/import';
 import { writeFiscalDataPackageFile } from '../bench/files/fiscal-data-package';
 import { sumMillimes, tnBudgetCode } from '../support/datasets';
+import { importEnv, runImportCli } from '../support/import-cli';
 import { BACKENDS, MODULES, freshStorage, type Backend } from '../support/system';
 
 const ROOT = join(__dirname, '..', '..');
@@ -133,32 +134,9 @@ const lineOf = (text: string, code: string) =>
   text.split('\n').findIndex((l) => l.startsWith(`${code.split('.').join(',')},`)) + 1;
 
 /** The environment the CLI needs to use this budgets database. */
-function cliEnv(db: Db): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    ...Object.fromEntries(
-      Object.entries(process.env).filter(([k]) => !k.endsWith('DATABASE_URL') && k !== 'DATA_DIR'),
-    ),
-    LOG_LEVEL: 'warn',
-  };
-  const s = db.storage;
-  if (s.type === 'mysql') env.BUDGETS_DATABASE_URL = `${s.url}/${s.database}`;
-  else env.DATA_DIR = join(s.path, '..');
-  return env;
-}
-function cli(db: Db, args: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'scripts/import.ts'), ...args], {
-      env: cliEnv(db),
-      cwd: ROOT,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** The CLI, as people run it, on these databases. */
+const cli = (db: Db, args: string[]) => runImportCli({ budgets: db.storage }, args);
+const cliEnv = (db: Db) => importEnv({ budgets: db.storage });
 
 describe.each(BACKENDS)('budget importers on %s', (backend) => {
   describe('tn-municipal-budget: the real files over the seeded database', () => {

@@ -16,6 +16,7 @@ import { commitmentsImporters } from '../../subgraphs/commitments/src/import';
 import { buildOgpCommitments } from '../../subgraphs/commitments/src/seed/ogp';
 import { organizationsImporters } from '../../subgraphs/organizations/src/import';
 import { buildOgpOrganizations } from '../../subgraphs/organizations/src/seed/ogp';
+import { importEnv, runImportCli } from '../support/import-cli';
 import { BACKENDS, MODULES, freshStorage, type Backend } from '../support/system';
 
 const KIND = 'ogp-commitments';
@@ -154,21 +155,8 @@ async function queryCommitments<T>(db: Db, query: string, variables?: Record<str
 }
 
 /** The CLI, as people run it, on these databases: its exit status and what it printed. */
-function cli(db: Db, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = cliEnv(db);
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'scripts/import.ts'), ...args], {
-      env,
-      cwd: ROOT,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (db: Db, args: string[]) => runImportCli(db.storage, args);
+const cliEnv = (db: Db) => importEnv(db.storage);
 
 describe.each(BACKENDS)('ogp-commitments import on %s', (backend) => {
   describe('the real export over the seeded database', () => {
@@ -718,17 +706,3 @@ describe.each(BACKENDS)('ogp-commitments import on %s', (backend) => {
 });
 
 /** The environment the CLI needs to use these databases. */
-function cliEnv(db: Db): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    ...Object.fromEntries(
-      Object.entries(process.env).filter(([k]) => !k.endsWith('DATABASE_URL') && k !== 'DATA_DIR'),
-    ),
-    LOG_LEVEL: 'warn',
-  };
-  for (const name of ['organizations', 'commitments', 'budgets'] as const) {
-    const s = db.storage[name];
-    if (s.type === 'mysql') env[`${name.toUpperCase()}_DATABASE_URL`] = `${s.url}/${s.database}`;
-    else env.DATA_DIR = join(s.path, '..');
-  }
-  return env;
-}

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import { institutionId } from '../../common/src/keys';
 import type { Service } from '../../common/src/service';
 import { organizationsImporter } from '../../subgraphs/organizations/src/import/organizations';
 import { organizationsSubgraph } from '../../subgraphs/organizations/src/server';
+import { runImportCli } from '../support/import-cli';
 import { BACKENDS, freshStorage, type Backend } from '../support/system';
 
 /**
@@ -22,7 +22,6 @@ import { BACKENDS, freshStorage, type Backend } from '../support/system';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'import', 'organizations');
 const fixture = (name: string) => join(FIXTURES, name);
-const ROOT = join(__dirname, '..', '..');
 
 interface Row {
   id: string;
@@ -572,35 +571,8 @@ describe.each(BACKENDS)('npm run import -- organizations (%s)', (backend: Backen
   });
 
   describe('the command line', () => {
-    /** Runs the CLI on this backend's storage (a copy of the test's own, never the configured databases). */
-    function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-      const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'silent' };
-      delete env.DATABASE_URL;
-      delete env.COMMITMENTS_DATABASE_URL;
-      delete env.BUDGETS_DATABASE_URL;
-      const s = storage.organizations;
-      if (s.type === 'mysql') env.ORGANIZATIONS_DATABASE_URL = `${s.url.replace(/\/$/, '')}/${s.database}`;
-      else {
-        delete env.ORGANIZATIONS_DATABASE_URL;
-        env.DATA_DIR = join(s.path, '..');
-      }
-      return new Promise((resolve, reject) => {
-        const child = spawn(
-          join(ROOT, 'node_modules', '.bin', 'tsx'),
-          [join(ROOT, 'scripts', 'import.ts'), ...args],
-          {
-            cwd: ROOT,
-            env,
-          },
-        );
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => (stdout += d));
-        child.stderr.on('data', (d) => (stderr += d));
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ code, stdout, stderr }));
-      });
-    }
+    /** Runs the CLI on this backend's storage (the test's own, never the configured databases). */
+    const cli = (args: string[]) => runImportCli({ organizations: storage.organizations }, args);
 
     beforeAll(clear);
 

@@ -1,10 +1,7 @@
 import type { EntityManager, EntitySchema, ObjectLiteral } from 'typeorm';
-import { chunk } from '../db';
 import type { WithProvenance } from '../provenance';
 import type { WriteContext } from './pipeline';
-
-const isMysql = (m: EntityManager) => m.connection.options.type !== 'better-sqlite3';
-const q = (m: EntityManager, name: string) => (isMysql(m) ? `\`${name}\`` : `"${name}"`);
+import { storedRecords } from './write';
 
 /**
  * An entity's database columns, in its schema's order, and its rows as value arrays in that order, for
@@ -64,25 +61,7 @@ export async function classifyDerived<T>(
   key: (r: T) => string,
   provenance: (r: T) => WithProvenance,
 ): Promise<ClassifiedDerived<T>> {
-  const stored = new Map<
-    string,
-    { digest: string | null; checksum: string | null; line: number | null; dataset: string }
-  >();
-  for (const part of chunk(rows, 1000)) {
-    const found: { k: string; d: string | null; c: string | null; l: number | string | null; s: string }[] =
-      await m.query(
-        `SELECT ${q(m, keyColumn)} AS k, row_digest AS d, source_checksum AS c, source_line AS l, source_dataset AS s ` +
-          `FROM ${q(m, table)} WHERE ${q(m, keyColumn)} IN (${part.map(() => '?').join(', ')})`,
-        part.map(key),
-      );
-    for (const f of found)
-      stored.set(String(f.k), {
-        digest: f.d,
-        checksum: f.c,
-        line: f.l === null ? null : Number(f.l),
-        dataset: f.s,
-      });
-  }
+  const stored = await storedRecords(m, table, keyColumn, rows.map(key));
   const out: ClassifiedDerived<T> = { fresh: [], changed: [], unchanged: [], earlier: [], foreign: [] };
   const checksum = w.ctx.facts.checksum;
   for (const r of rows) {

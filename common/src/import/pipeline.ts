@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { basename, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { DataSource, EntityManager } from 'typeorm';
 import { settleSearchStatistics } from '../search';
 import { FileRefused, type IssueSink } from './csv';
@@ -145,12 +145,7 @@ export async function runImport(
     peakRssMiB: 0,
     outcome: 'loaded',
     error: null,
-    rows: { read: 0, valid: 0, refused: 0 },
-    parts: [],
-    refused: [],
-    warnings: [],
-    issuesNotListed: { refused: 0, warnings: 0 },
-    refusedByReason: {},
+    ...noRowsYet(),
   };
 
   const finish = (outcome: ImportOutcome, error: string | null = null) => {
@@ -166,13 +161,13 @@ export async function runImport(
   try {
     if (options.strict && !options.dryRun) {
       // First pass: validate everything, write nothing.
-      const check = await runParts(kind, file, path, facts, parts, { ...options, dryRun: true }, startedAt);
+      const check = await runParts(file, path, facts, parts, { ...options, dryRun: true }, startedAt);
       if (check.rows.refused > 0 || check.fileRefused) {
         Object.assign(report, { ...check.report, parts: check.report.parts });
         return finish('refused');
       }
     }
-    const run = await runParts(kind, file, path, facts, parts, options, startedAt);
+    const run = await runParts(file, path, facts, parts, options, startedAt);
     Object.assign(report, run.report);
     if (run.fileRefused) return finish('refused');
     if (options.dryRun) return finish('validated');
@@ -181,6 +176,16 @@ export async function runImport(
     return finish('failed', err instanceof Error ? err.message : String(err));
   }
 }
+
+/** The part of a report the parts fill in, empty. */
+const noRowsYet = (): PartsResult['report'] => ({
+  rows: { read: 0, valid: 0, refused: 0 },
+  parts: [],
+  refused: [],
+  warnings: [],
+  issuesNotListed: { refused: 0, warnings: 0 },
+  refusedByReason: {},
+});
 
 interface PartsResult {
   report: Pick<
@@ -192,7 +197,6 @@ interface PartsResult {
 }
 
 async function runParts(
-  kind: string,
   file: string,
   path: string,
   facts: FileFacts,
@@ -200,14 +204,7 @@ async function runParts(
   options: ImportOptions,
   importedAt: string,
 ): Promise<PartsResult> {
-  const out: PartsResult['report'] = {
-    rows: { read: 0, valid: 0, refused: 0 },
-    parts: [],
-    refused: [],
-    warnings: [],
-    issuesNotListed: { refused: 0, warnings: 0 },
-    refusedByReason: {},
-  };
+  const out: PartsResult['report'] = noRowsYet();
   // Issues are reported once: the first part reads the whole file; later parts' identical issues (the same
   // line, column and reason, e.g. both parts of the OGP export refusing a row without an id) are not repeated.
   const seenIssue = new Set<string>();
@@ -247,7 +244,7 @@ async function runParts(
           sourceUrl: source.url ?? null,
           sourceLicense: source.license ?? null,
           sourceRecord: rec,
-          sourceFile: basename(file) === file ? file : file,
+          sourceFile: file,
           sourceChecksum: facts.checksum,
           sourceLine: line,
           importedAt,
@@ -430,7 +427,6 @@ async function runParts(
       await settleSearchStatistics(ds);
       await markRun(ds, run, 'completed', partReport);
     }
-    void kind;
   }
   return { report: out, rows: out.rows, fileRefused };
 }

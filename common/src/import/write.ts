@@ -37,11 +37,38 @@ export const provenanceValues = (p: WithProvenance): unknown[] => [
   p.rowDigest,
 ];
 
-/** What is stored of a record an import is about to write. */
-interface Stored {
+/** What is stored of a record an import is about to write: its digest, file, line and dataset. */
+export interface Stored {
   digest: string | null;
   checksum: string | null;
   line: number | null;
+  dataset: string;
+}
+
+/** What is stored under each of `keys` (absent keys are not in the map), one statement per 1,000 keys. */
+export async function storedRecords(
+  m: EntityManager,
+  table: string,
+  keyColumn: string,
+  keys: readonly string[],
+): Promise<Map<string, Stored>> {
+  const stored = new Map<string, Stored>();
+  for (const part of chunk(keys, 1000)) {
+    const found: { k: string; d: string | null; c: string | null; l: number | string | null; s: string }[] =
+      await m.query(
+        `SELECT ${q(m, keyColumn)} AS k, row_digest AS d, source_checksum AS c, source_line AS l, source_dataset AS s ` +
+          `FROM ${q(m, table)} WHERE ${q(m, keyColumn)} IN (${part.map(() => '?').join(', ')})`,
+        part,
+      );
+    for (const f of found)
+      stored.set(String(f.k), {
+        digest: f.d,
+        checksum: f.c,
+        line: f.l === null ? null : Number(f.l),
+        dataset: f.s,
+      });
+  }
+  return stored;
 }
 
 /** How a row to write compares to what is stored under its key. */
@@ -70,17 +97,7 @@ export async function classify<T>(
   key: (r: T) => string,
   provenance: (r: T) => WithProvenance,
 ): Promise<Classified<T>> {
-  const stored = new Map<string, Stored>();
-  for (const part of chunk(rows, 1000)) {
-    const marks = part.map(() => '?').join(', ');
-    const found: { k: string; d: string | null; c: string | null; l: number | string | null }[] =
-      await m.query(
-        `SELECT ${q(m, keyColumn)} AS k, row_digest AS d, source_checksum AS c, source_line AS l FROM ${q(m, table)} WHERE ${q(m, keyColumn)} IN (${marks})`,
-        part.map(key),
-      );
-    for (const f of found)
-      stored.set(String(f.k), { digest: f.d, checksum: f.c, line: f.l === null ? null : Number(f.l) });
-  }
+  const stored = await storedRecords(m, table, keyColumn, rows.map(key));
   const out: Classified<T> = { fresh: [], changed: [], unchanged: 0 };
   const ctx: ImportContext = w.ctx;
   for (const r of rows) {
@@ -99,6 +116,23 @@ export async function classify<T>(
 /** Most parameters per statement: SQLite allows 32,766, MySQL 65,535. */
 const MAX_PARAMS = 30_000;
 
+/** Multi-row INSERTs of `rows` (value arrays in `columns` order), as few as the parameter limit allows. */
+async function insertStatements(
+  m: EntityManager,
+  table: string,
+  columns: readonly string[],
+  rows: readonly unknown[][],
+  suffix: string,
+): Promise<void> {
+  const cols = columns.map((c) => q(m, c)).join(', ');
+  const rowMarks = `(${columns.map(() => '?').join(', ')})`;
+  for (const part of chunk(rows, Math.max(1, Math.floor(MAX_PARAMS / columns.length))))
+    await m.query(
+      `INSERT INTO ${q(m, table)} (${cols}) VALUES ${part.map(() => rowMarks).join(', ')}${suffix}`,
+      part.flat(),
+    );
+}
+
 /**
  * Inserts rows, or updates them where the key exists, in multi-row statements (MySQL ON DUPLICATE KEY
  * UPDATE, SQLite ON CONFLICT DO UPDATE). `rows` are value arrays in `columns` order.
@@ -111,18 +145,13 @@ export async function upsertRows(
   rows: readonly unknown[][],
 ): Promise<void> {
   if (!rows.length) return;
-  const cols = columns.map((c) => q(m, c)).join(', ');
-  const rowMarks = `(${columns.map(() => '?').join(', ')})`;
   const updates = columns.filter((c) => !keyColumns.includes(c));
-  const onConflict = isMysql(m)
-    ? ` ON DUPLICATE KEY UPDATE ${updates.map((c) => `${q(m, c)} = VALUES(${q(m, c)})`).join(', ')}`
-    : ` ON CONFLICT (${keyColumns.map((c) => q(m, c)).join(', ')}) DO UPDATE SET ${updates.map((c) => `${q(m, c)} = excluded.${q(m, c)}`).join(', ')}`;
-  for (const part of chunk(rows, Math.max(1, Math.floor(MAX_PARAMS / columns.length)))) {
-    await m.query(
-      `INSERT INTO ${q(m, table)} (${cols}) VALUES ${part.map(() => rowMarks).join(', ')}${updates.length ? onConflict : ''}`,
-      part.flat(),
-    );
-  }
+  const onConflict = !updates.length
+    ? ''
+    : isMysql(m)
+      ? ` ON DUPLICATE KEY UPDATE ${updates.map((c) => `${q(m, c)} = VALUES(${q(m, c)})`).join(', ')}`
+      : ` ON CONFLICT (${keyColumns.map((c) => q(m, c)).join(', ')}) DO UPDATE SET ${updates.map((c) => `${q(m, c)} = excluded.${q(m, c)}`).join(', ')}`;
+  await insertStatements(m, table, columns, rows, onConflict);
 }
 
 /** Plain multi-row INSERT, for rows known not to exist yet (faster than an upsert). */
@@ -132,15 +161,7 @@ export async function insertRows(
   columns: readonly string[],
   rows: readonly unknown[][],
 ): Promise<void> {
-  if (!rows.length) return;
-  const cols = columns.map((c) => q(m, c)).join(', ');
-  const rowMarks = `(${columns.map(() => '?').join(', ')})`;
-  for (const part of chunk(rows, Math.max(1, Math.floor(MAX_PARAMS / columns.length)))) {
-    await m.query(
-      `INSERT INTO ${q(m, table)} (${cols}) VALUES ${part.map(() => rowMarks).join(', ')}`,
-      part.flat(),
-    );
-  }
+  if (rows.length) await insertStatements(m, table, columns, rows, '');
 }
 
 /** Deletes rows whose `column` is one of `values`, a statement per 1,000 values. */
