@@ -10,7 +10,7 @@ import { moroccoCommuneId, moroccoDivisionId, moroccoRegionId } from '../../comm
 import { datasetPath, SOURCES } from '../../common/src/sources';
 import { adminDivisionsImporter } from '../../subgraphs/organizations/src/import/admin-divisions';
 import { organizationsSubgraph } from '../../subgraphs/organizations/src/server';
-import { runImportCli } from '../support/import-cli';
+import { runImportCli, type OrganizationRow } from '../support/import-cli';
 import { BACKENDS, freshStorage, type Backend } from '../support/system';
 
 /**
@@ -121,27 +121,7 @@ const FILES = [
 });
 const [REGIONS, DIVISIONS, COMMUNES] = FILES;
 
-interface Row {
-  id: string;
-  kind: string;
-  classification: string | null;
-  country: string | null;
-  parent_id: string | null;
-  name_ar: string | null;
-  name_fr: string | null;
-  name_en: string | null;
-  name_es: string | null;
-  ogp_membership_type: string | null;
-  ogp_joined: string | null;
-  source_dataset: string;
-  source_url: string | null;
-  source_license: string | null;
-  source_record: string | null;
-  source_file: string | null;
-  source_checksum: string | null;
-  source_line: number | string | null;
-  imported_at: string | null;
-}
+type Row = OrganizationRow;
 const CONTENT = [
   'id',
   'kind',

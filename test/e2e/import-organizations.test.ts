@@ -10,7 +10,7 @@ import { institutionId } from '../../common/src/keys';
 import type { Service } from '../../common/src/service';
 import { organizationsImporter } from '../../subgraphs/organizations/src/import/organizations';
 import { organizationsSubgraph } from '../../subgraphs/organizations/src/server';
-import { runImportCli } from '../support/import-cli';
+import { runImportCli, type OrganizationRow } from '../support/import-cli';
 import { BACKENDS, freshStorage, type Backend } from '../support/system';
 
 /**
@@ -23,27 +23,7 @@ import { BACKENDS, freshStorage, type Backend } from '../support/system';
 const FIXTURES = join(__dirname, '..', 'fixtures', 'import', 'organizations');
 const fixture = (name: string) => join(FIXTURES, name);
 
-interface Row {
-  id: string;
-  kind: string;
-  classification: string | null;
-  country: string | null;
-  parent_id: string | null;
-  name_ar: string | null;
-  name_fr: string | null;
-  name_en: string | null;
-  name_es: string | null;
-  ogp_membership_type: string | null;
-  ogp_joined: string | null;
-  source_dataset: string;
-  source_url: string | null;
-  source_record: string | null;
-  source_file: string | null;
-  source_checksum: string | null;
-  source_line: number | string | null;
-  imported_at: string | null;
-  row_digest: string | null;
-}
+type Row = OrganizationRow;
 
 const CONTENT = [
   'id',

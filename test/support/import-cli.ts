@@ -51,3 +51,27 @@ export function runImportCli(
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** A row of the organizations table as `SELECT *` returns it (the import tests compare them). */
+export interface OrganizationRow {
+  id: string;
+  kind: string;
+  classification: string | null;
+  country: string | null;
+  parent_id: string | null;
+  name_ar: string | null;
+  name_fr: string | null;
+  name_en: string | null;
+  name_es: string | null;
+  ogp_membership_type: string | null;
+  ogp_joined: string | null;
+  source_dataset: string;
+  source_url: string | null;
+  source_license: string | null;
+  source_record: string | null;
+  source_file: string | null;
+  source_checksum: string | null;
+  source_line: number | string | null;
+  imported_at: string | null;
+  row_digest: string | null;
+}

@@ -1,7 +1,7 @@
 import type { EntityManager, EntitySchema, ObjectLiteral } from 'typeorm';
 import type { WithProvenance } from '../provenance';
 import type { WriteContext } from './pipeline';
-import { storedRecords } from './write';
+import { insertRows, storedRecords, upsertRows } from './write';
 
 /**
  * An entity's database columns, in its schema's order, and its rows as value arrays in that order, for
@@ -24,6 +24,31 @@ export function entityRows<T extends ObjectLiteral>(
     }),
   );
   return { columns, keyColumns, values };
+}
+
+/**
+ * Writes an entity's records as a classification sorted them: new ones inserted, changed ones upserted,
+ * and counts the three (`unchanged` as a count or the records) under the entity's table.
+ */
+export async function writeEntities<T extends ObjectLiteral>(
+  m: EntityManager,
+  w: WriteContext,
+  entity: EntitySchema<T>,
+  c: { fresh: readonly T[]; changed: readonly T[]; unchanged: number | readonly unknown[] },
+): Promise<void> {
+  const table = m.connection.getMetadata(entity).tableName;
+  if (c.fresh.length) {
+    const { columns, values } = entityRows(m, entity, c.fresh);
+    await insertRows(m, table, columns, values);
+    w.count(table, 'inserted', c.fresh.length);
+  }
+  if (c.changed.length) {
+    const { columns, keyColumns, values } = entityRows(m, entity, c.changed);
+    await upsertRows(m, table, columns, keyColumns, values);
+    w.count(table, 'updated', c.changed.length);
+  }
+  const unchanged = typeof c.unchanged === 'number' ? c.unchanged : c.unchanged.length;
+  if (unchanged) w.count(table, 'unchanged', unchanged);
 }
 
 /** How a record derived from several rows compares to what is stored under its key. */

@@ -6,7 +6,7 @@ import {
   validateOgpRecord,
 } from '../../../../common/src/datasets/ogp-export';
 import { chunk } from '../../../../common/src/db';
-import { classifyDerived, entityRows, firstPerKey } from '../../../../common/src/import/derived';
+import { classifyDerived, firstPerKey, writeEntities } from '../../../../common/src/import/derived';
 import type { ImportContext, ImporterPart, WriteContext } from '../../../../common/src/import/pipeline';
 import {
   classify,
@@ -14,7 +14,6 @@ import {
   digest,
   insertRows,
   missingKeys,
-  upsertRows,
 } from '../../../../common/src/import/write';
 import { indexDocuments, removeDocuments } from '../../../../common/src/search';
 import { SOURCES } from '../../../../common/src/sources';
@@ -305,18 +304,7 @@ export function ogpCommitmentsPart(): ImporterPart<Cells, CommitmentImportRow> {
           ),
         );
       await warnPlanDisagreements(m, w.ctx, disagreeing);
-      const planRows = (list: ActionPlan[]) => entityRows(m, ActionPlanEntity, list);
-      if (plans.fresh.length) {
-        const { columns, values } = planRows(plans.fresh);
-        await insertRows(m, 'action_plans', columns, values);
-        w.count('action_plans', 'inserted', plans.fresh.length);
-      }
-      if (plans.changed.length) {
-        const { columns, keyColumns, values } = planRows(plans.changed);
-        await upsertRows(m, 'action_plans', columns, keyColumns, values);
-        w.count('action_plans', 'updated', plans.changed.length);
-      }
-      if (plans.unchanged.length) w.count('action_plans', 'unchanged', plans.unchanged.length);
+      await writeEntities(m, w, ActionPlanEntity, plans);
 
       // Commitments, then the children of those written.
       const c = await classify(
@@ -328,25 +316,11 @@ export function ogpCommitmentsPart(): ImporterPart<Cells, CommitmentImportRow> {
         (r) => r.commitment.id,
         (r) => r.commitment,
       );
-      if (c.fresh.length) {
-        const { columns, values } = entityRows(
-          m,
-          CommitmentEntity,
-          c.fresh.map((r) => r.commitment),
-        );
-        await insertRows(m, 'commitments', columns, values);
-        w.count('commitments', 'inserted', c.fresh.length);
-      }
-      if (c.changed.length) {
-        const { columns, keyColumns, values } = entityRows(
-          m,
-          CommitmentEntity,
-          c.changed.map((r) => r.commitment),
-        );
-        await upsertRows(m, 'commitments', columns, keyColumns, values);
-        w.count('commitments', 'updated', c.changed.length);
-      }
-      if (c.unchanged) w.count('commitments', 'unchanged', c.unchanged);
+      await writeEntities(m, w, CommitmentEntity, {
+        fresh: c.fresh.map((r) => r.commitment),
+        changed: c.changed.map((r) => r.commitment),
+        unchanged: c.unchanged,
+      });
       const written = [...c.fresh, ...c.changed];
       const writtenIds = written.map((r) => r.commitment.id);
       await syncChildren(m, w, SUPPORTERS, writtenIds, byCommitment(written.flatMap((r) => r.supporters)));

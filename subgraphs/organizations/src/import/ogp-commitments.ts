@@ -6,9 +6,9 @@ import {
   validateOgpRecord,
 } from '../../../../common/src/datasets/ogp-export';
 import { chunk } from '../../../../common/src/db';
-import { classifyDerived, entityRows, firstPerKey } from '../../../../common/src/import/derived';
+import { classifyDerived, firstPerKey, writeEntities } from '../../../../common/src/import/derived';
 import type { ImporterPart, WriteContext } from '../../../../common/src/import/pipeline';
-import { digest, insertRows, missingFromFile, upsertRows } from '../../../../common/src/import/write';
+import { digest, insertRows, missingFromFile } from '../../../../common/src/import/write';
 import { SOURCES } from '../../../../common/src/sources';
 import { OrganizationEntity, type Organization } from '../entities/Organization';
 import type { OrganizationIdentifier } from '../entities/OrganizationIdentifier';
@@ -180,23 +180,11 @@ export function ogpOrganizationsPart(): ImporterPart<Cells, OrganizationsImportR
           ),
         );
       }
-      const rowsOf = (list: NamedOrganization[]) =>
-        entityRows(
-          m,
-          OrganizationEntity,
-          list.map((n) => n.organization),
-        );
-      if (c.fresh.length) {
-        const { columns, values } = rowsOf(c.fresh);
-        await insertRows(m, 'organizations', columns, values);
-        w.count('organizations', 'inserted', c.fresh.length);
-      }
-      if (c.changed.length) {
-        const { columns, keyColumns, values } = rowsOf(c.changed);
-        await upsertRows(m, 'organizations', columns, keyColumns, values);
-        w.count('organizations', 'updated', c.changed.length);
-      }
-      if (c.unchanged.length) w.count('organizations', 'unchanged', c.unchanged.length);
+      await writeEntities(m, w, OrganizationEntity, {
+        fresh: c.fresh.map((n) => n.organization),
+        changed: c.changed.map((n) => n.organization),
+        unchanged: c.unchanged,
+      });
       const written = [...c.fresh, ...c.changed];
       await syncIdentifiers(
         m,
