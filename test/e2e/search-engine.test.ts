@@ -24,6 +24,7 @@ import {
   SearchDocumentEntity,
   searchQuery,
   searchScores,
+  settleSearchStatistics,
   type SearchDocumentInput,
 } from '../../common/src/search';
 import { readCsv, readJson } from '../support/datasets';
@@ -201,6 +202,10 @@ describe.each(BACKENDS)('the search engine on %s', (backend) => {
     for (let i = 0; i < places.length; i += 500)
       await ds.getRepository(PlaceEntity).insert(places.slice(i, i + 500));
     await indexDocuments(ds.manager, documents);
+    // As every bulk writer does: MySQL's full-text relevance reads the table's row count from its statistics,
+    // which are persistent and not recalculated automatically on the search table. Without this, a table
+    // that InnoDB reopens (under the load of parallel test files) counts 0 rows and every match scores 0.
+    await settleSearchStatistics(ds);
   });
   afterAll(async () => {
     await drop?.();
