@@ -202,9 +202,12 @@ describe.each(BACKENDS)('the search engine on %s', (backend) => {
     for (let i = 0; i < places.length; i += 500)
       await ds.getRepository(PlaceEntity).insert(places.slice(i, i + 500));
     await indexDocuments(ds.manager, documents);
-    // As every bulk writer does: MySQL's full-text relevance reads the table's row count from its statistics,
-    // which are persistent and not recalculated automatically on the search table. Without this, a table
-    // that InnoDB reopens (under the load of parallel test files) counts 0 rows and every match scores 0.
+    // As every bulk writer does, settle the statistics (they are persistent and not recalculated on their own).
+    // InnoDB's full-text relevance divides by the table's estimated row count (stat_n_rows, from sampled pages):
+    // an estimate below the number of documents holding a common word ("beni") makes that word's weight 0,
+    // and a boolean-mode MATCH then finds nothing. Seen in 3 of 6 full runs here; the estimate is made exact
+    // for this small table by sampling every page (see the issue-4 note: a product follow-up).
+    if (backend === 'mysql') await ds.query(`ALTER TABLE ${SEARCH_TABLE} STATS_SAMPLE_PAGES = 65535`);
     await settleSearchStatistics(ds);
   });
   afterAll(async () => {
