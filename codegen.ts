@@ -11,10 +11,10 @@
  */
 import { join } from 'node:path';
 import type { CodegenConfig } from '@graphql-codegen/cli';
-import type { SubgraphName } from './common/src/config';
+import { SUBGRAPH_NAMES, type SubgraphName } from './subgraphs/catalog';
 
 const ROOT = __dirname;
-const COMMON = '../../../../common/src';
+const COMMON = '@civic/common';
 
 /** Options every subgraph shares. */
 const shared = {
@@ -30,43 +30,25 @@ const shared = {
   avoidOptionals: { field: true, query: true },
 } as const;
 
-/** The resolvers' parent for a connection: common/src/pagination.ts's Connection, its totalCount a thunk. */
-const connection = (node: string) => `${COMMON}/pagination#Connection<${node}>`;
+/** What a subgraph's codegen.ts (subgraphs/<name>/codegen.ts) builds its mappers with. */
+export interface MapperHelpers {
+  /** The resolvers' parent for a connection: common/src/pagination.ts's Connection, its totalCount a thunk. */
+  connection(node: string): string;
+  /** A federated entity another subgraph owns: this subgraph only ever holds its key (see entityRef). */
+  reference: string;
+}
 
-/** A federated entity another subgraph owns: this subgraph only ever holds its key (see entityRef). */
-const reference = '{ id: string }';
-
-const subgraphs: Record<SubgraphName, { context: string; mappers: Record<string, string> }> = {
-  organizations: {
-    context: 'OrganizationsContext',
-    mappers: {
-      Organization: '../entities/Organization#Organization as OrganizationModel',
-      Identifier: '../entities/OrganizationIdentifier#OrganizationIdentifier as OrganizationIdentifierModel',
-      OrganizationConnection: connection('OrganizationModel'),
-    },
-  },
-  commitments: {
-    context: 'CommitmentsContext',
-    mappers: {
-      Commitment: '../entities/Commitment#Commitment as CommitmentModel',
-      ActionPlan: '../entities/ActionPlan#ActionPlan as ActionPlanModel',
-      CommitmentConnection: connection('CommitmentModel'),
-      ActionPlanConnection: connection('ActionPlanModel'),
-      Organization: reference,
-    },
-  },
-  budgets: {
-    context: 'BudgetsContext',
-    mappers: {
-      Budget: '../entities/Budget#Budget as BudgetModel',
-      BudgetLine: '../entities/Budget#BudgetLine as BudgetLineModel',
-      BudgetConnection: connection('BudgetModel'),
-      BudgetLineConnection: connection('BudgetLineModel'),
-      Organization: reference,
-      Commitment: reference,
-    },
-  },
+const helpers: MapperHelpers = {
+  connection: (node) => `${COMMON}/pagination#Connection<${node}>`,
+  reference: '{ id: string }',
 };
+
+/** Each subgraph of the catalog with its own mappers (subgraphs/<name>/codegen.ts). */
+const subgraphs = SUBGRAPH_NAMES.map((name) => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const own = require(`./subgraphs/${name}/codegen`) as { mappers(h: MapperHelpers): Record<string, string> };
+  return { name, mappers: own.mappers(helpers) };
+});
 
 /** Where a subgraph's generated resolver types go. */
 const generatedPath = (name: SubgraphName) =>
@@ -76,15 +58,15 @@ const config: CodegenConfig = {
   overwrite: true,
   silent: true,
   generates: Object.fromEntries(
-    Object.entries(subgraphs).map(([name, { context, mappers }]) => [
-      generatedPath(name as SubgraphName),
+    subgraphs.map(({ name, mappers }) => [
+      generatedPath(name),
       {
         schema: [join(ROOT, 'schema', `${name}.graphql`), join(ROOT, 'schema', 'common.graphql')],
         plugins: ['typescript', 'typescript-resolvers'],
         config: {
           ...shared,
-          // SubgraphContext<XLoaders>, named in server.ts: a contextType can import only one name.
-          contextType: `../server#${context}`,
+          // SubgraphContext<XLoaders>, named `Context` in every subgraph's context.ts.
+          contextType: '../context#Context',
           mappers,
         },
       },

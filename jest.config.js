@@ -7,4 +7,12 @@ module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   setupFiles: ['<rootDir>/test/support/env.ts'],
   testTimeout: 120000,
+  // The path aliases of tsconfig.json (@civic/common/..., @civic/formats/..., @civic/gateway/..., @civic/subgraphs/...).
+  moduleNameMapper: {
+    '^@civic/common/(.*)$': '<rootDir>/common/src/$1',
+    '^@civic/formats/(.*)$': '<rootDir>/formats/$1',
+    '^@civic/gateway/(.*)$': '<rootDir>/gateway/src/$1',
+    '^@civic/subgraphs$': '<rootDir>/subgraphs/index.ts',
+    '^@civic/subgraphs/(.*)$': '<rootDir>/subgraphs/$1',
+  },
 };

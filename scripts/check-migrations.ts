@@ -4,10 +4,10 @@
  * what it would change to match the entities. Any statement is drift between entities and migrations: it is
  * printed and the exit status is 1. Every migration is then reverted, to prove `down` works too.
  */
-import { SUBGRAPHS } from '../common/src/config';
-import { openDataSource, schemaDrift } from '../common/src/db';
+import { MODULES, SUBGRAPH_NAMES } from '@civic/subgraphs';
+import { openDataSource, schemaDrift } from '@civic/common/db';
 import globalSetup from '../test/support/global-setup';
-import { freshStorage, MODULES, type Backend } from '../test/support/system';
+import { freshStorage, type Backend } from '../test/support/system';
 
 async function main() {
   await globalSetup();
@@ -16,7 +16,7 @@ async function main() {
   for (const backend of backends) {
     const { storage, drop } = freshStorage(backend);
     try {
-      for (const name of SUBGRAPHS) {
+      for (const name of SUBGRAPH_NAMES) {
         const ds = await MODULES[name].createDataSource(storage[name]);
         await openDataSource(ds, storage[name]);
         const sql = await schemaDrift(ds);

@@ -3,8 +3,8 @@
  * composition error. `--check` composes and fails if the checked-in supergraph differs (CI's drift check).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { composeSubgraphs, SUPERGRAPH_PATH } from '../gateway/src/supergraph';
-import { loadConfig } from '../common/src/config';
+import { composeSubgraphs, SUPERGRAPH_PATH } from '@civic/gateway/supergraph';
+import { loadConfig } from '@civic/subgraphs/catalog';
 
 const check = process.argv.includes('--check');
 const sdl = composeSubgraphs(loadConfig({}).subgraphUrls);

@@ -14,7 +14,7 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream } from 'node:stream/web';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../common/src/config';
+import { loadConfig } from '@civic/subgraphs/catalog';
 
 const USAGE = `Usage: npm run export -- (--query <file.graphql> | --name <saved query>) [options]
 

@@ -6,15 +6,9 @@
  * provenance; running it again replaces the synthetic rows and leaves the real ones alone.
  */
 import { parseArgs } from 'node:util';
-import { prepareSubgraph } from '../common/src/bootstrap';
-import { loadConfig } from '../common/src/config';
-import { syntheticSizes } from '../common/src/synthetic';
-import { generateBudgets } from '../subgraphs/budgets/src/seed/synthetic';
-import { budgetsSubgraph } from '../subgraphs/budgets/src/server';
-import { generateCommitments } from '../subgraphs/commitments/src/seed/synthetic';
-import { commitmentsSubgraph } from '../subgraphs/commitments/src/server';
-import { generateOrganizations } from '../subgraphs/organizations/src/seed/synthetic';
-import { organizationsSubgraph } from '../subgraphs/organizations/src/server';
+import { prepareSubgraph } from '@civic/common/bootstrap';
+import { loadConfig, modulesInOrder } from '@civic/subgraphs';
+import { syntheticSizes } from '@civic/formats/synthetic';
 
 async function main() {
   const { values } = parseArgs({
@@ -28,19 +22,15 @@ async function main() {
   if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer; got "${values.seed}"`);
   const config = loadConfig();
   console.log(`Generating scale ${scale} (seed ${seed}):`, syntheticSizes(scale));
-  const steps = [
-    { mod: organizationsSubgraph, run: generateOrganizations, what: 'organizations' },
-    { mod: commitmentsSubgraph, run: generateCommitments, what: 'commitments' },
-    { mod: budgetsSubgraph, run: generateBudgets, what: 'budget lines' },
-  ] as const;
-  for (const step of steps) {
-    const storage = config.storage[step.mod.name];
-    const ds = await prepareSubgraph(step.mod, storage, { seed: 'if-empty' });
+  for (const { name, module } of modulesInOrder()) {
+    if (!module.synthetic) continue;
+    const storage = config.storage[name];
+    const ds = await prepareSubgraph(module, storage, { seed: 'if-empty' });
     const started = process.hrtime.bigint();
-    const n = await step.run(ds, scale, seed);
+    const n = await module.synthetic.generate(ds, scale, seed);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     console.log(
-      `${step.mod.name} (${storage.type}): ${n.toLocaleString('en')} ${step.what} in ${seconds.toFixed(1)} s` +
+      `${name} (${storage.type}): ${n.toLocaleString('en')} ${module.synthetic.what} in ${seconds.toFixed(1)} s` +
         ` (${Math.round(n / seconds).toLocaleString('en')}/s)`,
     );
     await ds.destroy();

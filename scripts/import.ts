@@ -7,21 +7,14 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { prepareSubgraph } from '../common/src/bootstrap';
-import { loadConfig } from '../common/src/config';
-import type { ImportParam, SubgraphImporters } from '../common/src/import/kinds';
-import { runImport, type BoundPart, type ImportProgress } from '../common/src/import/pipeline';
-import { exitStatus, formatImportReport } from '../common/src/import/report';
-import { budgetsImporters } from '../subgraphs/budgets/src/import';
-import { commitmentsImporters } from '../subgraphs/commitments/src/import';
-import { organizationsImporters } from '../subgraphs/organizations/src/import';
+import { prepareSubgraph } from '@civic/common/bootstrap';
+import type { ImportParam } from '@civic/common/import/kinds';
+import { runImport, type BoundPart, type ImportProgress } from '@civic/common/import/pipeline';
+import { exitStatus, formatImportReport } from '@civic/common/import/report';
+import { loadConfig, modulesInOrder } from '@civic/subgraphs';
 
-/** In the order their parts run: organizations before what refers to them. */
-const SUBGRAPHS: readonly SubgraphImporters[] = [
-  organizationsImporters,
-  commitmentsImporters,
-  budgetsImporters,
-];
+/** In the catalog's order, which is the order their parts run: organizations before what refers to them. */
+const SUBGRAPHS = modulesInOrder();
 
 const EX_USAGE = 64;
 const DEFAULT_BATCH = 2000;
@@ -31,7 +24,7 @@ class UsageError extends Error {}
 function kinds() {
   const byKind = new Map<string, { description: string; params: ImportParam[] }>();
   for (const s of SUBGRAPHS)
-    for (const i of s.importers) {
+    for (const i of s.module.importers) {
       const k = byKind.get(i.kind) ?? { description: i.description, params: [] };
       for (const p of i.params ?? []) if (!k.params.some((q) => q.name === p.name)) k.params.push(p);
       byKind.set(i.kind, k);
@@ -104,7 +97,7 @@ async function main(): Promise<number> {
   let wanted;
   try {
     wanted = SUBGRAPHS.flatMap((s) =>
-      s.importers.filter((i) => i.kind === kind).map((i) => ({ module: s.module, part: i.part(kindParams) })),
+      s.module.importers.filter((i) => i.kind === kind).map((i) => ({ ...s, part: i.part(kindParams) })),
     );
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message : String(err));
@@ -121,7 +114,7 @@ async function main(): Promise<number> {
     : undefined;
   try {
     for (const w of wanted) {
-      const ds = await prepareSubgraph(w.module, config.storage[w.module.name], { seed: 'never' });
+      const ds = await prepareSubgraph(w.module, config.storage[w.name], { seed: 'never' });
       bound.push({ part: w.part, ds });
     }
     const report = await runImport(kind, file, bound, {

@@ -3,16 +3,13 @@
  * DATABASE_URL is set, the embedded SQLite files otherwise). Safe to run again: rows are upserted by key.
  * Prints what was loaded and every refused row with its reason; exits 1 if a dataset could not be read.
  */
-import { prepareSubgraph } from '../common/src/bootstrap';
-import { loadConfig } from '../common/src/config';
-import { budgetsSubgraph } from '../subgraphs/budgets/src/server';
-import { commitmentsSubgraph } from '../subgraphs/commitments/src/server';
-import { organizationsSubgraph } from '../subgraphs/organizations/src/server';
+import { prepareSubgraph } from '@civic/common/bootstrap';
+import { loadConfig, modulesInOrder } from '@civic/subgraphs';
 
 async function main() {
   const config = loadConfig();
-  for (const mod of [organizationsSubgraph, commitmentsSubgraph, budgetsSubgraph]) {
-    const ds = await prepareSubgraph(mod, config.storage[mod.name], { seed: 'always' });
+  for (const { name, module } of modulesInOrder()) {
+    const ds = await prepareSubgraph(module, config.storage[name], { seed: 'always' });
     await ds.destroy();
   }
 }

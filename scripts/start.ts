@@ -1,24 +1,21 @@
 /**
- * `npm start`: the three subgraphs and the gateway in one process, on the configured ports (gateway 4000),
+ * `npm start`: the catalog's subgraphs (subgraphs/catalog.ts) and the gateway in one process, on the configured ports (gateway 4000),
  * on MySQL when DATABASE_URL is set and on the embedded SQLite files otherwise; an empty database is seeded
  * with the real datasets first. Ctrl-C stops everything cleanly.
  */
-import { runUntilSignal, startSubgraph } from '../common/src/bootstrap';
-import { loadConfig, type SubgraphName } from '../common/src/config';
-import { logger } from '../common/src/log';
-import { createGatewayService } from '../gateway/src/server';
-import { budgetsSubgraph } from '../subgraphs/budgets/src/server';
-import { commitmentsSubgraph } from '../subgraphs/commitments/src/server';
-import { organizationsSubgraph } from '../subgraphs/organizations/src/server';
+import { runUntilSignal, startSubgraph } from '@civic/common/bootstrap';
+import { logger } from '@civic/common/log';
+import { createGatewayService } from '@civic/gateway/server';
+import { loadConfig, modulesInOrder, type SubgraphName } from '@civic/subgraphs';
 
 runUntilSignal(async () => {
   const config = loadConfig();
   const services = [];
   const urls = {} as Record<SubgraphName, string>;
-  for (const mod of [organizationsSubgraph, commitmentsSubgraph, budgetsSubgraph]) {
-    const { service, url } = await startSubgraph(mod, config);
+  for (const { name, module } of modulesInOrder()) {
+    const { service, url } = await startSubgraph(module, config);
     services.push(service);
-    urls[mod.name] = url;
+    urls[name] = url;
   }
   const gateway = await createGatewayService({ subgraphUrls: urls, exportMaxRows: config.exportMaxRows });
   services.push(gateway);

@@ -1,9 +1,10 @@
 import type { DataSource, Logger } from 'typeorm';
-import type { Config, StorageConfig, SubgraphName } from './config';
+import type { Config, StorageConfig } from './config';
 import { openDataSource } from './db';
 import type { Language } from './localized';
 import { logger } from './log';
-import { formatReport, type SeedReport } from './seed';
+import type { SubgraphImporter } from './import/kinds';
+import { formatImportReport, type ImportReport } from './import/report';
 import type { Service } from './service';
 
 /** How a built service runs: whether it owns its data source, and the configured language fallback. */
@@ -14,9 +15,14 @@ export interface ServiceRuntimeOptions {
 
 /** Everything needed to run one subgraph: how to open its storage, seed it and build its service. */
 export interface SubgraphModule {
-  name: SubgraphName;
+  name: string;
   createDataSource(storage: StorageConfig, logger?: Logger): Promise<DataSource>;
-  seed(ds: DataSource): Promise<SeedReport[]>;
+  /** What `npm run import` can load into this subgraph, by kind. */
+  importers: readonly SubgraphImporter[];
+  /** Loads the bundled datasets through the importers; one report per file. */
+  seed(ds: DataSource): Promise<ImportReport[]>;
+  /** Adds synthetic rows at a scale (npm run generate): `what` they are, and how many were written. */
+  synthetic?: { what: string; generate(ds: DataSource, scale: number, seed: number): Promise<number> };
   isEmpty(ds: DataSource): Promise<boolean>;
   createService(ds: DataSource, opts: ServiceRuntimeOptions): Promise<Service>;
 }
@@ -33,10 +39,7 @@ export async function prepareSubgraph(
     const log = logger.child({ service: mod.name });
     const started = Date.now();
     for (const report of await mod.seed(ds)) {
-      log.info(
-        { loaded: report.loaded, refused: report.refused.length, warnings: report.warnings.length },
-        formatReport(report),
-      );
+      log.info({ rows: report.rows, outcome: report.outcome }, formatImportReport(report, 10));
     }
     log.info({ ms: Date.now() - started }, 'seeded');
   }

@@ -156,6 +156,9 @@ export async function schemaDrift(ds: DataSource): Promise<string[]> {
 }
 
 /** The parameter placeholder list and values for a `WHERE col IN (...)` over many keys. */
+/** `?, ?, ?`: the placeholders of an `IN (...)` list of n values. */
+export const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
+
 export function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));

@@ -1,4 +1,5 @@
 import type { QueryRunner, TableColumnOptions } from 'typeorm';
+import { binaryCollation } from './dialect';
 import { LANGUAGES } from './localized';
 
 /**
@@ -55,24 +56,14 @@ export interface KeyColumn {
 }
 
 /**
- * The collation that compares text by code point like SQLite's BINARY, trailing spaces included (the PAD
- * SPACE `utf8mb4_bin` would treat 'a' and 'a ' as equal): null on SQLite, where nothing is needed.
- */
-export function binaryCollation(type: string): string | null {
-  if (type === 'mariadb') return 'utf8mb4_nopad_bin';
-  if (type === 'mysql') return 'utf8mb4_0900_bin';
-  return null;
-}
-
-/**
- * Makes key columns compare by code point on MySQL (see binaryCollation), as SQLite does, so that id order, keyset
+ * Makes key columns compare by code point on MySQL (see binaryCollation in dialect.ts), as SQLite does, so that id order, keyset
  * cursors and pages are the same on both backends and the primary-key index serves id order. SQLite is
  * already binary: nothing to do there.
  */
 export async function setKeyCollation(q: QueryRunner, columns: KeyColumn[], mode: 'binary' | 'default') {
-  const binary = binaryCollation(q.connection.options.type);
-  if (!binary) return;
-  const collation = mode === 'binary' ? binary : 'utf8mb4_unicode_ci';
+  const codePoint = binaryCollation(q);
+  if (!codePoint) return;
+  const collation = mode === 'binary' ? codePoint : 'utf8mb4_unicode_ci';
   for (const c of columns) {
     await q.query(
       `ALTER TABLE \`${c.table}\` MODIFY \`${c.column}\` varchar(${c.length}) CHARACTER SET utf8mb4 COLLATE ${collation} ${c.nullable ? 'NULL' : 'NOT NULL'}`,

@@ -1,7 +1,15 @@
 import { Brackets, type ObjectLiteral, type SelectQueryBuilder, type WhereExpressionBuilder } from 'typeorm';
 import { badInput } from './errors';
-import { binaryCollation } from './migration-columns';
-import { toConnection, toPage, type Connection, type PageArgs } from './pagination';
+import { binary } from './dialect';
+import {
+  ANOTHER_ORDER,
+  CURSOR_PREFIX,
+  ORDERED_PREFIX,
+  toConnection,
+  toPage,
+  type Connection,
+  type PageArgs,
+} from './pagination';
 
 export type SortDirection = 'ASC' | 'DESC';
 
@@ -23,25 +31,24 @@ export interface OrderTerm<T> {
   key: SortKey<T>;
 }
 
-const ORDERED_PREFIX = 'o:';
-/** The prefix of the default id order's cursors (common/src/pagination.ts). */
-const ID_PREFIX = 'id:';
-
 /** The SQL of a sort key, comparing text by code point so MySQL and SQLite order alike. */
 function sortSql(qb: SelectQueryBuilder<ObjectLiteral>, key: { sql: string; text: boolean }): string {
-  const collation = binaryCollation(qb.connection.options.type);
-  return key.text && collation ? `(${key.sql}) COLLATE ${collation}` : key.sql;
+  return key.text ? binary(qb.connection, key.sql) : key.sql;
 }
 
-const signature = (terms: readonly { field: string; direction: SortDirection }[]) =>
-  terms.map((t) => `${t.field}:${t.direction}`).join(',');
+/**
+ * The name of an ordering as cursors carry it (`NAME:ASC,ID:DESC`): a cursor is only read back under the same
+ * signature. Exported so a list paged outside {@link orderedConnection} (a batched child list) names its
+ * ordering exactly as a root list does.
+ */
+export function orderSignature(terms: readonly { field: string; direction: SortDirection }[]): string {
+  return terms.map((t) => `${t.field}:${t.direction}`).join(',');
+}
 
+/** A cursor of an ordered list: the ordering's {@link orderSignature} and the last row's sort values. */
 export function encodeOrderedCursor(sig: string, values: (string | number | null)[]): string {
   return Buffer.from(ORDERED_PREFIX + JSON.stringify([sig, ...values]), 'utf8').toString('base64url');
 }
-
-const ANOTHER_ORDER =
-  'Argument "after" is a cursor from a list in another order: use the same "orderBy" as the page it came from';
 
 /**
  * Reads a cursor of {@link orderedConnection}; refuses one made under another ordering (including the
@@ -51,7 +58,7 @@ export function decodeOrderedCursor(cursor: string, sig: string, count: number):
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
   const notOurs = () =>
     badInput(`Argument "after" is not a cursor returned by this API: "${cursor}"`, 'after');
-  if (text.startsWith(ID_PREFIX)) throw badInput(ANOTHER_ORDER, 'after');
+  if (text.startsWith(CURSOR_PREFIX)) throw badInput(ANOTHER_ORDER, 'after');
   let parsed: unknown;
   try {
     parsed = text.startsWith(ORDERED_PREFIX) ? JSON.parse(text.slice(ORDERED_PREFIX.length)) : null;
@@ -127,7 +134,7 @@ export async function orderedConnection<T extends ObjectLiteral & { id: string }
     const rows = page.first ? await q.getMany() : [];
     return toConnection(rows, page, (r) => r.id, count);
   }
-  const sig = signature(terms);
+  const sig = orderSignature(terms);
   const page = toPage({ first: args.first });
   const q = qb.clone();
   const keys = [...terms.map((t) => ({ sql: t.key.sql, text: t.key.text, direction: t.direction })), idKey];

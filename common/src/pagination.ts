@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
 import { badInput } from './errors';
+import { placeholders } from './db';
 
 /** The largest page a client may ask for. */
 export const MAX_PAGE_SIZE = 100;
@@ -16,15 +17,28 @@ export interface Page {
   afterId: string | null;
 }
 
-const CURSOR_PREFIX = 'id:';
+/** The prefix of the id order's cursors. */
+export const CURSOR_PREFIX = 'id:';
+/** The prefix of the cursors of a list in another order than id order (common/src/ordering.ts). */
+export const ORDERED_PREFIX = 'o:';
+
+/**
+ * Why a cursor of one ordering is refused by another. A search's relevance is an ordering of its own
+ * (common/src/search/connection.ts), so this also covers a cursor from another search.
+ */
+export const ANOTHER_ORDER =
+  'Argument "after" is a cursor from a list in another order: use the same "orderBy" and "filter.search" ' +
+  "as the page it came from (without orderBy, a search's relevance order belongs to that search)";
 
 /** Cursors are opaque to clients: base64url of the last id seen. */
 export function encodeCursor(id: string): string {
   return Buffer.from(CURSOR_PREFIX + id, 'utf8').toString('base64url');
 }
 
+/** Reads a cursor of the id order; refuses one of another order (or search) and one not from this API. */
 export function decodeCursor(cursor: string): string {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (text.startsWith(ORDERED_PREFIX)) throw badInput(ANOTHER_ORDER, 'after');
   if (!text.startsWith(CURSOR_PREFIX) || text.length === CURSOR_PREFIX.length) {
     throw badInput(`Argument "after" is not a cursor returned by this API: "${cursor}"`, 'after');
   }
@@ -99,7 +113,7 @@ export async function pageChildren(
     byGroup.set(g, found);
     const list = [...parents];
     const params: unknown[] = [...sourceParams, ...list];
-    let where = `s.parent_id IN (${list.map(() => '?').join(', ')})`;
+    let where = `s.parent_id IN (${placeholders(list.length)})`;
     if (page.afterId !== null) {
       where += ' AND s.child_id > ?';
       params.push(page.afterId);
@@ -134,7 +148,7 @@ export async function countChildren(
 ): Promise<number[]> {
   const rows: { parent_id: string; n: number | string }[] = await ds.query(
     `SELECT s.parent_id, COUNT(*) AS n FROM (${source}) s
-     WHERE s.parent_id IN (${parentIds.map(() => '?').join(', ')}) GROUP BY s.parent_id`,
+     WHERE s.parent_id IN (${placeholders(parentIds.length)}) GROUP BY s.parent_id`,
     [...sourceParams, ...parentIds],
   );
   const counts = new Map(rows.map((r) => [r.parent_id, Number(r.n)]));

@@ -1,10 +1,10 @@
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntitySchema, ObjectLiteral } from 'typeorm';
 import type { SubgraphModule } from './bootstrap';
 import type { Language } from './localized';
-import type { SeedReport } from './seed';
-import type { SubgraphName } from './config';
+import { importBundled, type BundledFile } from './import/bundled';
+import type { SubgraphImporter } from './import/kinds';
 import { requestContext, type RequestContext } from './context';
 import { subgraphTypeDefs } from './schema';
 import { createService, type Service } from './service';
@@ -26,7 +26,7 @@ export type SubgraphResolvers = Readonly<Record<string, object | undefined>>;
 
 /** What a subgraph's server.ts hands to {@link createSubgraphService}. */
 export interface SubgraphOptions<L> {
-  name: SubgraphName;
+  name: string;
   ds: DataSource;
   resolvers: SubgraphResolvers;
   /** Makes a fresh set of loaders: called once per request, never shared between requests. */
@@ -63,18 +63,28 @@ export function createSubgraphService<L>(opts: SubgraphOptions<L>): Promise<Serv
  * its service (schema from schema/<name>.graphql, these resolvers, fresh loaders per request).
  */
 export function defineSubgraph<L>(def: {
-  name: SubgraphName;
+  name: string;
   resolvers: SubgraphResolvers;
   createLoaders: (ds: DataSource) => L;
   createDataSource: SubgraphModule['createDataSource'];
-  seed: (ds: DataSource) => Promise<SeedReport[]>;
-  isEmpty: SubgraphModule['isEmpty'];
+  /** What `npm run import` can load into this subgraph; the seed goes through the same importers. */
+  importers: readonly SubgraphImporter[];
+  seed: {
+    /** The files the seed loads, in order, each through the importer of its kind. */
+    files: readonly BundledFile[];
+    /** The table whose emptiness means nothing was loaded yet (start-up seeds only an empty database). */
+    table: EntitySchema<ObjectLiteral>;
+  };
+  /** The synthetic data `npm run generate` adds at scale (benchmarks), if the subgraph has any. */
+  synthetic?: SubgraphModule['synthetic'];
 }): SubgraphModule {
   return {
     name: def.name,
     createDataSource: def.createDataSource,
-    seed: (ds) => def.seed(ds),
-    isEmpty: def.isEmpty,
+    importers: def.importers,
+    seed: (ds) => importBundled(ds, def.importers, def.seed.files),
+    isEmpty: async (ds) => (await ds.getRepository(def.seed.table).count({ take: 1 })) === 0,
+    synthetic: def.synthetic,
     createService: (ds, opts) =>
       createSubgraphService({
         name: def.name,
@@ -88,10 +98,7 @@ export function defineSubgraph<L>(def: {
 }
 
 /** A reference to an entity another subgraph owns: the gateway resolves it there by key. */
-export const entityRef = (
-  typename: 'Organization' | 'Commitment' | 'BudgetLine' | 'Budget' | 'ActionPlan',
-  id: string,
-) => ({
+export const entityRef = <T extends string>(typename: T, id: string) => ({
   __typename: typename,
   id,
 });

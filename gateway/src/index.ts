@@ -1,6 +1,6 @@
-import { runUntilSignal } from '../../common/src/bootstrap';
-import { loadConfig } from '../../common/src/config';
-import { logger } from '../../common/src/log';
+import { runUntilSignal } from '@civic/common/bootstrap';
+import { loadConfig } from '@civic/subgraphs/catalog';
+import { logger } from '@civic/common/log';
 import { createGatewayService } from './server';
 
 /** Runs the gateway alone (docker-compose, production): subgraph URLs from the environment. */

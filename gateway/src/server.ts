@@ -1,7 +1,7 @@
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
-import { DEFAULT_EXPORT_MAX_ROWS, type SubgraphName } from '../../common/src/config';
-import { REQUEST_ID_HEADER, requestContext, type RequestContext } from '../../common/src/context';
-import { createService, type Service } from '../../common/src/service';
+import { DEFAULT_EXPORT_MAX_ROWS } from '@civic/common/config';
+import { REQUEST_ID_HEADER, requestContext, type RequestContext } from '@civic/common/context';
+import { createService, type Service } from '@civic/common/service';
 import { exportRoutes } from './export/http';
 import type { SavedQuery } from './export/saved-queries';
 import { renderExplorer } from './landing-page';
@@ -9,7 +9,7 @@ import { readSupergraph } from './supergraph';
 
 /** What the gateway needs: where each subgraph is, and (optionally) a supergraph other than the checked-in one. */
 export interface GatewayOptions {
-  subgraphUrls: Readonly<Record<SubgraphName, string>>;
+  subgraphUrls: Readonly<Record<string, string>>;
   supergraphSdl?: string;
   /** The most rows one export may have (config.exportMaxRows, from EXPORT_MAX_ROWS); default 1,000,000. */
   exportMaxRows?: number;
@@ -42,7 +42,7 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
   const gateway = new ApolloGateway({
     supergraphSdl: opts.supergraphSdl ?? readSupergraph(),
     buildService: ({ name }) => {
-      const url = urls[name as SubgraphName];
+      const url = urls[name];
       if (!url) throw new Error(`No URL configured for subgraph "${name}"`);
       return new SubgraphDataSource({ url });
     },

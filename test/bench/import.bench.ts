@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createConnection } from 'mysql2/promise';
-import { SUBGRAPHS } from '../../common/src/config';
-import type { ImportReport } from '../../common/src/import/report';
+import { SUBGRAPH_NAMES as SUBGRAPHS } from '@civic/subgraphs/catalog';
+import type { ImportReport } from '@civic/common/import/report';
 
 type Writer = (
   dir: string,

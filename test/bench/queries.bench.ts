@@ -5,10 +5,10 @@
  * test: it asserts only that every query answers without errors.
  */
 import { parseArgs } from 'node:util';
-import { prepareSubgraph } from '../../common/src/bootstrap';
-import { loadConfig, SUBGRAPHS, type SubgraphName } from '../../common/src/config';
-import type { Service } from '../../common/src/service';
-import { createGatewayService } from '../../gateway/src/server';
+import { prepareSubgraph } from '@civic/common/bootstrap';
+import { loadConfig, SUBGRAPH_NAMES as SUBGRAPHS, type SubgraphName } from '@civic/subgraphs/catalog';
+import type { Service } from '@civic/common/service';
+import { createGatewayService } from '@civic/gateway/server';
 import { MODULES } from '../support/system';
 import { BENCH_QUERIES } from './bench-queries';
 

@@ -1,5 +1,5 @@
-import type { SubgraphName } from '../../common/src/config';
-import { CommitmentBudgetLineEntity } from '../../subgraphs/budgets/src/entities/Budget';
+import type { SubgraphName } from '@civic/subgraphs/catalog';
+import { CommitmentBudgetLineEntity } from '@civic/subgraphs/budgets/src/entities/Budget';
 import { BACKENDS, startSystem, type System } from '../support/system';
 
 /**

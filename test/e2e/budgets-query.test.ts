@@ -3,7 +3,7 @@ import {
   BudgetEntity,
   BudgetLineEntity,
   CommitmentBudgetLineEntity,
-} from '../../subgraphs/budgets/src/entities/Budget';
+} from '@civic/subgraphs/budgets/src/entities/Budget';
 import { bouAradaLineId, byCodePoint, readCsv, sumMillimes, tnBudgetCode } from '../support/datasets';
 import { BACKENDS, startSystem, type GraphQLResponse, type System } from '../support/system';
 

@@ -1,7 +1,7 @@
 import * as countries from 'i18n-iso-countries';
 import fr from 'i18n-iso-countries/langs/fr.json';
 import { byCodePoint, readCsv, readJson } from '../support/datasets';
-import { queryStats } from '../../subgraphs/commitments/src/stats';
+import { queryStats } from '@civic/subgraphs/commitments/src/aggregates';
 import { BACKENDS, type System, systemsPerBackend } from '../support/system';
 
 /*

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { DataSource } from 'typeorm';
-import { prepareSubgraph } from '../../common/src/bootstrap';
-import { runImport } from '../../common/src/import/pipeline';
-import type { ImportReport } from '../../common/src/import/report';
-import { organizationsImporter } from '../../subgraphs/organizations/src/import/organizations';
-import { organizationsSubgraph } from '../../subgraphs/organizations/src/server';
+import { prepareSubgraph } from '@civic/common/bootstrap';
+import { runImport } from '@civic/common/import/pipeline';
+import type { ImportReport } from '@civic/common/import/report';
+import { organizationsImporter } from '@civic/subgraphs/organizations/src/import/organizations';
+import { organizationsSubgraph } from '@civic/subgraphs/organizations/src/server';
 import { BACKENDS, freshStorage, startSystem, type Backend, type System } from '../support/system';
 
 /**

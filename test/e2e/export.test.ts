@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { parse } from 'csv-parse/sync';
-import type { Service } from '../../common/src/service';
-import { loadSavedQueries } from '../../gateway/src/export/saved-queries';
-import { createGatewayService } from '../../gateway/src/server';
+import type { Service } from '@civic/common/service';
+import { loadSavedQueries } from '@civic/gateway/export/saved-queries';
+import { createGatewayService } from '@civic/gateway/server';
 import {
   BACKENDS,
   systemsPerBackend,

@@ -3,7 +3,7 @@ import {
   BudgetEntity,
   BudgetLineEntity,
   CommitmentBudgetLineEntity,
-} from '../../subgraphs/budgets/src/entities/Budget';
+} from '@civic/subgraphs/budgets/src/entities/Budget';
 import { readCsv, readJson, sumMillimes } from '../support/datasets';
 import { BACKENDS, startSystem, type System } from '../support/system';
 

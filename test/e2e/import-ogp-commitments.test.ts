@@ -6,22 +6,23 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import type { DataSource } from 'typeorm';
-import { prepareSubgraph } from '../../common/src/bootstrap';
-import type { StorageConfig, SubgraphName } from '../../common/src/config';
-import { readOgpExport } from '../../common/src/datasets/ogp-export';
-import { runImport, type BoundPart, type ImportOptions } from '../../common/src/import/pipeline';
-import type { ImportReport, TableCounts } from '../../common/src/import/report';
-import { SOURCES, datasetPath } from '../../common/src/sources';
-import { commitmentsImporters } from '../../subgraphs/commitments/src/import';
-import { buildOgpCommitments } from '../../subgraphs/commitments/src/seed/ogp';
-import { organizationsImporters } from '../../subgraphs/organizations/src/import';
-import { buildOgpOrganizations } from '../../subgraphs/organizations/src/seed/ogp';
+import { prepareSubgraph } from '@civic/common/bootstrap';
+import type { StorageConfig } from '@civic/common/config';
+import type { SubgraphName } from '@civic/subgraphs/catalog';
+import { runImport, type BoundPart, type ImportOptions } from '@civic/common/import/pipeline';
+import type { ImportReport, TableCounts } from '@civic/common/import/report';
+import { SOURCES, datasetPath } from '@civic/formats/sources';
+import { readOgpExport } from '@civic/formats/ogp-export';
+import { importers as commitmentsImporters } from '@civic/subgraphs/commitments/src/import';
+import { importers as organizationsImporters } from '@civic/subgraphs/organizations/src/import';
 import { importEnv, runImportCli } from '../support/import-cli';
 import { BACKENDS, MODULES, freshStorage, type Backend } from '../support/system';
 
 const KIND = 'ogp-commitments';
 const ROOT = join(__dirname, '..', '..');
 const REAL = datasetPath(SOURCES.ogpCommitments.file);
+/** What the seed's records cite: the bundled file, relative to the repository. */
+const SEEDED = `data/datasets/${SOURCES.ogpCommitments.file}`;
 const ID = 'Commitment Unique Identifier';
 
 // The real export, read with plain csv-parse (not the code under test): each record's cells, the line it
@@ -93,7 +94,7 @@ function parts(db: Db): BoundPart[] {
   return [
     { s: organizationsImporters, ds: db.org },
     { s: commitmentsImporters, ds: db.com },
-  ].flatMap(({ s, ds }) => s.importers.filter((i) => i.kind === KIND).map((i) => ({ part: i.part({}), ds })));
+  ].flatMap(({ s, ds }) => s.filter((i) => i.kind === KIND).map((i) => ({ part: i.part({}), ds })));
 }
 
 const run = (db: Db, path: string, options: Partial<ImportOptions> = {}) =>
@@ -165,35 +166,61 @@ describe.each(BACKENDS)('ogp-commitments import on %s', (backend) => {
     let first: ImportReport;
     let second: ImportReport;
     let importedAt: unknown;
-    const [orgSeed] = buildOgpOrganizations();
-    const [comSeed] = buildOgpCommitments();
+    /** What the seed loaded from the export (it loads the OGP Local file too, another dataset). */
+    const seeded = {
+      organizations: 0,
+      identifiers: 0,
+      actionPlans: 0,
+      supporters: 0,
+      policyAreas: 0,
+      ogpValues: 0,
+    };
+    const DATASET = [SOURCES.ogpCommitments.dataset];
+    let seededMo: Record<string, unknown>;
+    let seededLocal: Record<string, unknown>;
+    const OF_EXPORT = 'WHERE commitment_id IN (SELECT id FROM commitments WHERE source_dataset = ?)';
 
     beforeAll(async () => {
       db = await openDb(backend, 'always');
       before = await tableCounts(db);
+      seeded.organizations = await count(db.org, 'organizations', 'WHERE source_dataset = ?', DATASET);
+      seeded.identifiers = await count(
+        db.org,
+        'organization_identifiers',
+        "WHERE scheme IN ('ogp-member-code', 'iso3166-1-alpha2')",
+      );
+      seeded.actionPlans = await count(db.com, 'action_plans', 'WHERE source_dataset = ?', DATASET);
+      seeded.supporters = await count(db.com, 'commitment_supporting_organizations', OF_EXPORT, DATASET);
+      seeded.policyAreas = await count(db.com, 'commitment_policy_areas', OF_EXPORT, DATASET);
+      seeded.ogpValues = await count(db.com, 'commitment_ogp_values', OF_EXPORT, DATASET);
+      seededMo = await row(db.com, 'commitments', 'MO0012');
+      seededLocal = await row(db.com, 'commitments', 'ogpl-el-kef-2021-01');
       first = await run(db, REAL);
       importedAt = (await row(db.com, 'commitments', 'MO0012')).imported_at;
       second = await run(db, REAL);
     });
     afterAll(() => db?.close());
 
-    it('updates the seeded rows in place: nothing inserted, the same counts as the seed', async () => {
+    it('finds the seeded rows unchanged (the seed is this import of the bundled file): the same counts', async () => {
       expect(first.error).toBeNull();
       expect(first.outcome).toBe('loaded');
       expect(first.rows).toEqual({ read: 558, valid: 558, refused: 0 });
       expect(records).toHaveLength(558);
+      // The same file (the same checksum) from the same lines: nothing to write, whatever name it is given.
       expect(tablesOf(first, 'organizations')).toEqual({
-        organizations: counts({ updated: orgSeed.organizations.length }),
-        organization_identifiers: counts({ unchanged: orgSeed.identifiers.length }),
+        organizations: counts({ unchanged: seeded.organizations }),
       });
       expect(tablesOf(first, 'commitments')).toEqual({
-        action_plans: counts({ updated: comSeed.actionPlans.length }),
-        commitments: counts({ updated: 558 }),
-        commitment_supporting_organizations: counts({ unchanged: comSeed.supporters.length }),
-        commitment_policy_areas: counts({ unchanged: comSeed.policyAreas.length }),
-        commitment_ogp_values: counts({ unchanged: comSeed.ogpValues.length }),
+        action_plans: counts({ unchanged: seeded.actionPlans }),
+        commitments: counts({ unchanged: 558 }),
       });
-      expect(comSeed.actionPlans).toHaveLength(new Set(records.map((r) => r.cells['Action Plan ID'])).size);
+      expect(seeded.actionPlans).toBe(new Set(records.map((r) => r.cells['Action Plan ID'])).size);
+      expect([seeded.supporters, seeded.policyAreas, seeded.ogpValues]).toEqual([
+        readOgpExport().rows.reduce((n, x) => n + x.supporters.length, 0),
+        readOgpExport().rows.reduce((n, x) => n + x.policyAreas.length, 0),
+        readOgpExport().rows.reduce((n, x) => n + x.ogpValues.length, 0),
+      ]);
+      expect(seeded.identifiers).toBeGreaterThan(0);
       expect(await tableCounts(db)).toEqual(before);
       expect(partOf(first, 'organizations').missing).toEqual({ count: 0, sample: [] });
       expect(partOf(first, 'commitments').missing).toEqual({ count: 0, sample: [] });
@@ -221,6 +248,27 @@ describe.each(BACKENDS)('ogp-commitments import on %s', (backend) => {
       });
     });
 
+    it('seeds records with their file, checksum and line, as an import does', () => {
+      expect(seededMo).toMatchObject({
+        source_dataset: SOURCES.ogpCommitments.dataset,
+        source_record: 'MO0012',
+        source_file: SEEDED,
+        source_checksum: sha256(REAL),
+      });
+      expect(Number(seededMo.source_line)).toBe(2890);
+      expect(seededMo.imported_at).toMatch(/^\d{4}-\d\d-\d\dT/);
+      // The OGP Local file's commitments too: the line of the member record they are described in.
+      const local = readFileSync(datasetPath(SOURCES.ogpLocal.file), 'utf8').split('\n');
+      expect(seededLocal).toMatchObject({
+        source_dataset: SOURCES.ogpLocal.dataset,
+        source_record: 'el-kef.actionPlans[0].commitmentsDescribed[0]',
+        source_file: `data/datasets/${SOURCES.ogpLocal.file}`,
+        source_checksum: sha256(datasetPath(SOURCES.ogpLocal.file)),
+      });
+      expect(local[Number(seededLocal.source_line) - 1]).toBe('    {');
+      expect(local[Number(seededLocal.source_line)]).toContain('"key": "el-kef"');
+    });
+
     it('records the file, its checksum and the line of every record', async () => {
       const mo = await row(db.com, 'commitments', 'MO0012');
       expect(startLine('MO0012')).toBe(2890);
@@ -228,7 +276,8 @@ describe.each(BACKENDS)('ogp-commitments import on %s', (backend) => {
         source_dataset: SOURCES.ogpCommitments.dataset,
         source_url: 'https://opengovpartnership.org/members/morocco/commitments/mo0012',
         source_record: 'MO0012',
-        source_file: REAL,
+        // The seed's: the import found the same file (same checksum) unchanged.
+        source_file: SEEDED,
         source_checksum: sha256(REAL),
         title: records.find((r) => r.id === 'MO0012')!.cells['Commitment Title'],
       });
@@ -263,11 +312,9 @@ describe.each(BACKENDS)('ogp-commitments import on %s', (backend) => {
         for (const [table, c] of Object.entries(p.tables))
           expect([table, c.inserted, c.updated, c.deleted]).toEqual([table, 0, 0, 0]);
       expect(tablesOf(second, 'commitments').commitments).toEqual(counts({ unchanged: 558 }));
-      expect(tablesOf(second, 'commitments').action_plans).toEqual(
-        counts({ unchanged: comSeed.actionPlans.length }),
-      );
+      expect(tablesOf(second, 'commitments').action_plans).toEqual(counts({ unchanged: seeded.actionPlans }));
       expect(tablesOf(second, 'organizations').organizations).toEqual(
-        counts({ unchanged: orgSeed.organizations.length }),
+        counts({ unchanged: seeded.organizations }),
       );
       expect((await row(db.com, 'commitments', 'MO0012')).imported_at).toBe(importedAt);
       expect(await tableCounts(db)).toEqual(before);
@@ -304,7 +351,7 @@ describe.each(BACKENDS)('ogp-commitments import on %s', (backend) => {
         source: {
           dataset: SOURCES.ogpCommitments.dataset,
           record: 'MO0012',
-          file: REAL,
+          file: SEEDED,
           checksum: sha256(REAL),
           line: 2890,
           importedAt,

@@ -2,14 +2,14 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
-import { prepareSubgraph } from '../../common/src/bootstrap';
-import type { StorageConfig } from '../../common/src/config';
-import { runImport, type ImportOptions } from '../../common/src/import/pipeline';
-import type { ImportReport } from '../../common/src/import/report';
-import { institutionId } from '../../common/src/keys';
-import type { Service } from '../../common/src/service';
-import { organizationsImporter } from '../../subgraphs/organizations/src/import/organizations';
-import { organizationsSubgraph } from '../../subgraphs/organizations/src/server';
+import { prepareSubgraph } from '@civic/common/bootstrap';
+import type { StorageConfig } from '@civic/common/config';
+import { runImport, type ImportOptions } from '@civic/common/import/pipeline';
+import type { ImportReport } from '@civic/common/import/report';
+import { institutionId } from '@civic/formats/keys';
+import type { Service } from '@civic/common/service';
+import { organizationsImporter } from '@civic/subgraphs/organizations/src/import/organizations';
+import { organizationsSubgraph } from '@civic/subgraphs/organizations/src/server';
 import { runImportCli, type OrganizationRow } from '../support/import-cli';
 import { BACKENDS, freshStorage, type Backend } from '../support/system';
 

@@ -1,6 +1,6 @@
-import { syntheticOrganizationNames } from '../../common/src/synthetic';
-import { SEARCH_FTS_TABLE, SEARCH_TABLE, searchQuery, searchScores } from '../../common/src/search';
-import { generateOrganizations } from '../../subgraphs/organizations/src/seed/synthetic';
+import { syntheticOrganizationNames } from '@civic/formats/synthetic';
+import { SEARCH_FTS_TABLE, SEARCH_TABLE, searchQuery, searchScores } from '@civic/common/search';
+import { generateOrganizations } from '@civic/subgraphs/organizations/src/synthetic';
 import { byCodePoint, readCsv, readJson } from '../support/datasets';
 import { BACKENDS, startSystem, type Backend, type GraphQLResponse, type System } from '../support/system';
 

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GraphQLError } from 'graphql';
 import { EntitySchema, Table, type DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
-import type { StorageConfig } from '../../common/src/config';
-import { createDataSource, dropDatabase, openDataSource, schemaDrift } from '../../common/src/db';
-import { col, setKeyCollation } from '../../common/src/migration-columns';
-import { orderedConnection } from '../../common/src/ordering';
-import type { Connection } from '../../common/src/pagination';
+import type { StorageConfig } from '@civic/common/config';
+import { createDataSource, dropDatabase, openDataSource, schemaDrift } from '@civic/common/db';
+import { col, setKeyCollation } from '@civic/common/migration-columns';
+import { orderedConnection } from '@civic/common/ordering';
+import type { Connection } from '@civic/common/pagination';
 import {
   createSearchTables,
   dropSearchTables,
@@ -26,7 +26,7 @@ import {
   searchScores,
   settleSearchStatistics,
   type SearchDocumentInput,
-} from '../../common/src/search';
+} from '@civic/common/search';
 import { readCsv, readJson } from '../support/datasets';
 import { BACKENDS, type Backend } from '../support/system';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { datasetPath } from '../../common/src/sources';
+import { datasetPath } from '@civic/formats/sources';
 
 /**
  * Reads the real data files directly, independently of the seed code, so tests compare what the API says

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { StorageConfig, SubgraphName } from '../../common/src/config';
+import type { StorageConfig } from '@civic/common/config';
+import type { SubgraphName } from '@civic/subgraphs/catalog';
 
 const ROOT = join(__dirname, '..', '..');
 

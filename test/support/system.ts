@@ -3,25 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { prepareSubgraph, type SubgraphModule } from '../../common/src/bootstrap';
-import { SUBGRAPHS, type StorageConfig, type SubgraphName } from '../../common/src/config';
-import { dropDatabase, StatementCounter } from '../../common/src/db';
-import type { Service } from '../../common/src/service';
-import { createGatewayService } from '../../gateway/src/server';
-import { budgetsSubgraph } from '../../subgraphs/budgets/src/server';
-import { commitmentsSubgraph } from '../../subgraphs/commitments/src/server';
-import { organizationsSubgraph } from '../../subgraphs/organizations/src/server';
+import { prepareSubgraph } from '@civic/common/bootstrap';
+import type { StorageConfig } from '@civic/common/config';
+import { dropDatabase, StatementCounter } from '@civic/common/db';
+import type { Service } from '@civic/common/service';
+import { createGatewayService } from '@civic/gateway/server';
+import { MODULES, SUBGRAPH_NAMES as SUBGRAPHS, type SubgraphName } from '@civic/subgraphs';
 
 export type Backend = 'sqlite' | 'mysql';
 
 /** The backends this run tests: SQLite always, MySQL when global-setup found it. */
 export const BACKENDS: Backend[] = process.env.TEST_MYSQL === '1' ? ['sqlite', 'mysql'] : ['sqlite'];
 
-export const MODULES: Record<SubgraphName, SubgraphModule> = {
-  organizations: organizationsSubgraph,
-  commitments: commitmentsSubgraph,
-  budgets: budgetsSubgraph,
-};
+export { MODULES };
 
 /** A fresh, uniquely named place for each subgraph's tables: MySQL databases or SQLite files in a temp dir. */
 export function freshStorage(backend: Backend): {

@@ -1,20 +1,29 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import type { DataSource } from 'typeorm';
+import { prepareSubgraph } from '@civic/common/bootstrap';
+import { importBundled } from '@civic/common/import/bundled';
+import { runImport } from '@civic/common/import/pipeline';
+import type { ImportIssue, ImportReport } from '@civic/common/import/report';
 import {
   moroccoCommuneId,
   moroccoDivisionId,
   moroccoRegionId,
   tunisiaGovernorateId,
   tunisiaMunicipalityId,
-} from '../../common/src/keys';
-import { DATASETS_DIR, SOURCES } from '../../common/src/sources';
-import type { Organization } from '../../subgraphs/organizations/src/entities/Organization';
-import { buildAdminDivisions } from '../../subgraphs/organizations/src/seed/admin-divisions';
-import type { OrganizationSeed } from '../../subgraphs/organizations/src/seed/types';
+} from '@civic/formats/keys';
+import { DATASETS_DIR, SOURCES } from '@civic/formats/sources';
+import type { Organization } from '@civic/subgraphs/organizations/src/entities/Organization';
+import type { OrganizationIdentifier } from '@civic/subgraphs/organizations/src/entities/OrganizationIdentifier';
+import { importers } from '@civic/subgraphs/organizations/src/import';
+import { adminDivisionFiles } from '@civic/subgraphs/organizations/src/import/bundled';
+import { MODULES, freshStorage } from '../support/system';
 
-// Expected values come from the files themselves, parsed again here, independently of the builder.
+// The administrative divisions enter the organizations subgraph as the seed loads them: the bundled files
+// through the `admin-divisions` and `tn-municipalities` importers. Expected values come from the files
+// themselves, parsed again here, independently of the importers.
 
 interface SourceUnit {
   id: string;
@@ -33,44 +42,123 @@ const municipalities = parse(readFileSync(join(DATASETS_DIR, 'tunisia/municipali
   bom: true,
 }) as Record<'municipal_id' | 'name' | 'name_ar' | 'state', string>[];
 
-const byId = (seed: OrganizationSeed) => new Map(seed.organizations.map((o) => [o.id, o]));
+/** What one file wrote: its organizations and identifiers (read back from the database), and its report. */
+interface Loaded {
+  organizations: Organization[];
+  identifiers: OrganizationIdentifier[];
+  report: ImportReport;
+}
+
+/** A migrated, empty organizations database on SQLite. */
+async function emptyOrganizations(): Promise<{ ds: DataSource; close(): Promise<void> }> {
+  const { storage, drop } = freshStorage('sqlite');
+  const ds = await prepareSubgraph(MODULES.organizations, storage.organizations, { seed: 'never' });
+  return {
+    ds,
+    close: async () => {
+      await ds.destroy();
+      await drop();
+    },
+  };
+}
+
+/** The organizations (and their identifiers) a dataset holds, as entities. */
+async function loaded(ds: DataSource, dataset: string, report: ImportReport): Promise<Loaded> {
+  const rows: Record<string, unknown>[] = await ds.query(
+    `SELECT * FROM organizations WHERE source_dataset = ? ORDER BY source_line, id`,
+    [dataset],
+  );
+  const organizations = rows.map(
+    (r) =>
+      ({
+        id: r.id,
+        kind: r.kind,
+        classification: r.classification,
+        country: r.country,
+        parentId: r.parent_id,
+        nameAr: r.name_ar,
+        nameFr: r.name_fr,
+        nameEn: r.name_en,
+        nameEs: r.name_es,
+        ogpMembershipType: r.ogp_membership_type,
+        ogpJoined: r.ogp_joined,
+        sourceDataset: r.source_dataset,
+        sourceRecord: r.source_record,
+        sourceFile: r.source_file,
+        sourceLine: r.source_line === null ? null : Number(r.source_line),
+      }) as Organization,
+  );
+  const ids = new Set(organizations.map((o) => o.id));
+  const all: { organization_id: string; scheme: string; value: string }[] = await ds.query(
+    'SELECT organization_id, scheme, value FROM organization_identifiers',
+  );
+  const identifiers = all
+    .filter((i) => ids.has(i.organization_id))
+    .map((i) => ({ organizationId: i.organization_id, scheme: i.scheme, value: i.value }));
+  return { organizations, identifiers, report };
+}
+
+const byId = (seed: Loaded) => new Map(seed.organizations.map((o) => [o.id, o]));
 const count = (orgs: Organization[], classification: string) =>
   orgs.filter((o) => o.classification === classification).length;
+/** The issues of a report at a line. */
+const at = (issues: ImportIssue[], line: number) => issues.filter((i) => i.line === line);
+/** The line a Moroccan record starts on (its `{`, the line before its id's) in its file. */
+const lineOfId = (file: string, id: string) =>
+  readFileSync(join(DATASETS_DIR, file), 'utf8')
+    .split('\n')
+    .findIndex((l) => l.includes(`"id": "${id}"`));
 
-describe('buildAdminDivisions (real files)', () => {
-  let seeds: OrganizationSeed[];
-  let regionSeed: OrganizationSeed;
-  let divisionSeed: OrganizationSeed;
-  let communeSeed: OrganizationSeed;
-  let tunisiaSeed: OrganizationSeed;
+describe('the bundled administrative divisions, through the importers (real files)', () => {
+  let db: Awaited<ReturnType<typeof emptyOrganizations>>;
+  let seeds: Loaded[];
+  let regionSeed: Loaded;
+  let divisionSeed: Loaded;
+  let communeSeed: Loaded;
+  let tunisiaSeed: Loaded;
+  const DATASETS = [
+    SOURCES.moroccoRegions.dataset,
+    SOURCES.moroccoDivisions.dataset,
+    SOURCES.moroccoCommunes.dataset,
+    SOURCES.tunisiaMunicipalities.dataset,
+  ];
 
-  beforeAll(() => {
-    seeds = buildAdminDivisions();
+  beforeAll(async () => {
+    db = await emptyOrganizations();
+    const reports = await importBundled(db.ds, importers, adminDivisionFiles);
+    seeds = await Promise.all(reports.map((r, i) => loaded(db.ds, DATASETS[i], r)));
     [regionSeed, divisionSeed, communeSeed, tunisiaSeed] = seeds;
   });
+  afterAll(() => db.close());
 
-  it('returns one seed per file, each accounting for every source record', () => {
-    expect(seeds.map((s) => s.report.dataset)).toEqual([
-      SOURCES.moroccoRegions.dataset,
-      SOURCES.moroccoDivisions.dataset,
-      SOURCES.moroccoCommunes.dataset,
-      SOURCES.tunisiaMunicipalities.dataset,
+  it('imports one file per dataset, each accounting for every source record, citing file and line', () => {
+    expect(adminDivisionFiles.map((f) => f.path)).toEqual([
+      SOURCES.moroccoRegions.file,
+      SOURCES.moroccoDivisions.file,
+      SOURCES.moroccoCommunes.file,
+      SOURCES.tunisiaMunicipalities.file,
     ]);
     const sources = [regions.length, divisions.length, communes.length, municipalities.length];
     expect(sources).toEqual([12, 64, 881, 264]);
     seeds.forEach((s, i) => {
       const units = s.organizations.filter((o) => o.classification !== 'governorate');
-      expect(units.length + s.report.refused.length).toBe(sources[i]);
+      expect(units.length + s.report.rows.refused).toBe(sources[i]);
       expect(s.report.refused).toEqual([]);
-      expect(s.report.loaded).toEqual({
-        organizations: s.organizations.length,
-        organization_identifiers: s.identifiers.length,
-      });
+      expect(s.report.outcome).toBe('loaded');
+      expect(s.report.parts[0].tables.organizations.inserted).toBe(s.organizations.length);
+      expect(s.report.parts[0].tables.organization_identifiers.inserted).toBe(s.identifiers.length);
+      for (const o of s.organizations) {
+        expect(o.sourceFile).toBe(`data/datasets/${adminDivisionFiles[i].path}`);
+        expect(o.sourceLine).toBeGreaterThan(0);
+      }
     });
   });
 
   it('builds the 12 Moroccan regions with their four names', () => {
     expect(regionSeed.organizations.map((o) => o.id)).toEqual(regions.map((r) => moroccoRegionId(r.id)));
+    expect(byId(regionSeed).get('ma-region-01')!.sourceLine).toBe(
+      lineOfId('morocco/regions.json', 'REGION_01'),
+    );
     const bmk = byId(regionSeed).get('ma-region-01')!;
     expect(bmk).toMatchObject({
       kind: 'GOVERNMENT',
@@ -145,9 +233,9 @@ describe('buildAdminDivisions (real files)', () => {
       nameAr: 'دار بل عمري',
       nameEn: 'Dar Bel Amri',
     });
-    const warned = new Set(communeSeed.report.warnings.map((w) => w.record));
+    const warned = new Set(communeSeed.report.warnings.map((w) => w.line));
     for (const id of ['COM_0149', 'COM_0881', 'COM_0460', 'COM_0521', 'COM_0722', 'COM_0785']) {
-      expect(warned.has(id)).toBe(true);
+      expect(warned.has(lineOfId('morocco/communes.json', id))).toBe(true);
     }
     expect(orgs.has('ma-commune-0521')).toBe(true);
   });
@@ -190,6 +278,7 @@ describe('buildAdminDivisions (real files)', () => {
       nameAr: null,
       parentId: null,
       sourceRecord: 'state=Siliana',
+      sourceFile: 'data/datasets/tunisia/municipalities.csv',
     });
     const governorateIds = new Set(governorates.map((g) => g.id));
     for (const o of tunisiaSeed.organizations) {
@@ -204,7 +293,9 @@ describe('buildAdminDivisions (real files)', () => {
     expect(orgs.get('tn-municipality-33022')!.parentId).toBe('tn-governorate-kef');
     expect(orgs.get('tn-municipality-53021')!.parentId).toBe('tn-governorate-mahdia');
     expect(orgs.get('tn-municipality-41022')!.parentId).toBe('tn-governorate-kairouan');
-    const warned = (code: string) => tunisiaSeed.report.warnings.filter((w) => w.record === code);
+    const lineOf = (code: string) => municipalities.findIndex((m) => m.municipal_id === code) + 2;
+    const warned = (code: string) =>
+      at(tunisiaSeed.report.warnings, lineOf(code)).map((w) => ({ message: w.reason }));
     expect(warned('13012')[0].message).toContain('parent set to Ben Arous');
     expect(warned('41022')[0].message).toContain('"Gouvernorat de Kairouan" read as "Kairouan"');
     // Names are cleaned (doubled space, invisible mark), the cleaning reported.
@@ -217,17 +308,35 @@ describe('buildAdminDivisions (real files)', () => {
   });
 });
 
-describe('buildAdminDivisions (synthetic files)', () => {
+describe('the administrative-division importers over synthetic files', () => {
   let dir: string;
-  let seeds: OrganizationSeed[];
+  let db: Awaited<ReturnType<typeof emptyOrganizations>>;
+  let seeds: Loaded[];
   const names = (fr: string) => ({ ar: 'اسم', en: fr, es: fr, fr });
+  const DATASETS = [
+    SOURCES.moroccoRegions.dataset,
+    SOURCES.moroccoDivisions.dataset,
+    SOURCES.moroccoCommunes.dataset,
+    SOURCES.tunisiaMunicipalities.dataset,
+  ];
+  /** A record per line (pretty-printed), so each issue names its record's line. */
+  const json = (file: string, value: unknown) =>
+    writeFileSync(join(dir, file), JSON.stringify(value, null, 0).replace(/},{/g, '},\n{'));
+  const importFile = async (kind: string, file: string) => {
+    const importer = importers.find((i) => i.kind === kind)!;
+    return runImport(kind, join(dir, file), [{ part: importer.part({}), ds: db.ds }], {
+      cite: file,
+      strict: false,
+      dryRun: false,
+      prune: false,
+      batchSize: 2000,
+      params: {},
+    });
+  };
 
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'admin-divisions-'));
-    mkdirSync(join(dir, 'morocco'));
-    mkdirSync(join(dir, 'tunisia'));
-    const json = (file: string, value: unknown) =>
-      writeFileSync(join(dir, 'morocco', file), JSON.stringify(value));
+    db = await emptyOrganizations();
     json('regions.json', {
       regions: [
         { id: 'REGION_01', name: names('Un') },
@@ -250,7 +359,7 @@ describe('buildAdminDivisions (synthetic files)', () => {
       ],
     });
     writeFileSync(
-      join(dir, 'tunisia', 'municipalities.csv'),
+      join(dir, 'municipalities.csv'),
       [
         'municipal_id,name,name_ar,state,lat,lng',
         '34012,Bou Arada,بوعرادة,Siliana,0,0',
@@ -260,48 +369,70 @@ describe('buildAdminDivisions (synthetic files)', () => {
         '34013,,,Siliana,0,0',
       ].join('\n'),
     );
-    seeds = buildAdminDivisions(dir);
+    const files = [
+      ['admin-divisions', 'regions.json'],
+      ['admin-divisions', 'region-divisions.json'],
+      ['admin-divisions', 'communes.json'],
+      ['tn-municipalities', 'municipalities.csv'],
+    ];
+    seeds = [];
+    for (const [i, [kind, file]] of files.entries())
+      seeds.push(await loaded(db.ds, DATASETS[i], await importFile(kind, file)));
   });
 
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(async () => {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('refuses records with no id, no name, or an id seen before', () => {
     expect(seeds[0].organizations.map((o) => o.id)).toEqual(['ma-region-01']);
     expect(seeds[0].organizations[0].nameFr).toBe('Un');
-    expect(seeds[0].report.refused).toEqual([
-      { record: 'REGION_01', reason: 'duplicate id REGION_01 (record 1; first at record 0)' },
-      { record: 'morocco/regions.json[2]', reason: 'no id' },
-      { record: 'REGION_03', reason: 'no name in any language (ar, en, es, fr)' },
+    expect(seeds[0].report.refused.map((i) => [i.line, i.reason])).toEqual([
+      [2, 'duplicate key: the same record as line 1'],
+      [3, 'no id'],
+      [4, 'no name in any language (ar, en, es, fr)'],
     ]);
-    expect(seeds[3].report.refused).toEqual([
-      { record: '34012', reason: 'duplicate municipal_id 34012 (line 3; first at line 2)' },
-      { record: 'tunisia/municipalities.csv:line 4', reason: 'no municipal_id' },
-      { record: '34013', reason: 'no name and no name_ar' },
+    expect(seeds[3].report.refused.map((i) => [i.line, i.reason])).toEqual([
+      [3, 'duplicate municipal_id 34012 (line 3; first at line 2)'],
+      [4, 'no municipal_id'],
+      [6, 'no name and no name_ar'],
     ]);
   });
 
-  it('keeps a unit whose parent is missing, with a null parent and a warning', () => {
+  it('keeps a unit whose parent is not stored, with a warning (the parent may be imported later)', () => {
     const divisions = byId(seeds[1]);
     expect(divisions.get('ma-division-001')).toMatchObject({
       parentId: 'ma-region-01',
       nameFr: 'Province A',
     });
-    expect(divisions.get('ma-division-002')!.parentId).toBeNull();
-    expect(seeds[1].report.warnings).toContainEqual({
-      record: 'DIV_002',
-      message: 'region_id REGION_09 is not in the parent file; parent left null',
-    });
+    expect(divisions.get('ma-division-002')!.parentId).toBe('ma-region-09');
+    expect(seeds[1].report.warnings).toContainEqual(
+      expect.objectContaining({
+        line: 2,
+        column: 'region_id',
+        reason: expect.stringContaining(
+          'parent "ma-region-09" of ma-division-002 is neither in this file nor stored',
+        ),
+      }),
+    );
     const communes = byId(seeds[2]);
-    expect(communes.get('ma-commune-0002')!.parentId).toBeNull();
+    expect(communes.get('ma-commune-0002')!.parentId).toBe('ma-division-404');
     expect(communes.get('ma-commune-0003')!.classification).toBe('commune (autre)');
-    expect(seeds[2].report.warnings.map((w) => w.record)).toEqual(['COM_0002', 'COM_0003']);
+    expect([...new Set(seeds[2].report.warnings.map((w) => w.line))]).toEqual([3, 2]);
   });
 
   it('reports a municipal code that is not five digits, and keeps the row', () => {
     const short = byId(seeds[3]).get('tn-municipality-3401')!;
     expect(short.parentId).toBe('tn-governorate-siliana');
-    const messages = seeds[3].report.warnings.filter((w) => w.record === '3401').map((w) => w.message);
+    const messages = at(seeds[3].report.warnings, 5).map((w) => w.reason);
     expect(messages).toContain('municipal_id "3401" is not the 5-digit official code');
     expect(seeds[3].organizations.filter((o) => o.classification === 'governorate')).toHaveLength(1);
+  });
+
+  it('changes nothing when a file is imported again', async () => {
+    const again = await importFile('tn-municipalities', 'municipalities.csv');
+    expect(again.parts[0].tables.organizations).toMatchObject({ inserted: 0, updated: 0, unchanged: 3 });
+    expect(again.parts[0].missing).toEqual({ count: 0, sample: [] });
   });
 });

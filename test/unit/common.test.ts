@@ -1,10 +1,10 @@
 import { GraphQLError } from 'graphql';
-import { loadConfig } from '../../common/src/config';
-import { likePattern } from '../../common/src/filters';
-import { languageOrder, negotiateLanguages } from '../../common/src/language';
-import { institutionId, slug } from '../../common/src/keys';
-import { fromMinorUnits, money, toBigInt, toMinorUnits } from '../../common/src/money';
-import { decodeCursor, encodeCursor, toConnection, toPage } from '../../common/src/pagination';
+import { loadConfig } from '@civic/subgraphs/catalog';
+import { likePattern } from '@civic/common/filters';
+import { languageOrder, negotiateLanguages } from '@civic/common/language';
+import { institutionId, slug } from '@civic/formats/keys';
+import { fromMinorUnits, money, toBigInt, toMinorUnits } from '@civic/common/money';
+import { decodeCursor, encodeCursor, toConnection, toPage } from '@civic/common/pagination';
 
 describe('config', () => {
   test('defaults: embedded SQLite per subgraph, gateway on 4000, subgraph URLs on localhost', () => {

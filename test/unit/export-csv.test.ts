@@ -1,7 +1,7 @@
 import { buffer, text } from 'node:stream/consumers';
 import { parse } from 'csv-parse/sync';
-import { flattenNode, type Column } from '../../gateway/src/export/columns';
-import { exportStream } from '../../gateway/src/export/writers';
+import { flattenNode, type Column } from '@civic/gateway/export/columns';
+import { exportStream } from '@civic/gateway/export/writers';
 
 const col = (name: string): Column => ({ name, path: name.split('.') });
 

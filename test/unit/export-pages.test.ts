@@ -1,7 +1,7 @@
 import { buildSchema, graphql } from 'graphql';
-import { ExportError } from '../../gateway/src/export/errors';
-import { fetchPages, openExport, type ExecutePage, type PageResult } from '../../gateway/src/export/pages';
-import { planExport } from '../../gateway/src/export/plan';
+import { ExportError } from '@civic/gateway/export/errors';
+import { fetchPages, openExport, type ExecutePage, type PageResult } from '@civic/gateway/export/pages';
+import { planExport } from '@civic/gateway/export/plan';
 
 /**
  * The paging loop over a real GraphQL executor (graphql-js, cursor pagination over 23 items): every page

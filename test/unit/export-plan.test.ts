@@ -1,6 +1,6 @@
 import { buildSchema, print, parse } from 'graphql';
-import { ExportError } from '../../gateway/src/export/errors';
-import { DEFAULT_PAGE_SIZE, planExport } from '../../gateway/src/export/plan';
+import { ExportError } from '@civic/gateway/export/errors';
+import { DEFAULT_PAGE_SIZE, planExport } from '@civic/gateway/export/plan';
 
 /** A small schema with the shapes the exporter meets in the graph: root and nested connections, lists. */
 const schema = buildSchema(/* GraphQL */ `

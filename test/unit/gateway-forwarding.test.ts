@@ -1,4 +1,4 @@
-import { SubgraphDataSource } from '../../gateway/src/server';
+import { SubgraphDataSource } from '@civic/gateway/server';
 
 /** What the gateway passes on to a subgraph: the request id and the client's language, nothing else. */
 describe('SubgraphDataSource', () => {

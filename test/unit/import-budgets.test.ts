@@ -2,16 +2,16 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
-import { runImport, type ImportOptions } from '../../common/src/import/pipeline';
-import type { ImportReport } from '../../common/src/import/report';
-import { budgetsImporters } from '../../subgraphs/budgets/src/import';
-import { municipalityCodeProblem } from '../../subgraphs/budgets/src/import/tn-municipal-budget';
+import { runImport, type ImportOptions } from '@civic/common/import/pipeline';
+import type { ImportReport } from '@civic/common/import/report';
+import { importers as budgetsImporters } from '@civic/subgraphs/budgets/src/import';
+import { municipalityCodeProblem } from '@civic/subgraphs/budgets/src/import/tn-municipal-budget';
+import { monthlyAmountColumns } from '@civic/subgraphs/budgets/src/import/tn-municipal-budget/amounts';
+import { parseBudgetFileName } from '@civic/subgraphs/budgets/src/import/tn-municipal-budget/file-name';
 import {
   directionOfCodeShape,
   lineCode,
-  monthlyAmountColumns,
-  parseBudgetFileName,
-} from '../../subgraphs/budgets/src/seed/tn-municipal-budget';
+} from '@civic/subgraphs/budgets/src/import/tn-municipal-budget/nomenclature';
 
 // Validation only: every run here is a dry run (the pipeline opens no database then), or a --strict run
 // refused before its writing pass. What is written, and the CLI, are tested in test/e2e/import-budgets*.
@@ -35,7 +35,7 @@ function dry(
   params: Record<string, string> = {},
   options: Partial<ImportOptions> = {},
 ) {
-  const importer = budgetsImporters.importers.find((i) => i.kind === kind)!;
+  const importer = budgetsImporters.find((i) => i.kind === kind)!;
   return runImport(kind, path, [{ part: importer.part(params), ds: noDatabase }], {
     strict: false,
     dryRun: true,
@@ -231,7 +231,7 @@ describe('tn-municipal-budget validation', () => {
   });
 
   it('refuses wrong options before reading anything', () => {
-    const part = budgetsImporters.importers.find((i) => i.kind === 'tn-municipal-budget')!.part;
+    const part = budgetsImporters.find((i) => i.kind === 'tn-municipal-budget')!.part;
     expect(() => part({ municipality: '1234' })).toThrow(
       /--municipality: "1234" is not a Tunisian municipal code/,
     );
@@ -240,7 +240,7 @@ describe('tn-municipal-budget validation', () => {
   });
 
   it('loads nothing with --strict when a row is refused', async () => {
-    const importer = budgetsImporters.importers.find((i) => i.kind === 'tn-municipal-budget')!;
+    const importer = budgetsImporters.find((i) => i.kind === 'tn-municipal-budget')!;
     const r = await runImport(
       'tn-municipal-budget',
       file('depense_per_year_34012.csv', bad),
@@ -450,7 +450,7 @@ describe('fiscal-data-package validation', () => {
   });
 
   it('refuses wrong options before reading anything', () => {
-    const part = budgetsImporters.importers.find((i) => i.kind === 'fiscal-data-package')!.part;
+    const part = budgetsImporters.find((i) => i.kind === 'fiscal-data-package')!.part;
     expect(() => part({ organization: 'Bou Arada' })).toThrow(
       /--organization must be a stable organization key/,
     );

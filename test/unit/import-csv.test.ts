@@ -1,10 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileRefused, readCsv, type CsvLayout, type CsvRecord } from '../../common/src/import/csv';
-import { fileFacts } from '../../common/src/import/file';
-import { exitStatus, formatIssue, type ImportIssue } from '../../common/src/import/report';
-import { datasetPath } from '../../common/src/sources';
+import { FileRefused, readCsv, type CsvLayout, type CsvRecord } from '@civic/common/import/csv';
+import { fileFacts } from '@civic/common/import/file';
+import { exitStatus, formatIssue, type ImportIssue } from '@civic/common/import/report';
+import { datasetPath } from '@civic/formats/sources';
 
 const dir = mkdtempSync(join(tmpdir(), 'civic-csv-'));
 let n = 0;
@@ -53,6 +53,17 @@ describe('readCsv', () => {
     expect(warnings).toEqual([
       { file: 'f.csv', line: 1, column: 'extra', value: null, reason: 'unknown column ignored' },
     ]);
+  });
+
+  test('CRLF: the line end never enters the last value, in any record of a batch (500 per parse)', async () => {
+    const rows = Array.from({ length: 1001 }, (_, i) => `${i},n${i},${i % 2 ? '7' : '"7"'}`);
+    const { records, refused } = await read(`id,name,amount\r\n${rows.join('\r\n')}\r\n`);
+    expect(refused).toEqual([]);
+    expect(records).toHaveLength(1001);
+    expect(records.filter((r) => r.values.amount !== '7')).toEqual([]);
+    // A quoted value's own line ends stay.
+    const quoted = await read('id,name\r\n1,"two\r\nlines"\r\n');
+    expect(quoted.records).toEqual([{ line: 2, values: { id: '1', name: 'two\r\nlines' } }]);
   });
 
   test('a broken quote refuses its record only: the records after it are read', async () => {

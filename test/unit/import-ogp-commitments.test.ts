@@ -9,13 +9,13 @@ import {
   readOgpExport,
   readOgpExportRecords,
   validateOgpRecord,
-} from '../../common/src/datasets/ogp-export';
-import { fileFacts } from '../../common/src/import/file';
-import type { ImportContext, ImporterPart, SourceRow } from '../../common/src/import/pipeline';
-import type { ImportIssue } from '../../common/src/import/report';
-import { SOURCES, datasetPath } from '../../common/src/sources';
-import { ogpCommitmentsPart } from '../../subgraphs/commitments/src/import/ogp-commitments';
-import { ogpOrganizationsPart } from '../../subgraphs/organizations/src/import/ogp-commitments';
+} from '@civic/formats/ogp-export';
+import { fileFacts } from '@civic/common/import/file';
+import type { ImportContext, ImporterPart, SourceRow } from '@civic/common/import/pipeline';
+import type { ImportIssue } from '@civic/common/import/report';
+import { SOURCES, datasetPath } from '@civic/formats/sources';
+import { ogpCommitmentsPart } from '@civic/subgraphs/commitments/src/import/ogp-commitments';
+import { ogpOrganizationsPart } from '@civic/subgraphs/organizations/src/import/ogp-commitments';
 
 const CSV = datasetPath(SOURCES.ogpCommitments.file);
 const text = readFileSync(CSV, 'utf8');

@@ -2,20 +2,20 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
-import { fileFacts } from '../../common/src/import/file';
-import { runImport } from '../../common/src/import/pipeline';
-import type { ImportIssue } from '../../common/src/import/report';
-import { datasetPath, SOURCES } from '../../common/src/sources';
-import { adminDivisionsImporter, levelOf } from '../../subgraphs/organizations/src/import/admin-divisions';
-import { readJsonRecords, type JsonRecord } from '../../subgraphs/organizations/src/import/json';
-import { datasetOf, organizationsImporter } from '../../subgraphs/organizations/src/import/organizations';
+import { fileFacts } from '@civic/common/import/file';
+import { runImport } from '@civic/common/import/pipeline';
+import type { ImportIssue } from '@civic/common/import/report';
+import { datasetPath, SOURCES } from '@civic/formats/sources';
+import { adminDivisionsImporter, levelOf } from '@civic/subgraphs/organizations/src/import/admin-divisions';
+import { readJsonRecords, type JsonRecord } from '@civic/subgraphs/organizations/src/import/json';
+import { datasetOf, organizationsImporter } from '@civic/subgraphs/organizations/src/import/organizations';
 import {
   parseCountry,
   parseJoined,
   parseKey,
   parseKind,
   parseOgpType,
-} from '../../subgraphs/organizations/src/import/values';
+} from '@civic/subgraphs/organizations/src/import/values';
 import { writeAdminDivisionsFile } from '../bench/files/admin-divisions';
 import { writeOrganizationsFile } from '../bench/files/organizations';
 

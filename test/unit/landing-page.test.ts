@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSchema, parse, validate, type OperationDefinitionNode } from 'graphql';
-import { EXPLORER_EXAMPLES, renderExplorer } from '../../gateway/src/landing-page';
+import { EXPLORER_EXAMPLES, renderExplorer } from '@civic/gateway/landing-page';
 
 /** The options object the page hands to GraphiQL, read back out of the inline script. */
 function inlineOptions(html: string): Record<string, unknown> {

@@ -16,16 +16,16 @@ import {
   readOgpExport,
   splitInstitutions,
   type OgpExport,
-} from '../../common/src/datasets/ogp-export';
-import { institutionId } from '../../common/src/keys';
-import { SOURCES, datasetPath } from '../../common/src/sources';
+} from '@civic/formats/ogp-export';
+import { institutionId } from '@civic/formats/keys';
+import { SOURCES, datasetPath } from '@civic/formats/sources';
 import {
   COMPLETION,
   DID_IT_OPEN_GOVERNMENT,
   OGP_VALUES,
   POTENTIAL_IMPACT,
   SPECIFICITY,
-} from '../../subgraphs/commitments/src/entities/Commitment';
+} from '@civic/subgraphs/commitments/src/entities/Commitment';
 
 const CSV = datasetPath(SOURCES.ogpCommitments.file);
 

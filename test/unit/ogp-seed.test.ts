@@ -1,14 +1,41 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { readOgpExport } from '../../common/src/datasets/ogp-export';
-import { institutionId } from '../../common/src/keys';
-import { NO_IMPORT } from '../../common/src/provenance';
-import { DATASETS_DIR, SOURCES, datasetPath } from '../../common/src/sources';
-import { buildOgpCommitments } from '../../subgraphs/commitments/src/seed/ogp';
-import type { CommitmentsSeed } from '../../subgraphs/commitments/src/seed/types';
-import { ORGANIZATION_KINDS } from '../../subgraphs/organizations/src/entities/Organization';
-import { buildOgpOrganizations } from '../../subgraphs/organizations/src/seed/ogp';
-import type { OrganizationSeed } from '../../subgraphs/organizations/src/seed/types';
+import type { DataSource } from 'typeorm';
+import { prepareSubgraph } from '@civic/common/bootstrap';
+import { importBundled } from '@civic/common/import/bundled';
+import type { ImportReport } from '@civic/common/import/report';
+import { institutionId } from '@civic/formats/keys';
+import { SOURCES, datasetPath } from '@civic/formats/sources';
+import { readOgpExport } from '@civic/formats/ogp-export';
+import { ActionPlanEntity, type ActionPlan } from '@civic/subgraphs/commitments/src/entities/ActionPlan';
+import { CommitmentEntity, type Commitment } from '@civic/subgraphs/commitments/src/entities/Commitment';
+import {
+  CommitmentOgpValueEntity,
+  CommitmentPolicyAreaEntity,
+  CommitmentSupporterEntity,
+  type CommitmentOgpValue,
+  type CommitmentPolicyArea,
+  type CommitmentSupporter,
+} from '@civic/subgraphs/commitments/src/entities/CommitmentLinks';
+import { importers as commitmentsImporters } from '@civic/subgraphs/commitments/src/import';
+import {
+  ORGANIZATION_KINDS,
+  OrganizationEntity,
+  type Organization,
+} from '@civic/subgraphs/organizations/src/entities/Organization';
+import {
+  OrganizationIdentifierEntity,
+  type OrganizationIdentifier,
+} from '@civic/subgraphs/organizations/src/entities/OrganizationIdentifier';
+import { importers as organizationsImporters } from '@civic/subgraphs/organizations/src/import';
+import { MODULES, freshStorage } from '../support/system';
+
+/*
+ * The OGP files as the seed loads them: through the importers of kinds `ogp-commitments` and `ogp-local`, into
+ * fresh SQLite databases (without the admin divisions, so the OGP Local members are the file's own records).
+ * The facts the seed's builders were tested for, read back from the tables each dataset wrote.
+ */
 
 /** The export read independently of the code under test. */
 const raw = parse(readFileSync(datasetPath(SOURCES.ogpCommitments.file), 'utf8'), {
@@ -19,15 +46,99 @@ const rawRow = (id: string) => raw.find((r) => r['Commitment Unique Identifier']
 const localFile = JSON.parse(readFileSync(datasetPath(SOURCES.ogpLocal.file), 'utf8')) as {
   sources: Record<string, { url: string }>;
 };
+const sha256 = (file: string) =>
+  createHash('sha256')
+    .update(readFileSync(datasetPath(file)))
+    .digest('hex');
+/** The import provenance of a record of a bundled file. */
+const imported = (file: string) => ({
+  sourceFile: `data/datasets/${file}`,
+  sourceChecksum: sha256(file),
+  sourceLine: expect.any(Number),
+  importedAt: expect.any(String),
+  rowDigest: expect.any(String),
+});
+
+interface OrganizationSeed {
+  organizations: Organization[];
+  identifiers: OrganizationIdentifier[];
+  report: ImportReport;
+}
+interface CommitmentsSeed {
+  actionPlans: ActionPlan[];
+  commitments: Commitment[];
+  supporters: CommitmentSupporter[];
+  policyAreas: CommitmentPolicyArea[];
+  ogpValues: CommitmentOgpValue[];
+  report: ImportReport;
+}
+
+const BUNDLED = [
+  { kind: 'ogp-commitments', path: SOURCES.ogpCommitments.file },
+  { kind: 'ogp-local', path: SOURCES.ogpLocal.file },
+];
+const byId = <T extends { id: string }>(rows: T[]) => rows.sort((a, b) => a.id.localeCompare(b.id));
+const byKey = (i: OrganizationIdentifier) => `${i.organizationId} ${i.scheme} ${i.value}`;
+const sortIdentifiers = (list: OrganizationIdentifier[]) =>
+  [...list].sort((a, b) => byKey(a).localeCompare(byKey(b)));
+
+async function organizationsOf(
+  ds: DataSource,
+  dataset: string,
+  report: ImportReport,
+): Promise<OrganizationSeed> {
+  const organizations = byId(await ds.getRepository(OrganizationEntity).findBy({ sourceDataset: dataset }));
+  const ids = new Set(organizations.map((o) => o.id));
+  const identifiers = (await ds.getRepository(OrganizationIdentifierEntity).find()).filter((i) =>
+    ids.has(i.organizationId),
+  );
+  return { organizations, identifiers: sortIdentifiers(identifiers), report };
+}
+
+async function commitmentsOf(
+  ds: DataSource,
+  dataset: string,
+  report: ImportReport,
+): Promise<CommitmentsSeed> {
+  const commitments = byId(await ds.getRepository(CommitmentEntity).findBy({ sourceDataset: dataset }));
+  const ids = new Set(commitments.map((c) => c.id));
+  const mine = <T extends { commitmentId: string }>(rows: T[]) => rows.filter((r) => ids.has(r.commitmentId));
+  return {
+    actionPlans: byId(await ds.getRepository(ActionPlanEntity).findBy({ sourceDataset: dataset })),
+    commitments,
+    supporters: mine(await ds.getRepository(CommitmentSupporterEntity).find()),
+    policyAreas: mine(await ds.getRepository(CommitmentPolicyAreaEntity).find()),
+    ogpValues: mine(await ds.getRepository(CommitmentOgpValueEntity).find()),
+    report,
+  };
+}
 
 let orgExport: OrganizationSeed;
 let orgLocal: OrganizationSeed;
 let comExport: CommitmentsSeed;
 let comLocal: CommitmentsSeed;
-beforeAll(() => {
-  [orgExport, orgLocal] = buildOgpOrganizations(DATASETS_DIR);
-  [comExport, comLocal] = buildOgpCommitments(DATASETS_DIR);
+let close: () => Promise<void>;
+beforeAll(async () => {
+  const { storage, drop } = freshStorage('sqlite');
+  const org = await prepareSubgraph(MODULES.organizations, storage.organizations, { seed: 'never' });
+  const com = await prepareSubgraph(MODULES.commitments, storage.commitments, { seed: 'never' });
+  close = async () => {
+    await org.destroy();
+    await com.destroy();
+    await drop();
+  };
+  const [orgExportReport, orgLocalReport] = await importBundled(org, organizationsImporters, BUNDLED);
+  const [comExportReport, comLocalReport] = await importBundled(com, commitmentsImporters, BUNDLED);
+  orgExport = await organizationsOf(org, SOURCES.ogpCommitments.dataset, orgExportReport);
+  orgLocal = await organizationsOf(org, SOURCES.ogpLocal.dataset, orgLocalReport);
+  comExport = await commitmentsOf(com, SOURCES.ogpCommitments.dataset, comExportReport);
+  comLocal = await commitmentsOf(com, SOURCES.ogpLocal.dataset, comLocalReport);
 });
+afterAll(() => close?.());
+
+/** What a report says was inserted into each table. */
+const inserted = (r: ImportReport) =>
+  Object.fromEntries(Object.entries(r.parts[0].tables).map(([t, c]) => [t, c.inserted]));
 
 const org = (seed: OrganizationSeed, id: string) => {
   const o = seed.organizations.find((x) => x.id === id);
@@ -35,11 +146,11 @@ const org = (seed: OrganizationSeed, id: string) => {
   return o;
 };
 
-describe('buildOgpOrganizations: the commitments export', () => {
+describe('organizations from the commitments export (ogp-commitments)', () => {
   it('reports what it built, refusing nothing', () => {
-    expect(orgExport.report.dataset).toBe(SOURCES.ogpCommitments.dataset);
+    expect(orgExport.report.file).toBe(`data/datasets/${SOURCES.ogpCommitments.file}`);
     expect(orgExport.report.refused).toEqual([]);
-    expect(orgExport.report.loaded).toEqual({
+    expect(inserted(orgExport.report)).toEqual({
       organizations: orgExport.organizations.length,
       organization_identifiers: orgExport.identifiers.length,
     });
@@ -80,10 +191,12 @@ describe('buildOgpOrganizations: the commitments export', () => {
     expect(org(orgExport, 'gov-ma').sourceRecord).toBe(
       raw.find((r) => r.Code === 'MAR')!['Commitment Unique Identifier'],
     );
-    expect(orgExport.identifiers.filter((i) => i.organizationId === 'gov-ma')).toEqual([
-      { organizationId: 'gov-ma', scheme: 'ogp-member-code', value: 'MAR' },
-      { organizationId: 'gov-ma', scheme: 'iso3166-1-alpha2', value: 'MA' },
-    ]);
+    expect(orgExport.identifiers.filter((i) => i.organizationId === 'gov-ma')).toEqual(
+      sortIdentifiers([
+        { organizationId: 'gov-ma', scheme: 'ogp-member-code', value: 'MAR' },
+        { organizationId: 'gov-ma', scheme: 'iso3166-1-alpha2', value: 'MA' },
+      ]),
+    );
     expect(org(orgExport, 'gov-tn').nameFr).toBe('Tunisie');
   });
 
@@ -96,10 +209,14 @@ describe('buildOgpOrganizations: the commitments export', () => {
     expect(orgExport.identifiers.filter((i) => i.organizationId === 'gov-xk')).toEqual([
       { organizationId: 'gov-xk', scheme: 'ogp-member-code', value: 'XKX' },
     ]);
-    expect(orgExport.report.warnings).toContainEqual({
-      record: 'XK0011',
-      message: expect.stringContaining('"Other"'),
-    });
+    expect(orgExport.report.warnings).toContainEqual(
+      expect.objectContaining({
+        column: 'National Or Local',
+        value: 'Other',
+        reason: expect.stringContaining('"Other"'),
+      }),
+    );
+    expect(rawRow('XK0011')['National Or Local']).toBe('Other');
   });
 
   it('loads local members with their locality name and country', () => {
@@ -160,7 +277,7 @@ describe('buildOgpOrganizations: the commitments export', () => {
   });
 });
 
-describe('buildOgpOrganizations: the OGP Local members file', () => {
+describe('organizations from the OGP Local members file (ogp-local)', () => {
   it('enriches the region and the municipality the admin-division seed owns', () => {
     // REGION_01 is Béni Mellal-Khénifra in the regions file.
     const regions = JSON.parse(readFileSync(datasetPath(SOURCES.moroccoRegions.file), 'utf8')) as {
@@ -218,12 +335,12 @@ describe('buildOgpOrganizations: the OGP Local members file', () => {
   });
 });
 
-describe('buildOgpCommitments: the commitments export', () => {
+describe('commitments from the commitments export (ogp-commitments)', () => {
   it('builds every commitment and action plan, refusing nothing', () => {
     expect(comExport.report.refused).toEqual([]);
     expect(comExport.commitments).toHaveLength(raw.length);
     expect(comExport.actionPlans).toHaveLength(new Set(raw.map((r) => r['Action Plan ID'])).size);
-    expect(comExport.report.loaded).toEqual({
+    expect(inserted(comExport.report)).toEqual({
       action_plans: comExport.actionPlans.length,
       commitments: comExport.commitments.length,
       commitment_supporting_organizations: comExport.supporters.length,
@@ -246,7 +363,7 @@ describe('buildOgpCommitments: the commitments export', () => {
       sourceUrl: SOURCES.ogpCommitments.url,
       sourceLicense: SOURCES.ogpCommitments.license,
       sourceRecord: 'AP_MAR01',
-      ...NO_IMPORT,
+      ...imported(SOURCES.ogpCommitments.file),
     });
     const plans = comExport.actionPlans;
     expect(
@@ -356,7 +473,7 @@ describe('buildOgpCommitments: the commitments export', () => {
   });
 });
 
-describe('buildOgpCommitments: the OGP Local members file', () => {
+describe('commitments from the OGP Local members file (ogp-local)', () => {
   it('builds one action plan per plan of the file, on the administrative unit', () => {
     expect(comLocal.report.refused).toEqual([]);
     expect(
@@ -409,7 +526,7 @@ describe('buildOgpCommitments: the OGP Local members file', () => {
       sourceUrl: localFile.sources['ogp-article'].url,
       sourceLicense: 'CC BY 4.0',
       sourceRecord: 'el-kef.actionPlans[0].commitmentsDescribed[0]',
-      ...NO_IMPORT,
+      ...imported(SOURCES.ogpLocal.file),
     });
     expect(comLocal.commitments.map((c) => c.titleEn)).toEqual([
       'Internal audit system',

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { EntitySchema, Table, type DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
-import type { StorageConfig } from '../../common/src/config';
-import { createDataSource, dropDatabase, openDataSource } from '../../common/src/db';
-import { col, setKeyCollation } from '../../common/src/migration-columns';
+import type { StorageConfig } from '@civic/common/config';
+import { createDataSource, dropDatabase, openDataSource } from '@civic/common/db';
+import { col, setKeyCollation } from '@civic/common/migration-columns';
 import {
   decodeOrderedCursor,
   encodeOrderedCursor,
@@ -11,8 +11,8 @@ import {
   resolveOrderBy,
   type OrderTerm,
   type SortKey,
-} from '../../common/src/ordering';
-import { encodeCursor, type Connection } from '../../common/src/pagination';
+} from '@civic/common/ordering';
+import { encodeCursor, type Connection } from '@civic/common/pagination';
 import { BACKENDS } from '../support/system';
 
 /** The GraphQL error a call throws (or rejects with), for checking its code, argument and message. */

@@ -8,7 +8,7 @@ import {
   type GraphQLNamedType,
 } from 'graphql';
 import { Supergraph } from '@apollo/federation-internals';
-import { readSupergraph } from '../../gateway/src/supergraph';
+import { readSupergraph } from '@civic/gateway/supergraph';
 
 /**
  * People explore this schema in an explorer: every type, field, argument, input field and enum value of the

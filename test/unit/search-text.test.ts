@@ -7,7 +7,7 @@ import {
   MAX_QUERY_LENGTH,
   parseSearch,
   searchQuery,
-} from '../../common/src/search';
+} from '@civic/common/search';
 
 const sqlite = { options: { type: 'better-sqlite3' } } as unknown as Parameters<typeof searchQuery>[0];
 const mysql = { options: { type: 'mariadb' } } as unknown as Parameters<typeof searchQuery>[0];

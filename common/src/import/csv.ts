@@ -106,7 +106,10 @@ async function* rawRecords(
     acc.push(buf);
     inQuotes = endsInQuotes(buf, inQuotes, delimiter);
     if (!inQuotes) {
-      out.push({ line: accLine, buf: acc.length === 1 ? acc[0] : joinLines(acc) });
+      // The record's own line end goes (a CRLF file's \r): left on the last record of a batch, csv-parse would
+      // read it into the last value. Line ends inside a quoted value stay.
+      const buf = acc.length === 1 ? acc[0] : joinLines(acc);
+      out.push({ line: accLine, buf: buf[buf.length - 1] === CR ? buf.subarray(0, -1) : buf });
       acc = [];
     } else if (acc.length > MAX_RECORD_LINES) giveUp();
   }
@@ -167,6 +170,179 @@ function quotingReason(err: unknown): string {
   return `unreadable CSV record (${code ?? 'parse error'})`;
 }
 
+/** An issue of this file, its value cut to 200 characters. */
+type IssueOf = (
+  line: number | null,
+  column: string | null,
+  value: string | null,
+  reason: string,
+) => ImportIssue;
+
+const issueMaker =
+  (file: string): IssueOf =>
+  (line, column, value, reason) => ({
+    file,
+    line,
+    column,
+    value: value === null ? null : cut(value),
+    reason,
+  });
+
+/** The columns a file's header names, in its order (null: a column not read), and how many it has. */
+interface CsvHeader {
+  names: (string | null)[];
+  width: number;
+}
+
+/**
+ * Header names to column names: a header written exactly as a column's name (or alias) wins over the loose
+ * match, since "_Specificity" and "Specificity" (two columns of the OGP export) normalize alike.
+ */
+function headerNames(layout: CsvLayout): (header: string) => string | null {
+  const byNorm = new Map<string, string>();
+  const exact = new Map<string, string>();
+  for (const c of layout.columns)
+    for (const h of [c.name, ...(c.aliases ?? [])]) {
+      byNorm.set(normalizeHeader(h), c.name);
+      exact.set(h, c.name);
+    }
+  return (h) => exact.get(h.trim()) ?? byNorm.get(normalizeHeader(h)) ?? layout.extra?.(h.trim()) ?? null;
+}
+
+/** Parses one record's bytes into its cells; throws csv-parse's error when its quoting is broken. */
+const parseRecord = (buf: Buffer, delimiter: string): string[] =>
+  (parseSync(buf, { delimiter, relax_column_count: true }) as string[][])[0] ?? [];
+
+/**
+ * Reads the header record: which column each cell names. A column named twice is read once (a warning), an
+ * unknown one is ignored (one warning for all); a header that cannot be parsed or lacks a required column
+ * refuses the file.
+ */
+function readHeader(
+  rec: RawRecord,
+  layout: CsvLayout,
+  delimiter: string,
+  issue: IssueOf,
+  sink: IssueSink,
+): CsvHeader {
+  let cells: string[];
+  try {
+    cells = parseRecord(rec.buf, delimiter);
+  } catch (err) {
+    throw new FileRefused({
+      line: rec.line,
+      column: null,
+      value: cut(rec.buf.toString('utf8')),
+      reason: `header: ${quotingReason(err)}`,
+    });
+  }
+  const nameOf = headerNames(layout);
+  const seen = new Set<string>();
+  const unknown: string[] = [];
+  const names = cells.map((h) => {
+    const name = nameOf(h);
+    if (name === null) {
+      if (h.trim()) unknown.push(h.trim());
+      return null;
+    }
+    if (seen.has(name)) {
+      sink.warn(issue(rec.line, h, null, `column "${name}" appears twice: the first one is read`));
+      return null;
+    }
+    seen.add(name);
+    return name;
+  });
+  refuseMissingColumns(rec.line, layout, seen, cells);
+  if (unknown.length)
+    sink.warn(
+      issue(rec.line, unknown.join(', '), null, `unknown column${unknown.length > 1 ? 's' : ''} ignored`),
+    );
+  return { names, width: cells.length };
+}
+
+/** Refuses the file when its header (`cells`, naming the columns `seen`) lacks a required column. */
+function refuseMissingColumns(line: number, layout: CsvLayout, seen: ReadonlySet<string>, cells: string[]) {
+  const missing = layout.columns.filter((c) => c.required && !seen.has(c.name)).map((c) => c.name);
+  if (missing.length)
+    throw new FileRefused({
+      line,
+      column: missing.join(', '),
+      value: null,
+      reason: `missing required column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} (the header has: ${cells.map((c) => c.trim()).join(', ')})`,
+    });
+}
+
+/**
+ * A record's values by column name, or null: for a blank record, and for one refused (through `sink`) for
+ * more values than the header has columns or a value that is not text in the file's encoding.
+ */
+function toRecord(
+  rec: RawRecord,
+  cells: string[],
+  header: CsvHeader,
+  facts: FileFacts,
+  issue: IssueOf,
+  sink: IssueSink,
+): CsvRecord | null {
+  if (cells.every((c) => c.trim() === '')) return null;
+  const problems: ImportIssue[] = [];
+  if (cells.length > header.width && cells.slice(header.width).some((c) => c.trim() !== ''))
+    problems.push(
+      issue(
+        rec.line,
+        null,
+        null,
+        `${cells.length} values but the header has ${header.width} columns (an unquoted comma in a value?)`,
+      ),
+    );
+  const values: Record<string, string> = {};
+  header.names.forEach((name, i) => {
+    if (name === null) return;
+    const v = cells[i] ?? '';
+    const bad = encodingProblem(v, facts);
+    if (bad) problems.push(issue(rec.line, name, v, bad));
+    values[name] = v;
+  });
+  if (problems.length) {
+    sink.refuse(problems);
+    return null;
+  }
+  return { line: rec.line, values };
+}
+
+/**
+ * The cells of a batch of records, parsed in one call to csv-parse; null when that fails (a broken record
+ * among them), and the records are then parsed one by one ({@link parseOne}).
+ */
+function parseBatch(batch: readonly RawRecord[], delimiter: string): string[][] | null {
+  try {
+    const parsed = parseSync(joinLines(batch.map((r) => r.buf)), { delimiter, relax_column_count: true });
+    return parsed.length === batch.length ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
+/** One record's cells, or null when its quoting is broken (the record refused through `sink`). */
+function parseOne(rec: RawRecord, delimiter: string, issue: IssueOf, sink: IssueSink): string[] | null {
+  try {
+    return parseRecord(rec.buf, delimiter);
+  } catch (err) {
+    sink.refuse([issue(rec.line, null, rec.buf.toString('utf8'), quotingReason(err))]);
+    return null;
+  }
+}
+
+/** Refuses a file that cannot be read, or is empty, before anything is read from it. */
+function refuseUnreadable(facts: FileFacts): void {
+  if (facts.unreadable)
+    throw new FileRefused({ line: null, column: null, value: null, reason: facts.unreadable });
+  if (facts.bytes === 0)
+    throw new FileRefused({ line: null, column: null, value: null, reason: 'the file is empty' });
+}
+
+const refuseFile = (reason: string) => new FileRefused({ line: null, column: null, value: null, reason });
+
 /**
  * Reads a CSV file's records by the importer's column layout, streaming in constant memory. The header
  * decides which column is which (any order; unknown columns are ignored with one warning); a file without
@@ -182,131 +358,19 @@ export async function* readCsv(
   sink: IssueSink,
 ): AsyncGenerator<CsvRecord> {
   const delimiter = layout.delimiter ?? ',';
-  if (facts.unreadable)
-    throw new FileRefused({ line: null, column: null, value: null, reason: facts.unreadable });
-  if (facts.bytes === 0)
-    throw new FileRefused({ line: null, column: null, value: null, reason: 'the file is empty' });
-  const issue = (
-    line: number | null,
-    column: string | null,
-    value: string | null,
-    reason: string,
-  ): ImportIssue => ({
-    file,
-    line,
-    column,
-    value: value === null ? null : cut(value),
-    reason,
-  });
-
-  let names: (string | null)[] | null = null;
-  let headerWidth = 0;
+  refuseUnreadable(facts);
+  const issue = issueMaker(file);
+  let header: CsvHeader | null = null;
   const batch: RawRecord[] = [];
-
-  const byNorm = new Map<string, string>();
-  // A header written exactly as a column's name wins over the loose match: "_Specificity" and "Specificity"
-  // (two columns of the OGP export) normalize alike.
-  const exact = new Map<string, string>();
-  for (const c of layout.columns)
-    for (const h of [c.name, ...(c.aliases ?? [])]) {
-      byNorm.set(normalizeHeader(h), c.name);
-      exact.set(h, c.name);
-    }
-
-  function header(rec: RawRecord): void {
-    let cells: string[];
-    try {
-      cells = (parseSync(rec.buf, { delimiter, relax_column_count: true }) as string[][])[0] ?? [];
-    } catch (err) {
-      throw new FileRefused({
-        line: rec.line,
-        column: null,
-        value: cut(rec.buf.toString('utf8')),
-        reason: `header: ${quotingReason(err)}`,
-      });
-    }
-    const seen = new Set<string>();
-    const unknown: string[] = [];
-    names = cells.map((h) => {
-      const name = exact.get(h.trim()) ?? byNorm.get(normalizeHeader(h)) ?? layout.extra?.(h.trim()) ?? null;
-      if (name === null) {
-        if (h.trim()) unknown.push(h.trim());
-        return null;
-      }
-      if (seen.has(name)) {
-        sink.warn(issue(rec.line, h, null, `column "${name}" appears twice: the first one is read`));
-        return null;
-      }
-      seen.add(name);
-      return name;
-    });
-    headerWidth = cells.length;
-    const missing = layout.columns.filter((c) => c.required && !seen.has(c.name)).map((c) => c.name);
-    if (missing.length)
-      throw new FileRefused({
-        line: rec.line,
-        column: missing.join(', '),
-        value: null,
-        reason: `missing required column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} (the header has: ${cells.map((c) => c.trim()).join(', ')})`,
-      });
-    if (unknown.length)
-      sink.warn(
-        issue(rec.line, unknown.join(', '), null, `unknown column${unknown.length > 1 ? 's' : ''} ignored`),
-      );
-  }
-
-  function toRecord(rec: RawRecord, cells: string[]): CsvRecord | null {
-    if (cells.every((c) => c.trim() === '')) return null;
-    const problems: ImportIssue[] = [];
-    if (cells.length > headerWidth && cells.slice(headerWidth).some((c) => c.trim() !== ''))
-      problems.push(
-        issue(
-          rec.line,
-          null,
-          null,
-          `${cells.length} values but the header has ${headerWidth} columns (an unquoted comma in a value?)`,
-        ),
-      );
-    const values: Record<string, string> = {};
-    names!.forEach((name, i) => {
-      if (name === null) return;
-      const v = cells[i] ?? '';
-      const bad = encodingProblem(v, facts);
-      if (bad) problems.push(issue(rec.line, name, v, bad));
-      values[name] = v;
-    });
-    if (problems.length) {
-      sink.refuse(problems);
-      return null;
-    }
-    return { line: rec.line, values };
-  }
-
-  function* flush(): Generator<CsvRecord> {
-    if (!batch.length) return;
-    let parsed: string[][] | null = null;
-    try {
-      parsed = parseSync(joinLines(batch.map((r) => r.buf)), { delimiter, relax_column_count: true });
-      if (parsed.length !== batch.length) parsed = null;
-    } catch {
-      parsed = null;
-    }
+  function* flush(h: CsvHeader): Generator<CsvRecord> {
+    const parsed = parseBatch(batch, delimiter);
     for (let i = 0; i < batch.length; i++) {
-      let cells = parsed?.[i];
-      if (!cells) {
-        try {
-          cells = (parseSync(batch[i].buf, { delimiter, relax_column_count: true }) as string[][])[0] ?? [];
-        } catch (err) {
-          sink.refuse([issue(batch[i].line, null, batch[i].buf.toString('utf8'), quotingReason(err))]);
-          continue;
-        }
-      }
-      const r = toRecord(batch[i], cells);
+      const cells = parsed?.[i] ?? parseOne(batch[i], delimiter, issue, sink);
+      const r = cells ? toRecord(batch[i], cells, h, facts, issue, sink) : null;
       if (r) yield r;
     }
     batch.length = 0;
   }
-
   const unclosed = (line: number, lines: number) =>
     sink.refuse([
       issue(
@@ -317,35 +381,21 @@ export async function* readCsv(
       ),
     ]);
 
-  let sawAny = false;
   let records = 0;
   if (Buffer.byteLength(delimiter) !== 1)
     throw new Error(`CSV delimiter must be one byte; got "${delimiter}"`);
   for await (const recs of rawRecords(path, Buffer.from(delimiter)[0], unclosed)) {
     for (const rec of recs) {
-      sawAny = true;
-      if (!names) {
-        header(rec);
+      if (!header) {
+        header = readHeader(rec, layout, delimiter, issue, sink);
         continue;
       }
       records += 1;
       batch.push(rec);
-      if (batch.length >= RECORDS_PER_PARSE) yield* flush();
+      if (batch.length >= RECORDS_PER_PARSE) yield* flush(header);
     }
   }
-  yield* flush();
-  if (!sawAny)
-    throw new FileRefused({
-      line: null,
-      column: null,
-      value: null,
-      reason: 'the file has no header (only blank lines)',
-    });
-  if (records === 0)
-    throw new FileRefused({
-      line: null,
-      column: null,
-      value: null,
-      reason: 'the file has a header but no rows',
-    });
+  if (!header) throw refuseFile('the file has no header (only blank lines)');
+  yield* flush(header);
+  if (records === 0) throw refuseFile('the file has a header but no rows');
 }

@@ -1,4 +1,3 @@
-import type { SubgraphModule } from '../bootstrap';
 import type { ImporterPart } from './pipeline';
 
 /** A kind-specific option of `npm run import` (e.g. --municipality), documented in `--help`. */
@@ -10,7 +9,7 @@ export interface ImportParam {
 /**
  * What a subgraph offers `npm run import` for one kind: its part of the import, built from the kind's
  * options. A kind may have parts in several subgraphs (the OGP export feeds organizations and commitments);
- * they run in the order organizations, commitments, budgets, each through its own subgraph's data source.
+ * they run in the catalog's order (subgraphs/catalog.ts), each through its own subgraph's data source.
  */
 export interface SubgraphImporter {
   kind: string;
@@ -19,10 +18,4 @@ export interface SubgraphImporter {
   /** Builds the part; throws an Error naming the option when an option is wrong. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   part(params: Readonly<Record<string, string | undefined>>): ImporterPart<any, any>;
-}
-
-/** Every subgraph's importers, with the module that opens its storage. */
-export interface SubgraphImporters {
-  module: SubgraphModule;
-  importers: readonly SubgraphImporter[];
 }

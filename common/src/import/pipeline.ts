@@ -26,6 +26,11 @@ export interface ImportOptions {
   params: Readonly<Record<string, string | undefined>>;
   /** Called with progress figures while rows are read (a terminal shows them). */
   onProgress?: (p: ImportProgress) => void;
+  /**
+   * The name the report and every record cite for the file (default: as given). The seed cites its bundled
+   * files relative to the repository, never by a machine's absolute path.
+   */
+  cite?: string;
 }
 
 export interface ImportProgress {
@@ -127,7 +132,7 @@ export async function runImport(
   const started = Date.now();
   const startedAt = now();
   const path = resolve(fileArg);
-  const file = fileArg;
+  const file = options.cite ?? fileArg;
   const factsOf = parts[0]?.part.facts?.bind(parts[0].part) ?? fileFacts;
   const facts = await factsOf(path).catch((err: unknown) => {
     throw new Error(`cannot read ${fileArg}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
@@ -196,6 +201,286 @@ interface PartsResult {
   fileRefused: boolean;
 }
 
+/** Where the parts of one run record their issues: each listed once, however many parts report it. */
+interface IssueLog {
+  out: PartsResult['report'];
+  /** Records an issue in a list; false when an earlier part already reported the same one. */
+  record(list: 'refused' | 'warnings', i: ImportIssue): boolean;
+}
+
+function issueLog(out: PartsResult['report']): IssueLog {
+  // Issues are reported once: the first part reads the whole file; later parts' identical issues (the same
+  // line, column and reason, e.g. both parts of a kind refusing a row without an id) are not repeated.
+  const seenIssue = new Set<string>();
+  const issueKey = (i: ImportIssue) => `${i.line}\u0000${i.column}\u0000${i.reason}`;
+  return {
+    out,
+    record(list, i) {
+      if (seenIssue.has(`${list}\u0000${issueKey(i)}`)) return false;
+      if (seenIssue.size < 4 * MAX_LISTED_ISSUES) seenIssue.add(`${list}\u0000${issueKey(i)}`);
+      if (out[list].length < MAX_LISTED_ISSUES) out[list].push(i);
+      else out.issuesNotListed[list] += 1;
+      return true;
+    },
+  };
+}
+
+/** What one run of the file is, for every part: the file, its facts, the run's time and options. */
+interface RunFacts {
+  file: string;
+  path: string;
+  facts: FileFacts;
+  importedAt: string;
+  options: ImportOptions;
+}
+
+/** One part's run over the file: its counts and report, and the contexts it reads and writes through. */
+interface PartRun {
+  part: ImporterPart<unknown, unknown>;
+  ds: DataSource;
+  rows: { read: number; valid: number; refused: number };
+  /** Rows the writer refused (counted apart: the next batch is validated while this one is written). */
+  refusedByWriter: number;
+  /** Rows the loop refused (by validation or as duplicate keys). */
+  refusedInLoop: number;
+  report: PartReport;
+  ctx: ImportContext;
+  w: WriteContext;
+  scope: string;
+}
+
+/** The import context a part reads and validates through: refusals counted, issues logged once. */
+function partContext(run: RunFacts, log: IssueLog, rows: PartRun['rows']): ImportContext {
+  const { file, path, facts, importedAt, options } = run;
+  return {
+    file,
+    path,
+    facts,
+    importedAt,
+    options,
+    refuse(issues) {
+      if (!issues.length) return;
+      rows.refused += 1;
+      for (const i of issues)
+        if (log.record('refused', i))
+          log.out.refusedByReason[i.reason] = (log.out.refusedByReason[i.reason] ?? 0) + 1;
+    },
+    warn(issue) {
+      log.record('warnings', issue);
+    },
+    provenance(source, line, rec, digest) {
+      return {
+        sourceDataset: source.dataset,
+        sourceUrl: source.url ?? null,
+        sourceLicense: source.license ?? null,
+        sourceRecord: rec,
+        sourceFile: file,
+        sourceChecksum: facts.checksum,
+        sourceLine: line,
+        importedAt,
+        rowDigest: digest,
+      };
+    },
+    issue(line, column, value, reason) {
+      const v = value === null || value === undefined ? null : String(value);
+      return { file, line, column, value: v && v.length > 200 ? `${v.slice(0, 200)}…` : v, reason };
+    },
+  };
+}
+
+/** Sets up one part's run: its context, its report (added to the run's), and the writer's context. */
+function startPart(bound: BoundPart, run: RunFacts, log: IssueLog): PartRun {
+  const rows = { read: 0, valid: 0, refused: 0 };
+  const ctx = partContext(run, log, rows);
+  const scope = bound.part.scope(ctx);
+  const report: PartReport = {
+    importer: bound.part.importer,
+    subgraph: bound.part.subgraph,
+    scope,
+    runId: null,
+    resumedAfterLine: null,
+    tables: {},
+    missing: null,
+    pruned: 0,
+  };
+  log.out.parts.push(report);
+  const pr: PartRun = { ...bound, rows, refusedByWriter: 0, refusedInLoop: 0, report, ctx, scope, w: null! };
+  pr.w = {
+    ctx,
+    count(table, what, n) {
+      const t = (report.tables[table] ??= { inserted: 0, updated: 0, unchanged: 0, deleted: 0 });
+      t[what] += n;
+    },
+    refuse: (issues) => {
+      if (issues.length) pr.refusedByWriter += 1;
+      ctx.refuse(issues);
+    },
+  };
+  return pr;
+}
+
+/**
+ * The checkpoint: records this run of the part, resuming after the last batch of an unfinished run of the
+ * same importer, scope and file. Null (and nothing recorded) on a dry run.
+ */
+async function openRun(pr: PartRun, run: RunFacts): Promise<{ run: ImportRun | null; resumeAfter: number }> {
+  if (run.options.dryRun) return { run: null, resumeAfter: 0 };
+  const { part, scope } = pr;
+  const repo = pr.ds.getRepository(ImportRunEntity);
+  const previous = await repo.find({
+    where: { importer: part.importer, scope, checksum: run.facts.checksum },
+    order: { startedAt: 'DESC' },
+    take: 1,
+  });
+  const last = previous[0];
+  let resumeAfter = 0;
+  if (last && (last.status === 'running' || last.status === 'failed') && last.committedLine > 0) {
+    resumeAfter = last.committedLine;
+    pr.report.resumedAfterLine = resumeAfter;
+    await repo.update({ id: last.id }, { status: 'abandoned', finishedAt: now() });
+  }
+  const current: ImportRun = {
+    id: randomUUID(),
+    importer: part.importer,
+    scope,
+    file: run.file,
+    checksum: run.facts.checksum,
+    status: 'running',
+    startedAt: now(),
+    finishedAt: null,
+    committedLine: resumeAfter,
+    committedRows: 0,
+    summary: null,
+  };
+  await repo.insert(current);
+  pr.report.runId = current.id;
+  return { run: current, resumeAfter };
+}
+
+/** Reports a part's progress to `options.onProgress`, at most every half second unless forced. */
+function progressReporter(pr: PartRun, options: ImportOptions): (force?: boolean) => void {
+  const t0 = Date.now();
+  let lastProgress = 0;
+  return (force = false) => {
+    const t = Date.now();
+    if (!options.onProgress || (!force && t - lastProgress < 500)) return;
+    lastProgress = t;
+    options.onProgress({
+      part: `${pr.part.subgraph}/${pr.part.importer}`,
+      rows: pr.rows.read,
+      refused: pr.rows.refused,
+      rowsPerSecond: pr.rows.read / Math.max(0.001, (t - t0) / 1000),
+    });
+  };
+}
+
+/**
+ * Writes batches one at a time, in file order, each with the run's checkpoint in its own transaction. One
+ * batch is written while the next one is read and validated (the database works on the other core).
+ */
+function batchWriter(pr: PartRun, run: ImportRun | null, resumeAfter: number, dryRun: boolean) {
+  let inflight: Promise<void> | null = null;
+  const write = async (rows: unknown[], lastLine: number) => {
+    const refusedBefore = pr.refusedByWriter;
+    await pr.ds.transaction(async (m) => {
+      await pr.part.write(m, rows, pr.w);
+      run!.committedLine = lastLine;
+      run!.committedRows += rows.length;
+      await m
+        .getRepository(ImportRunEntity)
+        .update({ id: run!.id }, { committedLine: lastLine, committedRows: run!.committedRows });
+    });
+    pr.rows.valid -= pr.refusedByWriter - refusedBefore;
+  };
+  return {
+    async write(batch: { line: number; row: unknown }[]): Promise<void> {
+      if (!batch.length) return;
+      const lastLine = batch[batch.length - 1].line;
+      if (dryRun || lastLine <= resumeAfter) return;
+      if (inflight) await inflight;
+      const p = write(
+        batch.map((b) => b.row),
+        lastLine,
+      );
+      // Handled here so a failure is not "unhandled" before the next await surfaces it.
+      p.catch(() => undefined);
+      inflight = p;
+    },
+    /** Waits for the batch being written; `settle` swallows its failure (one is already being reported). */
+    async drain(settle = false): Promise<void> {
+      if (inflight) await (settle ? inflight.catch(() => undefined) : inflight);
+    },
+  };
+}
+
+/**
+ * Reads, validates and writes the file through one part: a record refused by validation or as a duplicate
+ * key is counted, valid ones are batched. Returns the failure that stopped it, if any.
+ */
+async function readAndWrite(pr: PartRun, run: ImportRun | null, resumeAfter: number, options: ImportOptions) {
+  const { part, ctx } = pr;
+  const dryKeys = options.dryRun ? new Map<string, number>() : null;
+  const writer = batchWriter(pr, run, resumeAfter, options.dryRun);
+  const progress = progressReporter(pr, options);
+  let batch: { line: number; row: unknown }[] = [];
+  let batchKeys = new Map<string, number>();
+  let failure: unknown = null;
+  try {
+    for await (const row of part.read(ctx)) {
+      pr.rows.read += 1;
+      const value = await part.validate(row, ctx);
+      if (value === null) {
+        pr.refusedInLoop += 1;
+        progress();
+        continue;
+      }
+      const key = part.key(value);
+      const firstLine = batchKeys.get(key) ?? dryKeys?.get(key);
+      if (firstLine !== undefined) {
+        ctx.refuse([ctx.issue(row.line, null, key, `duplicate key: the same record as line ${firstLine}`)]);
+        pr.refusedInLoop += 1;
+        continue;
+      }
+      pr.rows.valid += 1;
+      batchKeys.set(key, row.line);
+      dryKeys?.set(key, row.line);
+      batch.push({ line: row.line, row: value });
+      if (batch.length >= options.batchSize) {
+        await writer.write(batch);
+        batch = [];
+        batchKeys = new Map();
+      }
+      progress();
+    }
+    await writer.write(batch);
+    await writer.drain();
+  } catch (err) {
+    failure = err;
+    await writer.drain(true);
+  }
+  progress(true);
+  // Records the reader itself refused (broken quoting, bad bytes) were read too.
+  pr.rows.read += Math.max(0, pr.rows.refused - pr.refusedInLoop - pr.refusedByWriter);
+  return failure;
+}
+
+/** After a complete run: what the file no longer has (deleted with --prune), the search statistics, the checkpoint. */
+async function finishPart(pr: PartRun, run: ImportRun, options: ImportOptions): Promise<void> {
+  const { part, ds, ctx, scope, report } = pr;
+  if (part.missing) {
+    report.missing = await part.missing(ds.manager, ctx, scope);
+    if (options.prune && report.missing.count > 0 && part.prune) {
+      await ds.transaction((m) => part.prune!(m, ctx, scope, pr.w));
+      // Records removed (not rows of every table): what was missing and is no longer there.
+      const left = await part.missing(ds.manager, ctx, scope);
+      report.pruned = report.missing.count - left.count;
+    }
+  }
+  await settleSearchStatistics(ds);
+  await markRun(ds, run, 'completed', report);
+}
+
+/** Runs each part in turn over the file; the first part's counts are the run's, later parts can only lower them. */
 async function runParts(
   file: string,
   path: string,
@@ -204,229 +489,34 @@ async function runParts(
   options: ImportOptions,
   importedAt: string,
 ): Promise<PartsResult> {
-  const out: PartsResult['report'] = noRowsYet();
-  // Issues are reported once: the first part reads the whole file; later parts' identical issues (the same
-  // line, column and reason, e.g. both parts of the OGP export refusing a row without an id) are not repeated.
-  const seenIssue = new Set<string>();
-  const issueKey = (i: ImportIssue) => `${i.line}\u0000${i.column}\u0000${i.reason}`;
+  const log = issueLog(noRowsYet());
+  const out = log.out;
+  const facts_: RunFacts = { file, path, facts, importedAt, options };
   let fileRefused = false;
 
   for (const [index, bound] of parts.entries()) {
-    const { part, ds } = bound;
-    const partRows = { read: 0, valid: 0, refused: 0 };
-    const refusedLines = new Set<number>();
-    const record = (list: 'refused' | 'warnings', i: ImportIssue) => {
-      if (seenIssue.has(`${list}\u0000${issueKey(i)}`)) return false;
-      if (seenIssue.size < 4 * MAX_LISTED_ISSUES) seenIssue.add(`${list}\u0000${issueKey(i)}`);
-      if (out[list].length < MAX_LISTED_ISSUES) out[list].push(i);
-      else out.issuesNotListed[list] += 1;
-      return true;
-    };
-    const ctx: ImportContext = {
-      file,
-      path,
-      facts,
-      importedAt,
-      options,
-      refuse(issues) {
-        if (!issues.length) return;
-        partRows.refused += 1;
-        if (issues[0].line !== null) refusedLines.add(issues[0].line);
-        for (const i of issues)
-          if (record('refused', i)) out.refusedByReason[i.reason] = (out.refusedByReason[i.reason] ?? 0) + 1;
-      },
-      warn(issue) {
-        record('warnings', issue);
-      },
-      provenance(source, line, rec, digest) {
-        return {
-          sourceDataset: source.dataset,
-          sourceUrl: source.url ?? null,
-          sourceLicense: source.license ?? null,
-          sourceRecord: rec,
-          sourceFile: file,
-          sourceChecksum: facts.checksum,
-          sourceLine: line,
-          importedAt,
-          rowDigest: digest,
-        };
-      },
-      issue(line, column, value, reason) {
-        const v = value === null || value === undefined ? null : String(value);
-        return { file, line, column, value: v && v.length > 200 ? `${v.slice(0, 200)}…` : v, reason };
-      },
-    };
-    const scope = part.scope(ctx);
-    const partReport: PartReport = {
-      importer: part.importer,
-      subgraph: part.subgraph,
-      scope,
-      runId: null,
-      resumedAfterLine: null,
-      tables: {},
-      missing: null,
-      pruned: 0,
-    };
-    out.parts.push(partReport);
-    let refusedByWriter = 0;
-    const w: WriteContext = {
-      ctx,
-      count(table, what, n) {
-        const t = (partReport.tables[table] ??= { inserted: 0, updated: 0, unchanged: 0, deleted: 0 });
-        t[what] += n;
-      },
-      refuse: (issues) => {
-        // Counted apart: the next batch is validated (and may refuse rows) while this one is written.
-        if (issues.length) refusedByWriter += 1;
-        ctx.refuse(issues);
-      },
-    };
-
-    // The checkpoint: an unfinished run of this importer, scope and file resumes after its last batch.
-    let run: ImportRun | null = null;
-    let resumeAfter = 0;
-    if (!options.dryRun) {
-      const repo = ds.getRepository(ImportRunEntity);
-      const previous = await repo.find({
-        where: { importer: part.importer, scope, checksum: facts.checksum },
-        order: { startedAt: 'DESC' },
-        take: 1,
-      });
-      const last = previous[0];
-      if (last && (last.status === 'running' || last.status === 'failed') && last.committedLine > 0) {
-        resumeAfter = last.committedLine;
-        partReport.resumedAfterLine = resumeAfter;
-        await repo.update({ id: last.id }, { status: 'abandoned', finishedAt: now() });
-      }
-      run = {
-        id: randomUUID(),
-        importer: part.importer,
-        scope,
-        file,
-        checksum: facts.checksum,
-        status: 'running',
-        startedAt: now(),
-        finishedAt: null,
-        committedLine: resumeAfter,
-        committedRows: 0,
-        summary: null,
-      };
-      await repo.insert(run);
-      partReport.runId = run.id;
-    }
-
-    const dryKeys = options.dryRun ? new Map<string, number>() : null;
-    let batch: { line: number; row: unknown }[] = [];
-    let batchKeys = new Map<string, number>();
-    const t0 = Date.now();
-    let lastProgress = 0;
-    const progress = (force = false) => {
-      const t = Date.now();
-      if (!options.onProgress || (!force && t - lastProgress < 500)) return;
-      lastProgress = t;
-      options.onProgress({
-        part: `${part.subgraph}/${part.importer}`,
-        rows: partRows.read,
-        refused: partRows.refused,
-        rowsPerSecond: partRows.read / Math.max(0.001, (t - t0) / 1000),
-      });
-    };
-
-    // One batch is written while the next one is read and validated (the database works on the other core);
-    // batches are still written one at a time, in file order, each in its own transaction.
-    let inflight: Promise<void> | null = null;
-    const write = async (rows: unknown[], lastLine: number) => {
-      const refusedBefore = refusedByWriter;
-      await ds.transaction(async (m) => {
-        await part.write(m, rows, w);
-        run!.committedLine = lastLine;
-        run!.committedRows += rows.length;
-        await m
-          .getRepository(ImportRunEntity)
-          .update({ id: run!.id }, { committedLine: lastLine, committedRows: run!.committedRows });
-      });
-      partRows.valid -= refusedByWriter - refusedBefore;
-    };
-    const writeBatch = async () => {
-      if (!batch.length) return;
-      const lastLine = batch[batch.length - 1].line;
-      const rows = batch.map((b) => b.row);
-      batch = [];
-      batchKeys = new Map();
-      if (options.dryRun || lastLine <= resumeAfter) return;
-      if (inflight) await inflight;
-      const p = write(rows, lastLine);
-      // Handled here so a failure is not "unhandled" before the next await surfaces it.
-      p.catch(() => undefined);
-      inflight = p;
-    };
-
-    let failure: unknown = null;
-    let refusedInLoop = 0;
-    try {
-      for await (const row of part.read(ctx)) {
-        partRows.read += 1;
-        const value = await part.validate(row, ctx);
-        if (value === null) {
-          refusedInLoop += 1;
-          progress();
-          continue;
-        }
-        const key = part.key(value);
-        const firstLine = batchKeys.get(key) ?? dryKeys?.get(key);
-        if (firstLine !== undefined) {
-          ctx.refuse([ctx.issue(row.line, null, key, `duplicate key: the same record as line ${firstLine}`)]);
-          refusedInLoop += 1;
-          continue;
-        }
-        partRows.valid += 1;
-        batchKeys.set(key, row.line);
-        dryKeys?.set(key, row.line);
-        batch.push({ line: row.line, row: value });
-        if (batch.length >= options.batchSize) await writeBatch();
-        progress();
-      }
-      await writeBatch();
-      if (inflight) await inflight;
-    } catch (err) {
-      failure = err;
-      if (inflight) await (inflight as Promise<void>).catch(() => undefined);
-    }
-    progress(true);
-    // Records the reader itself refused (broken quoting, bad bytes) were read too.
-    partRows.read += Math.max(0, partRows.refused - refusedInLoop - refusedByWriter);
-    if (index === 0) out.rows = { ...partRows };
+    const pr = startPart(bound, facts_, log);
+    const { run, resumeAfter } = await openRun(pr, facts_);
+    const failure = await readAndWrite(pr, run, resumeAfter, options);
+    if (index === 0) out.rows = { ...pr.rows };
     else {
       // Later parts read the same records: a record refused by any part counts once.
-      out.rows.refused = Math.max(out.rows.refused, partRows.refused);
-      out.rows.valid = Math.min(out.rows.valid, partRows.valid);
+      out.rows.refused = Math.max(out.rows.refused, pr.rows.refused);
+      out.rows.valid = Math.min(out.rows.valid, pr.rows.valid);
     }
 
     if (failure instanceof FileRefused) {
-      ctx.refuse([{ file, ...failure.issue }]);
+      pr.ctx.refuse([{ file, ...failure.issue }]);
       out.rows = { read: 0, valid: 0, refused: 0 };
       fileRefused = true;
-      if (run) await markRun(ds, run, 'refused', partReport);
+      if (run) await markRun(pr.ds, run, 'refused', pr.report);
       break;
     }
     if (failure) {
-      if (run) await markRun(ds, run, 'failed', partReport).catch(() => undefined);
+      if (run) await markRun(pr.ds, run, 'failed', pr.report).catch(() => undefined);
       throw failure;
     }
-
-    if (!options.dryRun && run) {
-      if (part.missing) {
-        partReport.missing = await part.missing(ds.manager, ctx, scope);
-        if (options.prune && partReport.missing.count > 0 && part.prune) {
-          await ds.transaction((m) => part.prune!(m, ctx, scope, w));
-          // Records removed (not rows of every table): what was missing and is no longer there.
-          const left = await part.missing(ds.manager, ctx, scope);
-          partReport.pruned = partReport.missing.count - left.count;
-        }
-      }
-      await settleSearchStatistics(ds);
-      await markRun(ds, run, 'completed', partReport);
-    }
+    if (!options.dryRun && run) await finishPart(pr, run, options);
   }
   return { report: out, rows: out.rows, fileRefused };
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { chunk } from '../db';
+import { chunk, placeholders } from '../db';
+import { isMysql, quoteName as q } from '../dialect';
 import type { WithProvenance } from '../provenance';
 import type { ImportContext, WriteContext } from './pipeline';
 
@@ -8,9 +9,6 @@ import type { ImportContext, WriteContext } from './pipeline';
 export function digest(content: unknown): string {
   return createHash('sha1').update(JSON.stringify(content)).digest('hex');
 }
-
-const isMysql = (m: EntityManager) => m.connection.options.type !== 'better-sqlite3';
-const q = (m: EntityManager, name: string) => (isMysql(m) ? `\`${name}\`` : `"${name}"`);
 
 /** Database column names of {@link WithProvenance}, in the order of {@link provenanceValues}. */
 export const PROVENANCE_COLUMNS = [
@@ -57,7 +55,7 @@ export async function storedRecords(
     const found: { k: string; d: string | null; c: string | null; l: number | string | null; s: string }[] =
       await m.query(
         `SELECT ${q(m, keyColumn)} AS k, row_digest AS d, source_checksum AS c, source_line AS l, source_dataset AS s ` +
-          `FROM ${q(m, table)} WHERE ${q(m, keyColumn)} IN (${part.map(() => '?').join(', ')})`,
+          `FROM ${q(m, table)} WHERE ${q(m, keyColumn)} IN (${placeholders(part.length)})`,
         part,
       );
     for (const f of found)
@@ -125,7 +123,7 @@ async function insertStatements(
   suffix: string,
 ): Promise<void> {
   const cols = columns.map((c) => q(m, c)).join(', ');
-  const rowMarks = `(${columns.map(() => '?').join(', ')})`;
+  const rowMarks = `(${placeholders(columns.length)})`;
   for (const part of chunk(rows, Math.max(1, Math.floor(MAX_PARAMS / columns.length))))
     await m.query(
       `INSERT INTO ${q(m, table)} (${cols}) VALUES ${part.map(() => rowMarks).join(', ')}${suffix}`,
@@ -172,7 +170,7 @@ export async function deleteWhereIn(
   values: readonly unknown[],
 ): Promise<void> {
   for (const part of chunk(values, 1000))
-    await m.query(`DELETE FROM ${q(m, table)} WHERE ${q(m, column)} IN (${part.map(() => '?').join(', ')})`, [
+    await m.query(`DELETE FROM ${q(m, table)} WHERE ${q(m, column)} IN (${placeholders(part.length)})`, [
       ...part,
     ]);
 }

@@ -1,5 +1,5 @@
-import { runUntilSignal, startSubgraph } from '../../../common/src/bootstrap';
-import { loadConfig } from '../../../common/src/config';
+import { runUntilSignal, startSubgraph } from '@civic/common/bootstrap';
+import { loadConfig } from '../../catalog';
 import { budgetsSubgraph } from './server';
 
 /** Runs the budgets subgraph alone (docker-compose, production): config from the environment. */

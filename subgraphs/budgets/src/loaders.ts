@@ -1,8 +1,6 @@
 import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
-import { badInput } from '../../../common/src/errors';
-import { byIdLoader, groupLoader, MAX_BATCH } from '../../../common/src/loaders';
-import { decodeOrderedCursor, encodeOrderedCursor } from '../../../common/src/ordering';
+import { byIdLoader, groupLoader, MAX_BATCH } from '@civic/common/loaders';
 import {
   childCountLoader,
   childPageLoader,
@@ -11,8 +9,14 @@ import {
   type Connection,
   type Page,
   type PageArgs,
-} from '../../../common/src/pagination';
-import type { ParsedSearch } from '../../../common/src/search';
+} from '@civic/common/pagination';
+import {
+  decodeRelevanceCursor,
+  encodeRelevanceCursor,
+  markFound,
+  SEARCH_ALIAS,
+  type RelevanceAfter,
+} from '@civic/common/search';
 import {
   BudgetAmountEntity,
   BudgetEntity,
@@ -26,15 +30,16 @@ import {
   type CommitmentBudgetLine,
 } from './entities/Budget';
 import type { BudgetDimension } from './generated/resolvers-types';
+import { lineConditions, NO_LINE_FILTER, positional, type AmountBounds, type LineFilter } from './list';
+import { lineSearchSql } from './search';
 import {
-  lineConditions,
-  NO_LINE_FILTER,
-  positional,
-  type AmountBounds,
-  type LineFilter,
-} from './line-filter';
-import { lineSearchSql, markFound, relevanceField, SEARCH_ALIAS } from './search';
-import { aggregateLines, budgetTotals, fundingOf, summarize, type FundingRow, type Summary } from './summary';
+  aggregateLines,
+  budgetTotals,
+  fundingOf,
+  summarize,
+  type FundingRow,
+  type Summary,
+} from './aggregates';
 
 /** The variant of a Budget.lines page: the filter, and its amount bounds in the budget's currency. */
 export interface LinesVariant {
@@ -62,7 +67,7 @@ export interface TotalKey {
 
 /**
  * Budget.total for many budgets: one statement per direction, whatever the phases asked, through the
- * summary's own definition of a line's figure (summary.ts `budgetTotals`): the database adds integers.
+ * summary's own definition of a line's figure (aggregates.ts `budgetTotals`): the database adds integers.
  */
 function totalsLoader(ds: DataSource): DataLoader<TotalKey, string | null, string> {
   const keyOf = (k: TotalKey) => `${k.budgetId}/${k.direction}/${k.phase}`;
@@ -83,12 +88,6 @@ function totalsLoader(ds: DataSource): DataLoader<TotalKey, string | null, strin
     },
     { name: 'budgetTotals', maxBatchSize: MAX_BATCH, cacheKeyFn: keyOf },
   );
-}
-
-/** Where a page of a searched list starts: after this score (most relevant first) and id. */
-export interface RelevanceAfter {
-  score: number;
-  id: string;
 }
 
 /** A page of one budget's lines found by a search, most relevant first: ids with their scores. */
@@ -165,15 +164,12 @@ function relevancePagesLoader(ds: DataSource): DataLoader<RelevancePageKey, Rele
   );
 }
 
-/** The cursor signature of a searched Budget.lines: its relevance ordering, as orderedConnection names it. */
-const relevanceSignature = (search: ParsedSearch) => `${relevanceField(search)}:DESC`;
-
 /**
  * Budget.lines with `filter.search`, most relevant first: the page through {@link relevancePagesLoader},
- * the nodes through `lineById` (each marked with the search, for its highlights), the count through
- * `lineCountsByBudget`; a constant number of statements however many budgets are on the page. Cursors
- * carry the score and id of their line and the searched terms: a cursor of another search or of the plain
- * id order is refused.
+ * the nodes through `lineById` (copies marked with the search, for their highlights), the count through
+ * `lineCountsByBudget`; a constant number of statements however many budgets are on the page, and none for
+ * the page when no row is asked (`first: 0`). Cursors are those of a root list in relevance order
+ * (common/src/search/connection.ts): a cursor of another search or of another order is refused.
  */
 export async function loadSearchedLines(
   loaders: BudgetLoaders,
@@ -183,17 +179,11 @@ export async function loadSearchedLines(
 ): Promise<Connection<BudgetLine>> {
   const search = variant.filter.search;
   if (!search) throw new Error('loadSearchedLines: the filter has no search');
-  const sig = relevanceSignature(search);
   const { first } = toPage({ first: args.first });
-  let after: RelevanceAfter | null = null;
-  if (args.after) {
-    const [score, id] = decodeOrderedCursor(args.after, sig, 2);
-    if (typeof score !== 'number' || typeof id !== 'string') {
-      throw badInput(`Argument "after" is not a cursor returned by this API: "${args.after}"`, 'after');
-    }
-    after = { score, id };
-  }
-  const page = await loaders.relevancePagesByBudget.load({ parentId: budgetId, first, after, variant });
+  const after = args.after ? decodeRelevanceCursor(args.after, search) : null;
+  const page: RelevancePage = first
+    ? await loaders.relevancePagesByBudget.load({ parentId: budgetId, first, after, variant })
+    : { lines: [], hasNextPage: false };
   const loaded = await loaders.lineById.loadMany(page.lines.map((l) => l.id));
   const scores = new Map(page.lines.map((l) => [l.id, l.score]));
   const nodes = markFound(
@@ -201,7 +191,7 @@ export async function loadSearchedLines(
     search,
   );
   const edges = nodes.map((node) => ({
-    cursor: encodeOrderedCursor(sig, [scores.get(node.id)!, node.id]),
+    cursor: encodeRelevanceCursor(search, scores.get(node.id)!, node.id),
     node,
   }));
   return {

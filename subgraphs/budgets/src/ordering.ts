@@ -1,7 +1,7 @@
 import type { SelectQueryBuilder } from 'typeorm';
-import { badInput } from '../../../common/src/errors';
-import { toBigInt } from '../../../common/src/money';
-import { resolveOrderBy, type OrderTerm, type SortKey } from '../../../common/src/ordering';
+import { badInput } from '@civic/common/errors';
+import { toBigInt } from '@civic/common/money';
+import { resolveOrderBy, type OrderTerm, type SortKey } from '@civic/common/ordering';
 import {
   BUDGET_PHASES,
   BudgetAmountEntity,

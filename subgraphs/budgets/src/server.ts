@@ -1,28 +1,30 @@
+import { defineSubgraph } from '@civic/common/subgraph';
 import { createBudgetsDataSource } from './data-source';
-import { budgetsEmpty, seedBudgets } from './seed';
-import { defineSubgraph, type SubgraphContext } from '../../../common/src/subgraph';
+import { BudgetEntity } from './entities/Budget';
 import type { Resolvers } from './generated/resolvers-types';
-import { createBudgetLoaders, type BudgetLoaders } from './loaders';
+import { importers } from './import';
+import { bundled } from './import/bundled';
+import { createBudgetLoaders } from './loaders';
+import { Query } from './resolvers/Query';
 import { Budget } from './resolvers/Budget';
 import { BudgetLine } from './resolvers/BudgetLine';
-import { Commitment } from './resolvers/Commitment';
 import { Organization } from './resolvers/Organization';
-import { Query } from './resolvers/Query';
-
-/** The context of every resolver of this subgraph (codegen.ts gives it to the generated resolver types). */
-export type BudgetsContext = SubgraphContext<BudgetLoaders>;
+import { Commitment } from './resolvers/Commitment';
+import { generateBudgets } from './synthetic';
 
 export const resolvers: Resolvers = { Query, Budget, BudgetLine, Organization, Commitment };
 
 /**
- * The budgets subgraph, as the bootstrap (common/src/bootstrap.ts) and the tests run it. Building its service
- * does not listen: index.ts binds the port.
+ * The budgets subgraph, as the bootstrap (common/src/bootstrap.ts), the scripts and the tests run it: its
+ * storage, its importers and the bundled files its seed imports through them, and its service. Building the
+ * service does not listen: index.ts binds the port.
  */
 export const budgetsSubgraph = defineSubgraph({
   name: 'budgets',
   resolvers,
   createLoaders: createBudgetLoaders,
   createDataSource: createBudgetsDataSource,
-  seed: seedBudgets,
-  isEmpty: budgetsEmpty,
+  importers,
+  seed: { files: bundled, table: BudgetEntity },
+  synthetic: { what: 'budget lines', generate: generateBudgets },
 });

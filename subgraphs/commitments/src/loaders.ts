@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
-import { byIdLoader, groupLoader, MAX_BATCH } from '../../../common/src/loaders';
-import { childCountLoader, childPageLoader, type ChildPage, type Page } from '../../../common/src/pagination';
+import { byIdLoader, groupLoader, MAX_BATCH } from '@civic/common/loaders';
+import { childCountLoader, childPageLoader, type ChildPage, type Page } from '@civic/common/pagination';
 import { ActionPlanEntity, type ActionPlan } from './entities/ActionPlan';
 import { CommitmentEntity, type Commitment } from './entities/Commitment';
 import {
@@ -13,7 +13,7 @@ import {
   type CommitmentSupporter,
 } from './entities/CommitmentLinks';
 import type { CommitmentDimension } from './generated/resolvers-types';
-import { queryStats, type StatsRow } from './stats';
+import { queryStats, type StatsRow } from './aggregates';
 
 export type CommitmentRole = 'LEAD' | 'SUPPORTING' | 'ANY';
 

@@ -1,5 +1,5 @@
-import type { SortKey } from '../../../common/src/ordering';
-import { COMPLETION, POTENTIAL_IMPACT } from '../../../common/src/vocabulary';
+import type { SortKey } from '@civic/common/ordering';
+import { COMPLETION, POTENTIAL_IMPACT } from '@civic/formats/vocabulary';
 import type { ActionPlan } from './entities/ActionPlan';
 import type { Commitment } from './entities/Commitment';
 import type { ActionPlanOrderField, CommitmentOrderField } from './generated/resolvers-types';

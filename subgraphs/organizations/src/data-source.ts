@@ -1,8 +1,8 @@
 import type { Logger } from 'typeorm';
-import type { StorageConfig } from '../../../common/src/config';
-import { createDataSource } from '../../../common/src/db';
-import { ImportRunEntity } from '../../../common/src/import/runs';
-import { SearchDocumentEntity } from '../../../common/src/search';
+import type { StorageConfig } from '@civic/common/config';
+import { createDataSource } from '@civic/common/db';
+import { ImportRunEntity } from '@civic/common/import/runs';
+import { SearchDocumentEntity } from '@civic/common/search';
 import { OrganizationEntity } from './entities/Organization';
 import { OrganizationIdentifierEntity } from './entities/OrganizationIdentifier';
 import { CreateOrganizations1764000000000 } from './migrations/1764000000000-CreateOrganizations';

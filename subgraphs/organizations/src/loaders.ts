@@ -1,6 +1,6 @@
 import type DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
-import { byIdLoader, groupLoader } from '../../../common/src/loaders';
+import { byIdLoader, groupLoader } from '@civic/common/loaders';
 import { OrganizationEntity, type Organization } from './entities/Organization';
 import { OrganizationIdentifierEntity, type OrganizationIdentifier } from './entities/OrganizationIdentifier';
 

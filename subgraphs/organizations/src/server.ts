@@ -1,25 +1,27 @@
+import { defineSubgraph } from '@civic/common/subgraph';
 import { createOrganizationsDataSource } from './data-source';
-import { organizationsEmpty, seedOrganizations } from './seed';
-import { defineSubgraph, type SubgraphContext } from '../../../common/src/subgraph';
+import { OrganizationEntity } from './entities/Organization';
 import type { Resolvers } from './generated/resolvers-types';
-import { createOrganizationLoaders, type OrganizationLoaders } from './loaders';
-import { Organization } from './resolvers/Organization';
+import { importers } from './import';
+import { bundled } from './import/bundled';
+import { createOrganizationLoaders } from './loaders';
 import { Query } from './resolvers/Query';
-
-/** The context of every resolver of this subgraph (codegen.ts gives it to the generated resolver types). */
-export type OrganizationsContext = SubgraphContext<OrganizationLoaders>;
+import { Organization } from './resolvers/Organization';
+import { generateOrganizations } from './synthetic';
 
 export const resolvers: Resolvers = { Query, Organization };
 
 /**
- * The organizations subgraph, as the bootstrap (common/src/bootstrap.ts) and the tests run it. Building its service
- * does not listen: index.ts binds the port.
+ * The organizations subgraph, as the bootstrap (common/src/bootstrap.ts), the scripts and the tests run it: its
+ * storage, its importers and the bundled files its seed imports through them, and its service. Building the
+ * service does not listen: index.ts binds the port.
  */
 export const organizationsSubgraph = defineSubgraph({
   name: 'organizations',
   resolvers,
   createLoaders: createOrganizationLoaders,
   createDataSource: createOrganizationsDataSource,
-  seed: seedOrganizations,
-  isEmpty: organizationsEmpty,
+  importers,
+  seed: { files: bundled, table: OrganizationEntity },
+  synthetic: { what: 'organizations', generate: generateOrganizations },
 });

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { phrase, prng } from '../../../common/src/synthetic';
+import { phrase, prng } from '@civic/formats/synthetic';
 
 /** Years the generated package spreads its rows over (one budget each). */
 const YEARS = 10;

@@ -2,12 +2,8 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  OGP_EXPORT_HEADER,
-  OGP_POLICY_AREAS,
-  OGP_VALUE_COLUMNS,
-} from '../../../common/src/datasets/ogp-export';
-import { phrase, prng, type Prng } from '../../../common/src/synthetic';
+import { OGP_EXPORT_HEADER, OGP_POLICY_AREAS, OGP_VALUE_COLUMNS } from '@civic/formats/ogp-export';
+import { phrase, prng, type Prng } from '@civic/formats/synthetic';
 
 /** National members: ISO 3166-1 alpha-3 code, "Country/Locality", region, the language of their plans. */
 const NATIONAL: readonly (readonly [string, string, string, 'fr' | 'ar' | 'en'])[] = [

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { phrase, prng } from '../../../common/src/synthetic';
+import { phrase, prng } from '@civic/formats/synthetic';
 
 /**
  * A valid Tunisian municipal code that belongs to no municipality (governorate 83, Tataouine, has five):

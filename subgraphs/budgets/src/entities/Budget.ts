@@ -1,6 +1,6 @@
 import { EntitySchema } from 'typeorm';
-import { localizedColumns } from '../../../../common/src/localized';
-import { provenanceColumns, type WithProvenance } from '../../../../common/src/provenance';
+import { localizedColumns } from '@civic/common/localized';
+import { provenanceColumns, type WithProvenance } from '@civic/common/provenance';
 
 /** The budget of one organization for one fiscal year, in one currency. */
 export interface Budget extends WithProvenance {

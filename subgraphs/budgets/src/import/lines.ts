@@ -8,11 +8,12 @@ import {
   PROVENANCE_COLUMNS,
   provenanceValues,
   upsertRows,
-} from '../../../../common/src/import/write';
-import type { ImportContext, WriteContext } from '../../../../common/src/import/pipeline';
-import type { ImportIssue } from '../../../../common/src/import/report';
-import { chunk } from '../../../../common/src/db';
-import { indexDocuments, removeDocuments } from '../../../../common/src/search';
+} from '@civic/common/import/write';
+import type { ImportContext, WriteContext } from '@civic/common/import/pipeline';
+import type { ImportIssue } from '@civic/common/import/report';
+import { chunk, placeholders } from '@civic/common/db';
+import { quoteName } from '@civic/common/dialect';
+import { indexDocuments, removeDocuments } from '@civic/common/search';
 import type { Budget, BudgetAmount, BudgetLine } from '../entities/Budget';
 import { LINE_SEARCH_TYPE, lineDocuments } from '../search';
 
@@ -94,8 +95,6 @@ export interface LineWriterState {
 
 export const newWriterState = (): LineWriterState => ({ budgets: new Map() });
 
-const isMysql = (m: EntityManager) => m.connection.options.type !== 'better-sqlite3';
-
 /**
  * Makes sure the batch's budgets exist: a missing one is inserted, a stored one is left as it is (a budget
  * holds lines of several files: the per-year, monthly and revenue files of a municipality) unless its
@@ -115,7 +114,7 @@ async function ensureBudgets(
   const stored = new Map<string, { organizationId: string; currency: string }>();
   for (const part of chunk(ids, 1000)) {
     const rows: { id: string; o: string; c: string }[] = await m.query(
-      `SELECT id, organization_id AS o, currency AS c FROM budgets WHERE id IN (${part.map(() => '?').join(', ')})`,
+      `SELECT id, organization_id AS o, currency AS c FROM budgets WHERE id IN (${placeholders(part.length)})`,
       part,
     );
     for (const r of rows) stored.set(String(r.id), { organizationId: r.o, currency: r.c });
@@ -199,34 +198,8 @@ export async function writeLineGroups(
   const fresh = sorted.fresh.filter(keep);
   const changed = sorted.changed.filter(keep);
 
-  if (fresh.length) {
-    await insertRows(
-      m,
-      'budget_lines',
-      LINE_COLUMNS,
-      fresh.map((l) => lineValues(l.line)),
-    );
-    const amounts = fresh.flatMap((l) => l.amounts);
-    await insertRows(m, 'budget_amounts', AMOUNT_COLUMNS, amounts.map(amountValues));
-    await indexDocuments(m, lineDocuments(fresh.map((l) => l.line)), { fresh: true });
-    w.count('budget_lines', 'inserted', fresh.length);
-    w.count('budget_amounts', 'inserted', amounts.length);
-  }
-  if (changed.length) {
-    await upsertRows(
-      m,
-      'budget_lines',
-      LINE_COLUMNS,
-      ['id'],
-      changed.map((l) => lineValues(l.line)),
-    );
-    await deleteSlots(m, changed);
-    const amounts = changed.flatMap((l) => l.amounts);
-    await insertRows(m, 'budget_amounts', AMOUNT_COLUMNS, amounts.map(amountValues));
-    await indexDocuments(m, lineDocuments(changed.map((l) => l.line)));
-    w.count('budget_lines', 'updated', changed.length);
-    w.count('budget_amounts', 'updated', amounts.length);
-  }
+  await insertLines(m, fresh, w);
+  await updateLines(m, changed, w);
   w.count('budget_lines', 'unchanged', sorted.unchanged);
   if (sorted.unchanged) {
     const changedOrFresh = new Set([...sorted.fresh, ...sorted.changed]);
@@ -234,6 +207,40 @@ export async function writeLineGroups(
     for (const l of lines) if (!changedOrFresh.has(l) && keep(l)) amounts += l.amounts.length;
     w.count('budget_amounts', 'unchanged', amounts);
   }
+}
+
+/** Inserts new lines with their amounts and search documents. */
+async function insertLines(m: EntityManager, fresh: readonly LineWrite[], w: WriteContext): Promise<void> {
+  if (!fresh.length) return;
+  await insertRows(
+    m,
+    'budget_lines',
+    LINE_COLUMNS,
+    fresh.map((l) => lineValues(l.line)),
+  );
+  const amounts = fresh.flatMap((l) => l.amounts);
+  await insertRows(m, 'budget_amounts', AMOUNT_COLUMNS, amounts.map(amountValues));
+  await indexDocuments(m, lineDocuments(fresh.map((l) => l.line)), { fresh: true });
+  w.count('budget_lines', 'inserted', fresh.length);
+  w.count('budget_amounts', 'inserted', amounts.length);
+}
+
+/** Updates changed lines: their amounts in the file's slots replaced, their search documents rebuilt. */
+async function updateLines(m: EntityManager, changed: readonly LineWrite[], w: WriteContext): Promise<void> {
+  if (!changed.length) return;
+  await upsertRows(
+    m,
+    'budget_lines',
+    LINE_COLUMNS,
+    ['id'],
+    changed.map((l) => lineValues(l.line)),
+  );
+  await deleteSlots(m, changed);
+  const amounts = changed.flatMap((l) => l.amounts);
+  await insertRows(m, 'budget_amounts', AMOUNT_COLUMNS, amounts.map(amountValues));
+  await indexDocuments(m, lineDocuments(changed.map((l) => l.line)));
+  w.count('budget_lines', 'updated', changed.length);
+  w.count('budget_amounts', 'updated', amounts.length);
 }
 
 function issueFor(ctx: ImportContext, l: BudgetLine | undefined, column: string | null, reason: string) {
@@ -250,14 +257,15 @@ async function deleteSlots(m: EntityManager, lines: readonly LineWrite[]): Promi
     if (!e) bySlots.set(k, (e = { slots: l.slots, ids: [] }));
     e.ids.push(l.line.id);
   }
-  const q = (c: string) => (isMysql(m) ? `\`${c}\`` : `"${c}"`);
+  const phase = quoteName(m, 'phase');
+  const asOf = quoteName(m, 'as_of');
   for (const { slots, ids } of bySlots.values()) {
     if (!slots.length) continue;
-    const slotSql = slots.map(() => `(${q('phase')} = ? AND ${q('as_of')} = ?)`).join(' OR ');
+    const slotSql = slots.map(() => `(${phase} = ? AND ${asOf} = ?)`).join(' OR ');
     const slotParams = slots.flatMap((s) => s.split('|'));
     for (const part of chunk(ids, 500))
       await m.query(
-        `DELETE FROM budget_amounts WHERE line_id IN (${part.map(() => '?').join(', ')}) AND (${slotSql})`,
+        `DELETE FROM budget_amounts WHERE line_id IN (${placeholders(part.length)}) AND (${slotSql})`,
         [...part, ...slotParams],
       );
   }
@@ -303,7 +311,7 @@ export async function pruneLines(
 
 async function countWhereIn(m: EntityManager, table: string, column: string, values: readonly string[]) {
   const [{ n }] = await m.query(
-    `SELECT COUNT(*) AS n FROM ${table} WHERE ${column} IN (${values.map(() => '?').join(', ')})`,
+    `SELECT COUNT(*) AS n FROM ${table} WHERE ${column} IN (${placeholders(values.length)})`,
     [...values],
   );
   return Number(n);
@@ -311,7 +319,7 @@ async function countWhereIn(m: EntityManager, table: string, column: string, val
 
 function scopeSql(budgetIds: readonly string[], directions: readonly string[]): [string, unknown[]] {
   return [
-    `budget_id IN (${budgetIds.map(() => '?').join(', ')}) AND direction IN (${directions.map(() => '?').join(', ')})`,
+    `budget_id IN (${placeholders(budgetIds.length)}) AND direction IN (${placeholders(directions.length)})`,
     [...budgetIds, ...directions],
   ];
 }

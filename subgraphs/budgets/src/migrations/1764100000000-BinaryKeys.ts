@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { setKeyCollation, type KeyColumn } from '../../../../common/src/migration-columns';
+import { setKeyCollation, type KeyColumn } from '@civic/common/migration-columns';
 
 const KEYS: KeyColumn[] = [
   { table: 'budgets', column: 'id', length: 191, nullable: false },

@@ -1,5 +1,5 @@
 import { TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
-import { setKeyCollation, type KeyColumn } from '../../../../common/src/migration-columns';
+import { setKeyCollation, type KeyColumn } from '@civic/common/migration-columns';
 
 /** Codes compare by code point on MySQL as on SQLite, so CODE order and code-level groups agree. */
 const CODE: KeyColumn[] = [{ table: 'budget_lines', column: 'code', length: 64, nullable: false }];

@@ -4,7 +4,7 @@ import {
   dropSearchTables,
   indexDocuments,
   settleSearchStatistics,
-} from '../../../../common/src/search';
+} from '@civic/common/search';
 import type { BudgetLine } from '../entities/Budget';
 import { lineDocuments } from '../search';
 
@@ -14,7 +14,7 @@ const BATCH = 1000;
 type LabelRow = Pick<BudgetLine, 'id' | 'labelAr' | 'labelFr' | 'labelEn' | 'labelEs'>;
 
 /**
- * Full-text search over budget lines: the search tables (common/src/search.ts), and the lines already stored
+ * Full-text search over budget lines: the search tables (common/src/search/), and the lines already stored
  * indexed into them. The index is derived data, so the backfill indexes the fields the application indexes
  * today (../search.ts), exactly as the seed and the generator do.
  */

@@ -1,9 +1,9 @@
-import { money } from '../../../../common/src/money';
-import { loadChildConnection } from '../../../../common/src/pagination';
-import { toProvenance } from '../../../../common/src/provenance';
-import { entityRef } from '../../../../common/src/subgraph';
+import { money } from '@civic/common/money';
+import { loadChildConnection } from '@civic/common/pagination';
+import { toProvenance } from '@civic/common/provenance';
+import { entityRef } from '@civic/common/subgraph';
 import type { BudgetResolvers } from '../generated/resolvers-types';
-import { amountBounds, lineFilter } from '../line-filter';
+import { amountBounds, lineFilter } from '../list';
 import { loadSearchedLines, type LinesVariant } from '../loaders';
 
 export const Budget: BudgetResolvers = {

@@ -1,10 +1,11 @@
-import { fromLanguageEnum, languageOrder } from '../../../../common/src/language';
-import { bestText, readLocalized } from '../../../../common/src/localized';
-import { money } from '../../../../common/src/money';
-import { toProvenance } from '../../../../common/src/provenance';
-import { entityRef } from '../../../../common/src/subgraph';
+import { fromLanguageEnum, languageOrder } from '@civic/common/language';
+import { bestText, readLocalized } from '@civic/common/localized';
+import { money } from '@civic/common/money';
+import { toProvenance } from '@civic/common/provenance';
+import { foundHighlights } from '@civic/common/search';
+import { entityRef } from '@civic/common/subgraph';
 import type { BudgetLineResolvers } from '../generated/resolvers-types';
-import { lineHighlights } from '../search';
+import { lineSearchText } from '../search';
 
 export const BudgetLine: BudgetLineResolvers = {
   __resolveReference: (ref, ctx) => ctx.loaders.lineById.load(ref.id),
@@ -33,6 +34,6 @@ export const BudgetLine: BudgetLineResolvers = {
   commitments: async (l, _, ctx) =>
     (await ctx.loaders.linksByLine.load(l.id)).map((k) => entityRef('Commitment', k.commitmentId)),
   source: (l) => toProvenance(l),
-  // Computed from the row and the search that found it: no SQL.
-  searchHighlights: (l, _, ctx) => lineHighlights(l, ctx.languages),
+  // Computed from the row and the search of the list that found it, labels in the request's order: no SQL.
+  searchHighlights: (l, _, ctx) => foundHighlights(l, lineSearchText(l, ctx.languages)),
 };

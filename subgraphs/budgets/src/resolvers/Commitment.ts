@@ -1,6 +1,6 @@
-import { loadExisting } from '../../../../common/src/loaders';
+import { loadExisting } from '@civic/common/loaders';
 import type { CommitmentResolvers } from '../generated/resolvers-types';
-import { toAmounts } from '../summary';
+import { toAmounts } from '../aggregates';
 
 /** Commitments are owned by the commitments subgraph; the link table to budget lines is owned here. */
 export const Commitment: CommitmentResolvers = {

@@ -1,5 +1,6 @@
 import type { OrganizationResolvers } from '../generated/resolvers-types';
-import { checkGroupBy, toBudgetGroups } from '../summary';
+import { checkGroupBy } from '@civic/common/aggregates';
+import { toBudgetGroups } from '../aggregates';
 
 /** Organizations are owned by the organizations subgraph; this one adds their budgets. */
 export const Organization: OrganizationResolvers = {

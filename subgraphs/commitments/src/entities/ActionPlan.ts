@@ -1,5 +1,5 @@
 import { EntitySchema } from 'typeorm';
-import { provenanceColumns, type WithProvenance } from '../../../../common/src/provenance';
+import { provenanceColumns, type WithProvenance } from '@civic/common/provenance';
 
 /** An OGP action plan of a member (national or local). */
 export interface ActionPlan extends WithProvenance {

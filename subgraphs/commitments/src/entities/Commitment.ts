@@ -1,12 +1,12 @@
 import { EntitySchema } from 'typeorm';
-import { provenanceColumns, type WithProvenance } from '../../../../common/src/provenance';
+import { provenanceColumns, type WithProvenance } from '@civic/common/provenance';
 
 import type {
   Completion,
   DidItOpenGovernment,
   PotentialImpact,
   Specificity,
-} from '../../../../common/src/vocabulary';
+} from '@civic/formats/vocabulary';
 
 export {
   COMPLETION,
@@ -15,7 +15,7 @@ export {
   POTENTIAL_IMPACT,
   SPECIFICITY,
   type OgpValue,
-} from '../../../../common/src/vocabulary';
+} from '@civic/formats/vocabulary';
 
 /** A commitment in an OGP action plan. */
 export interface Commitment extends WithProvenance {

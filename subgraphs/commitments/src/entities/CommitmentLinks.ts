@@ -1,5 +1,5 @@
 import { EntitySchema } from 'typeorm';
-import type { OgpValue } from '../../../../common/src/vocabulary';
+import type { OgpValue } from '@civic/formats/vocabulary';
 
 /** A supporting institution of a commitment, in the order the source lists them. */
 export interface CommitmentSupporter {

@@ -2,8 +2,8 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Commitment as CommitmentModel } from '../entities/Commitment';
 import type { ActionPlan as ActionPlanModel } from '../entities/ActionPlan';
-import type { Connection } from '../../../../common/src/pagination';
-import type { CommitmentsContext } from '../server';
+import type { Connection } from '@civic/common/pagination';
+import type { Context } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
 export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
@@ -749,7 +749,7 @@ export type ResolversParentTypes = {
 };
 
 export type ActionPlanResolvers<
-  ContextType = CommitmentsContext,
+  ContextType = Context,
   ParentType extends ResolversParentTypes['ActionPlan'] = ResolversParentTypes['ActionPlan'],
   FederationReferenceType extends FederationReferenceTypes['ActionPlan'] =
     FederationReferenceTypes['ActionPlan'],
@@ -776,7 +776,7 @@ export type ActionPlanResolvers<
 };
 
 export type ActionPlanConnectionResolvers<
-  ContextType = CommitmentsContext,
+  ContextType = Context,
   ParentType extends ResolversParentTypes['ActionPlanConnection'] =
     ResolversParentTypes['ActionPlanConnection'],
 > = {
@@ -787,7 +787,7 @@ export type ActionPlanConnectionResolvers<
 };
 
 export type ActionPlanEdgeResolvers<
-  ContextType = CommitmentsContext,
+  ContextType = Context,
   ParentType extends ResolversParentTypes['ActionPlanEdge'] = ResolversParentTypes['ActionPlanEdge'],
 > = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -795,7 +795,7 @@ export type ActionPlanEdgeResolvers<
 };
 
 export type CommitmentResolvers<
-  ContextType = CommitmentsContext,
+  ContextType = Context,
   ParentType extends ResolversParentTypes['Commitment'] = ResolversParentTypes['Commitment'],
   FederationReferenceType extends FederationReferenceTypes['Commitment'] =
     FederationReferenceTypes['Commitment'],
@@ -826,7 +826,7 @@ export type CommitmentResolvers<
 };
 
 export type CommitmentConnectionResolvers<
-  ContextType = CommitmentsContext,
+  ContextType = Context,
   ParentType extends ResolversParentTypes['CommitmentConnection'] =
     ResolversParentTypes['CommitmentConnection'],
 > = {
@@ -837,7 +837,7 @@ export type CommitmentConnectionResolvers<
 };
 
 export type CommitmentEdgeResolvers<
-  ContextType = CommitmentsContext,
+  ContextType = Context,
   ParentType extends ResolversParentTypes['CommitmentEdge'] = ResolversParentTypes['CommitmentEdge'],
 > = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -845,7 +845,7 @@ export type CommitmentEdgeResolvers<
 };
 
 export type CommitmentGroupResolvers<
-  ContextType = CommitmentsContext,
+  ContextType = Context,
   ParentType extends ResolversParentTypes['CommitmentGroup'] = ResolversParentTypes['CommitmentGroup'],
 > = {
   count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -853,7 +853,7 @@ export type CommitmentGroupResolvers<
 };
 
 export type GroupKeyResolvers<
-  ContextType = CommitmentsContext,
+  ContextType = Context,
   ParentType extends ResolversParentTypes['GroupKey'] = ResolversParentTypes['GroupKey'],
 > = {
   dimension?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -862,7 +862,7 @@ export type GroupKeyResolvers<
 };
 
 export type IrmAssessmentResolvers<
-  ContextType = CommitmentsContext,
+  ContextType = Context,
   ParentType extends ResolversParentTypes['IrmAssessment'] = ResolversParentTypes['IrmAssessment'],
 > = {
   completionEndOfTerm?: Resolver<Maybe<ResolversTypes['Completion']>, ParentType, ContextType>;
@@ -874,7 +874,7 @@ export type IrmAssessmentResolvers<
 };
 
 export type LocalizedTextResolvers<
-  ContextType = CommitmentsContext,
+  ContextType = Context,
   ParentType extends ResolversParentTypes['LocalizedText'] = ResolversParentTypes['LocalizedText'],
 > = {
   ar?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -884,7 +884,7 @@ export type LocalizedTextResolvers<
 };
 
 export type OrganizationResolvers<
-  ContextType = CommitmentsContext,
+  ContextType = Context,
   ParentType extends ResolversParentTypes['Organization'] = ResolversParentTypes['Organization'],
   FederationReferenceType extends FederationReferenceTypes['Organization'] =
     FederationReferenceTypes['Organization'],
@@ -911,7 +911,7 @@ export type OrganizationResolvers<
 };
 
 export type PageInfoResolvers<
-  ContextType = CommitmentsContext,
+  ContextType = Context,
   ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo'],
 > = {
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -919,7 +919,7 @@ export type PageInfoResolvers<
 };
 
 export type ProvenanceResolvers<
-  ContextType = CommitmentsContext,
+  ContextType = Context,
   ParentType extends ResolversParentTypes['Provenance'] = ResolversParentTypes['Provenance'],
 > = {
   checksum?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -933,7 +933,7 @@ export type ProvenanceResolvers<
 };
 
 export type QueryResolvers<
-  ContextType = CommitmentsContext,
+  ContextType = Context,
   ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query'],
 > = {
   actionPlan: Resolver<
@@ -969,14 +969,14 @@ export type QueryResolvers<
 };
 
 export type SearchHighlightResolvers<
-  ContextType = CommitmentsContext,
+  ContextType = Context,
   ParentType extends ResolversParentTypes['SearchHighlight'] = ResolversParentTypes['SearchHighlight'],
 > = {
   field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   snippet?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
-export type Resolvers<ContextType = CommitmentsContext> = {
+export type Resolvers<ContextType = Context> = {
   ActionPlan?: ActionPlanResolvers<ContextType>;
   ActionPlanConnection?: ActionPlanConnectionResolvers<ContextType>;
   ActionPlanEdge?: ActionPlanEdgeResolvers<ContextType>;

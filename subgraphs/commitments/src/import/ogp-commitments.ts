@@ -4,19 +4,14 @@ import {
   OgpIdentifiers,
   readOgpExportRecords,
   validateOgpRecord,
-} from '../../../../common/src/datasets/ogp-export';
-import { chunk } from '../../../../common/src/db';
-import { classifyDerived, firstPerKey, writeEntities } from '../../../../common/src/import/derived';
-import type { ImportContext, ImporterPart, WriteContext } from '../../../../common/src/import/pipeline';
-import {
-  classify,
-  deleteWhereIn,
-  digest,
-  insertRows,
-  missingKeys,
-} from '../../../../common/src/import/write';
-import { indexDocuments, removeDocuments } from '../../../../common/src/search';
-import { SOURCES } from '../../../../common/src/sources';
+} from '@civic/formats/ogp-export';
+import { chunk, placeholders } from '@civic/common/db';
+import { quoteName as q } from '@civic/common/dialect';
+import { classifyDerived, firstPerKey, writeEntities } from '@civic/common/import/derived';
+import type { ImportContext, ImporterPart, WriteContext } from '@civic/common/import/pipeline';
+import { classify, deleteWhereIn, digest, insertRows, missingKeys } from '@civic/common/import/write';
+import { indexDocuments, removeDocuments } from '@civic/common/search';
+import { SOURCES } from '@civic/formats/sources';
 import { ActionPlanEntity, type ActionPlan } from '../entities/ActionPlan';
 import { CommitmentEntity, type Commitment } from '../entities/Commitment';
 import type {
@@ -36,7 +31,7 @@ import {
   exportCommitment,
   exportCommitmentLinks,
   exportCommitmentSource,
-} from '../seed/ogp';
+} from './ogp-rows';
 
 /** The import kind, and the importer name its runs are recorded under in each subgraph. */
 export const OGP_COMMITMENTS_KIND = 'ogp-commitments';
@@ -100,10 +95,6 @@ const OGP_VALUES: ChildTable<CommitmentOgpValue> = {
   values: (c) => [c.commitmentId, c.value],
 };
 
-const isMysql = (m: EntityManager) => m.connection.options.type !== 'better-sqlite3';
-const q = (m: EntityManager, name: string) => (isMysql(m) ? `\`${name}\`` : `"${name}"`);
-const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
-
 /**
  * Brings the children of these commitments to `wanted`: one SELECT per 1,000 commitments, then the children
  * of each commitment with any difference deleted and inserted again. Counted by what changed: a child
@@ -120,7 +111,7 @@ async function syncChildren<C>(
   const stored = new Map<string, Map<string, string>>();
   for (const part of chunk(commitmentIds, 1000)) {
     const found: Record<string, unknown>[] = await m.query(
-      `SELECT ${spec.columns.map((c) => q(m, c)).join(', ')} FROM ${q(m, spec.table)} WHERE commitment_id IN (${marks(part.length)})`,
+      `SELECT ${spec.columns.map((c) => q(m, c)).join(', ')} FROM ${q(m, spec.table)} WHERE commitment_id IN (${placeholders(part.length)})`,
       [...part],
     );
     for (const f of found) {
@@ -218,10 +209,133 @@ async function warnPlanDisagreements(
 }
 
 /**
+ * Writes a batch: action plans first (the first row naming a plan decides it, in this batch or an earlier
+ * one; rows that disagree are warned about), then commitments and the children of those written, then their
+ * search documents.
+ */
+async function writeCommitmentRows(
+  m: EntityManager,
+  rows: CommitmentImportRow[],
+  w: WriteContext,
+): Promise<void> {
+  // Action plans first: the first row naming a plan decides it, in this batch or an earlier one.
+  const { first, later } = firstPerKey(
+    rows.map((r) => r.plan),
+    (p) => p.id,
+  );
+  const plans = await classifyDerived(
+    m,
+    w,
+    'action_plans',
+    'id',
+    first,
+    (p) => p.id,
+    (p) => p,
+  );
+  const earlier = new Map(plans.earlier.map((e) => [e.row.id, e]));
+  const disagreeing: { plan: ActionPlan; decidedBy: ActionPlan | null }[] = [];
+  for (const e of plans.earlier)
+    if (e.digest !== e.row.rowDigest) disagreeing.push({ plan: e.row, decidedBy: null });
+  for (const { row, first: f } of later) {
+    if (row.rowDigest === f.rowDigest) continue;
+    const e = earlier.get(f.id);
+    if (!e) disagreeing.push({ plan: row, decidedBy: f });
+    else if (row.rowDigest !== e.digest) disagreeing.push({ plan: row, decidedBy: null });
+  }
+  for (const f of plans.foreign)
+    w.ctx.warn(
+      w.ctx.issue(
+        f.row.sourceLine,
+        OGP_COLUMNS.actionPlanId,
+        f.row.id,
+        `action plan ${f.row.id} is stored from "${f.dataset}": left as it is`,
+      ),
+    );
+  await warnPlanDisagreements(m, w.ctx, disagreeing);
+  await writeEntities(m, w, ActionPlanEntity, plans);
+
+  // Commitments, then the children of those written.
+  const c = await classify(
+    m,
+    w,
+    'commitments',
+    'id',
+    rows,
+    (r) => r.commitment.id,
+    (r) => r.commitment,
+  );
+  await writeEntities(m, w, CommitmentEntity, {
+    fresh: c.fresh.map((r) => r.commitment),
+    changed: c.changed.map((r) => r.commitment),
+    unchanged: c.unchanged,
+  });
+  const written = [...c.fresh, ...c.changed];
+  const writtenIds = written.map((r) => r.commitment.id);
+  await syncChildren(m, w, SUPPORTERS, writtenIds, byCommitment(written.flatMap((r) => r.supporters)));
+  await syncChildren(m, w, POLICY_AREAS, writtenIds, byCommitment(written.flatMap((r) => r.policyAreas)));
+  await syncChildren(m, w, OGP_VALUES, writtenIds, byCommitment(written.flatMap((r) => r.ogpValues)));
+
+  await indexDocuments(m, [
+    ...actionPlanDocuments([...plans.fresh, ...plans.changed]),
+    ...commitmentDocuments(written.map((r) => r.commitment)),
+  ]);
+}
+
+/**
+ * Deletes the commitments the file no longer has (--prune), with their children and search documents, and
+ * the dataset's plans no commitment is left in; nothing while a refused row has no readable identifier.
+ */
+async function pruneCommitments(
+  m: EntityManager,
+  ctx: ImportContext,
+  w: WriteContext,
+  ids: OgpIdentifiers,
+  missing: (m: EntityManager, ctx: ImportContext) => AsyncGenerator<string[]>,
+): Promise<void> {
+  if (ids.unidentified) {
+    ctx.warn(
+      ctx.issue(
+        null,
+        null,
+        null,
+        `--prune removed nothing: ${ids.unidentified} refused rows have no readable "${OGP_COLUMNS.id}", and any of ` +
+          'them may be the row of a commitment reported missing (correct them and import again)',
+      ),
+    );
+    return;
+  }
+  const gone: string[] = [];
+  for await (const page of missing(m, ctx)) gone.push(...page);
+  for (const part of chunk(gone, 1000)) {
+    for (const table of [SUPPORTERS.table, POLICY_AREAS.table, OGP_VALUES.table]) {
+      const [{ n }] = await m.query(
+        `SELECT COUNT(*) AS n FROM ${q(m, table)} WHERE commitment_id IN (${placeholders(part.length)})`,
+        [...part],
+      );
+      await deleteWhereIn(m, table, 'commitment_id', part);
+      if (Number(n)) w.count(table, 'deleted', Number(n));
+    }
+    await deleteWhereIn(m, 'commitments', 'id', part);
+    await removeDocuments(m, COMMITMENT_SEARCH_TYPE, part);
+    w.count('commitments', 'deleted', part.length);
+  }
+  // Plans of the dataset the file no longer names and that no commitment is left in.
+  const orphans: { id: string }[] = await m.query(
+    `SELECT id FROM action_plans p WHERE p.${SCOPE_SQL} AND (p.source_checksum IS NULL OR p.source_checksum <> ?) ` +
+      `AND NOT EXISTS (SELECT 1 FROM commitments c WHERE c.action_plan_id = p.id)`,
+    [SOURCE.dataset, ctx.facts.checksum],
+  );
+  const orphanIds = orphans.map((o) => String(o.id));
+  await deleteWhereIn(m, 'action_plans', 'id', orphanIds);
+  await removeDocuments(m, ACTION_PLAN_SEARCH_TYPE, orphanIds);
+  if (orphanIds.length) w.count('action_plans', 'deleted', orphanIds.length);
+}
+
+/**
  * The commitments subgraph's part of the `ogp-commitments` import: action plans (derived from the rows that
  * name them: the first row naming a plan decides it), commitments, their supporting institutions, policy
  * areas and OGP values, and their search documents. The lead and supporting institutions are referred to by
- * the organizations subgraph's stable key (common/src/keys.ts), which that subgraph's part of the same
+ * the organizations subgraph's stable key (formats/keys.ts), which that subgraph's part of the same
  * import writes. Scope: every record of the export's dataset (source_dataset = "OGP commitments export").
  */
 export function ogpCommitmentsPart(): ImporterPart<Cells, CommitmentImportRow> {
@@ -269,69 +383,7 @@ export function ogpCommitmentsPart(): ImporterPart<Cells, CommitmentImportRow> {
 
     key: (r) => r.commitment.id,
 
-    async write(m, rows, w) {
-      // Action plans first: the first row naming a plan decides it, in this batch or an earlier one.
-      const { first, later } = firstPerKey(
-        rows.map((r) => r.plan),
-        (p) => p.id,
-      );
-      const plans = await classifyDerived(
-        m,
-        w,
-        'action_plans',
-        'id',
-        first,
-        (p) => p.id,
-        (p) => p,
-      );
-      const earlier = new Map(plans.earlier.map((e) => [e.row.id, e]));
-      const disagreeing: { plan: ActionPlan; decidedBy: ActionPlan | null }[] = [];
-      for (const e of plans.earlier)
-        if (e.digest !== e.row.rowDigest) disagreeing.push({ plan: e.row, decidedBy: null });
-      for (const { row, first: f } of later) {
-        if (row.rowDigest === f.rowDigest) continue;
-        const e = earlier.get(f.id);
-        if (!e) disagreeing.push({ plan: row, decidedBy: f });
-        else if (row.rowDigest !== e.digest) disagreeing.push({ plan: row, decidedBy: null });
-      }
-      for (const f of plans.foreign)
-        w.ctx.warn(
-          w.ctx.issue(
-            f.row.sourceLine,
-            OGP_COLUMNS.actionPlanId,
-            f.row.id,
-            `action plan ${f.row.id} is stored from "${f.dataset}": left as it is`,
-          ),
-        );
-      await warnPlanDisagreements(m, w.ctx, disagreeing);
-      await writeEntities(m, w, ActionPlanEntity, plans);
-
-      // Commitments, then the children of those written.
-      const c = await classify(
-        m,
-        w,
-        'commitments',
-        'id',
-        rows,
-        (r) => r.commitment.id,
-        (r) => r.commitment,
-      );
-      await writeEntities(m, w, CommitmentEntity, {
-        fresh: c.fresh.map((r) => r.commitment),
-        changed: c.changed.map((r) => r.commitment),
-        unchanged: c.unchanged,
-      });
-      const written = [...c.fresh, ...c.changed];
-      const writtenIds = written.map((r) => r.commitment.id);
-      await syncChildren(m, w, SUPPORTERS, writtenIds, byCommitment(written.flatMap((r) => r.supporters)));
-      await syncChildren(m, w, POLICY_AREAS, writtenIds, byCommitment(written.flatMap((r) => r.policyAreas)));
-      await syncChildren(m, w, OGP_VALUES, writtenIds, byCommitment(written.flatMap((r) => r.ogpValues)));
-
-      await indexDocuments(m, [
-        ...actionPlanDocuments([...plans.fresh, ...plans.changed]),
-        ...commitmentDocuments(written.map((r) => r.commitment)),
-      ]);
-    },
+    write: (m, rows, w) => writeCommitmentRows(m, rows, w),
 
     async missing(m, ctx) {
       let count = 0;
@@ -343,44 +395,6 @@ export function ogpCommitmentsPart(): ImporterPart<Cells, CommitmentImportRow> {
       return { count, sample };
     },
 
-    async prune(m, ctx, _scope, w) {
-      if (ids.unidentified) {
-        ctx.warn(
-          ctx.issue(
-            null,
-            null,
-            null,
-            `--prune removed nothing: ${ids.unidentified} refused rows have no readable "${OGP_COLUMNS.id}", and any of ` +
-              'them may be the row of a commitment reported missing (correct them and import again)',
-          ),
-        );
-        return;
-      }
-      const gone: string[] = [];
-      for await (const page of missingCommitments(m, ctx)) gone.push(...page);
-      for (const part of chunk(gone, 1000)) {
-        for (const table of [SUPPORTERS.table, POLICY_AREAS.table, OGP_VALUES.table]) {
-          const [{ n }] = await m.query(
-            `SELECT COUNT(*) AS n FROM ${q(m, table)} WHERE commitment_id IN (${marks(part.length)})`,
-            [...part],
-          );
-          await deleteWhereIn(m, table, 'commitment_id', part);
-          if (Number(n)) w.count(table, 'deleted', Number(n));
-        }
-        await deleteWhereIn(m, 'commitments', 'id', part);
-        await removeDocuments(m, COMMITMENT_SEARCH_TYPE, part);
-        w.count('commitments', 'deleted', part.length);
-      }
-      // Plans of the dataset the file no longer names and that no commitment is left in.
-      const orphans: { id: string }[] = await m.query(
-        `SELECT id FROM action_plans p WHERE p.${SCOPE_SQL} AND (p.source_checksum IS NULL OR p.source_checksum <> ?) ` +
-          `AND NOT EXISTS (SELECT 1 FROM commitments c WHERE c.action_plan_id = p.id)`,
-        [SOURCE.dataset, ctx.facts.checksum],
-      );
-      const orphanIds = orphans.map((o) => String(o.id));
-      await deleteWhereIn(m, 'action_plans', 'id', orphanIds);
-      await removeDocuments(m, ACTION_PLAN_SEARCH_TYPE, orphanIds);
-      if (orphanIds.length) w.count('action_plans', 'deleted', orphanIds.length);
-    },
+    prune: (m, ctx, _scope, w) => pruneCommitments(m, ctx, w, ids, missingCommitments),
   };
 }

@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { setKeyCollation, type KeyColumn } from '../../../../common/src/migration-columns';
+import { setKeyCollation, type KeyColumn } from '@civic/common/migration-columns';
 
 const KEYS: KeyColumn[] = [
   { table: 'action_plans', column: 'id', length: 64, nullable: false },

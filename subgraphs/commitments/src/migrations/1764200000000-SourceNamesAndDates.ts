@@ -1,5 +1,5 @@
 import { TableColumn, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
-import { col } from '../../../../common/src/migration-columns';
+import { col } from '@civic/common/migration-columns';
 
 /**
  * The names the sources give members and lead institutions, so commitment statistics can be labelled without

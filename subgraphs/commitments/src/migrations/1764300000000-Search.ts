@@ -4,14 +4,14 @@ import {
   dropSearchTables,
   indexDocuments,
   settleSearchStatistics,
-} from '../../../../common/src/search';
+} from '@civic/common/search';
 import { actionPlanDocuments, commitmentDocuments } from '../search';
 
 /** Rows read per statement while indexing what is already stored. */
 const BATCH = 1000;
 
 /**
- * Full-text search over commitments and action plans: the search tables (common/src/search.ts), and the rows
+ * Full-text search over commitments and action plans: the search tables (common/src/search/), and the rows
  * already stored indexed into them. The index is derived data, so the backfill indexes the fields the
  * application indexes today (../search.ts), exactly as the seed and the generator do. On MySQL the search
  * table's statistics, which relevance scores depend on, change only when settled (see ../search.ts).

@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { createImportTables, dropImportTables } from '../../../../common/src/import/runs';
+import { createImportTables, dropImportTables } from '@civic/common/import/runs';
 
 const TABLES = ['action_plans', 'commitments'];
 

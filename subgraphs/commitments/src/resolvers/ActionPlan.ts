@@ -1,8 +1,9 @@
-import { loadChildConnection } from '../../../../common/src/pagination';
-import { toProvenance } from '../../../../common/src/provenance';
-import { entityRef } from '../../../../common/src/subgraph';
+import { loadChildConnection } from '@civic/common/pagination';
+import { toProvenance } from '@civic/common/provenance';
+import { foundHighlights } from '@civic/common/search';
+import { entityRef } from '@civic/common/subgraph';
 import type { ActionPlanResolvers } from '../generated/resolvers-types';
-import { actionPlanSearchText, searchHighlights } from '../search';
+import { actionPlanSearchText } from '../search';
 
 export const ActionPlan: ActionPlanResolvers = {
   __resolveReference: (ref, ctx) => ctx.loaders.actionPlanById.load(ref.id),
@@ -21,5 +22,5 @@ export const ActionPlan: ActionPlanResolvers = {
     ),
   source: (p) => toProvenance(p),
   // Computed from the row and the search that found it: no SQL.
-  searchHighlights: (p) => searchHighlights(p, actionPlanSearchText(p)),
+  searchHighlights: (p) => foundHighlights(p, actionPlanSearchText(p)),
 };

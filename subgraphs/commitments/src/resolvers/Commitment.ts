@@ -1,9 +1,10 @@
-import { fromLanguageEnum, languageOrder } from '../../../../common/src/language';
-import { bestText, readLocalized } from '../../../../common/src/localized';
-import { toProvenance } from '../../../../common/src/provenance';
-import { entityRef } from '../../../../common/src/subgraph';
+import { fromLanguageEnum, languageOrder } from '@civic/common/language';
+import { bestText, readLocalized } from '@civic/common/localized';
+import { toProvenance } from '@civic/common/provenance';
+import { foundHighlights } from '@civic/common/search';
+import { entityRef } from '@civic/common/subgraph';
 import type { CommitmentResolvers } from '../generated/resolvers-types';
-import { commitmentSearchText, searchHighlights } from '../search';
+import { commitmentSearchText } from '../search';
 
 export const Commitment: CommitmentResolvers = {
   __resolveReference: (ref, ctx) => ctx.loaders.commitmentById.load(ref.id),
@@ -41,5 +42,5 @@ export const Commitment: CommitmentResolvers = {
   },
   source: (c) => toProvenance(c),
   // Computed from the row and the search that found it: no SQL.
-  searchHighlights: (c) => searchHighlights(c, commitmentSearchText(c)),
+  searchHighlights: (c) => foundHighlights(c, commitmentSearchText(c)),
 };

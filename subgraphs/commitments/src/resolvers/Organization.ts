@@ -1,6 +1,7 @@
-import { loadChildConnection } from '../../../../common/src/pagination';
+import { loadChildConnection } from '@civic/common/pagination';
 import type { OrganizationResolvers } from '../generated/resolvers-types';
-import { checkGroupBy, toGroups } from '../stats';
+import { checkGroupBy } from '@civic/common/aggregates';
+import { toGroups } from '../aggregates';
 
 /** Organizations are owned by the organizations subgraph; this one adds their commitments and action plans. */
 export const Organization: OrganizationResolvers = {

@@ -1,9 +1,9 @@
 import { EntitySchema } from 'typeorm';
-import { localizedColumns } from '../../../../common/src/localized';
-import { provenanceColumns, type WithProvenance } from '../../../../common/src/provenance';
-import type { OrganizationKind } from '../../../../common/src/vocabulary';
+import { localizedColumns } from '@civic/common/localized';
+import { provenanceColumns, type WithProvenance } from '@civic/common/provenance';
+import type { OrganizationKind } from '@civic/formats/vocabulary';
 
-export { ORGANIZATION_KINDS, type OrganizationKind } from '../../../../common/src/vocabulary';
+export { ORGANIZATION_KINDS, type OrganizationKind } from '@civic/formats/vocabulary';
 
 /** A government, civil-society organization or other body taking part in open government. */
 export interface Organization extends WithProvenance {

@@ -2,8 +2,8 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Organization as OrganizationModel } from '../entities/Organization';
 import type { OrganizationIdentifier as OrganizationIdentifierModel } from '../entities/OrganizationIdentifier';
-import type { Connection } from '../../../../common/src/pagination';
-import type { OrganizationsContext } from '../server';
+import type { Connection } from '@civic/common/pagination';
+import type { Context } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
 export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
@@ -462,7 +462,7 @@ export type ResolversParentTypes = {
 };
 
 export type GroupKeyResolvers<
-  ContextType = OrganizationsContext,
+  ContextType = Context,
   ParentType extends ResolversParentTypes['GroupKey'] = ResolversParentTypes['GroupKey'],
 > = {
   dimension?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -471,7 +471,7 @@ export type GroupKeyResolvers<
 };
 
 export type IdentifierResolvers<
-  ContextType = OrganizationsContext,
+  ContextType = Context,
   ParentType extends ResolversParentTypes['Identifier'] = ResolversParentTypes['Identifier'],
 > = {
   scheme?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -479,7 +479,7 @@ export type IdentifierResolvers<
 };
 
 export type LocalizedTextResolvers<
-  ContextType = OrganizationsContext,
+  ContextType = Context,
   ParentType extends ResolversParentTypes['LocalizedText'] = ResolversParentTypes['LocalizedText'],
 > = {
   ar?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -489,7 +489,7 @@ export type LocalizedTextResolvers<
 };
 
 export type OgpMembershipResolvers<
-  ContextType = OrganizationsContext,
+  ContextType = Context,
   ParentType extends ResolversParentTypes['OgpMembership'] = ResolversParentTypes['OgpMembership'],
 > = {
   joined?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -497,7 +497,7 @@ export type OgpMembershipResolvers<
 };
 
 export type OrganizationResolvers<
-  ContextType = OrganizationsContext,
+  ContextType = Context,
   ParentType extends ResolversParentTypes['Organization'] = ResolversParentTypes['Organization'],
   FederationReferenceType extends FederationReferenceTypes['Organization'] =
     FederationReferenceTypes['Organization'],
@@ -522,7 +522,7 @@ export type OrganizationResolvers<
 };
 
 export type OrganizationConnectionResolvers<
-  ContextType = OrganizationsContext,
+  ContextType = Context,
   ParentType extends ResolversParentTypes['OrganizationConnection'] =
     ResolversParentTypes['OrganizationConnection'],
 > = {
@@ -533,7 +533,7 @@ export type OrganizationConnectionResolvers<
 };
 
 export type OrganizationEdgeResolvers<
-  ContextType = OrganizationsContext,
+  ContextType = Context,
   ParentType extends ResolversParentTypes['OrganizationEdge'] = ResolversParentTypes['OrganizationEdge'],
 > = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -541,7 +541,7 @@ export type OrganizationEdgeResolvers<
 };
 
 export type PageInfoResolvers<
-  ContextType = OrganizationsContext,
+  ContextType = Context,
   ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo'],
 > = {
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -549,7 +549,7 @@ export type PageInfoResolvers<
 };
 
 export type ProvenanceResolvers<
-  ContextType = OrganizationsContext,
+  ContextType = Context,
   ParentType extends ResolversParentTypes['Provenance'] = ResolversParentTypes['Provenance'],
 > = {
   checksum?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -563,7 +563,7 @@ export type ProvenanceResolvers<
 };
 
 export type QueryResolvers<
-  ContextType = OrganizationsContext,
+  ContextType = Context,
   ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query'],
 > = {
   organization: Resolver<
@@ -581,14 +581,14 @@ export type QueryResolvers<
 };
 
 export type SearchHighlightResolvers<
-  ContextType = OrganizationsContext,
+  ContextType = Context,
   ParentType extends ResolversParentTypes['SearchHighlight'] = ResolversParentTypes['SearchHighlight'],
 > = {
   field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   snippet?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
-export type Resolvers<ContextType = OrganizationsContext> = {
+export type Resolvers<ContextType = Context> = {
   GroupKey?: GroupKeyResolvers<ContextType>;
   Identifier?: IdentifierResolvers<ContextType>;
   LocalizedText?: LocalizedTextResolvers<ContextType>;

@@ -1,8 +1,8 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
-import { FileRefused } from '../../../../common/src/import/csv';
-import type { SubgraphImporter } from '../../../../common/src/import/kinds';
-import type { ImportContext, ImporterPart, SourceRow } from '../../../../common/src/import/pipeline';
+import { FileRefused } from '@civic/common/import/csv';
+import type { SubgraphImporter } from '@civic/common/import/kinds';
+import type { ImportContext, ImporterPart, SourceRow } from '@civic/common/import/pipeline';
 import {
   asRecord,
   buildMoroccoUnit,
@@ -12,8 +12,8 @@ import {
   probableDuplicates,
   readMoroccoUnit,
   type MoroccoLevel,
-  type Warn,
-} from '../seed/admin-divisions';
+} from './morocco';
+import type { Warn } from './names';
 import { readJsonRecords } from './json';
 import {
   missingOrganizations,
@@ -27,10 +27,10 @@ import { parseKey } from './values';
 
 /**
  * The `admin-divisions` import kind: Morocco's regions, provinces and prefectures, and communes, in the JSON
- * layout of data/datasets/morocco (regions.json, region-divisions.json, communes.json). The records are
- * built by the seed's own per-record builders (../seed/admin-divisions.ts), with the seed's ids
- * (ma-region-01, ma-division-001, ma-commune-0001) and dataset names: importing a file over the seeded
- * database updates the seeded rows in place. The file's level comes from its records' key
+ * layout of data/datasets/morocco (regions.json, region-divisions.json, communes.json; the seed imports those
+ * three, in that order). What a record becomes is ./morocco.ts's (ids ma-region-01, ma-division-001,
+ * ma-commune-0001; the level's dataset name): importing a newer file over the seeded database updates the
+ * seeded rows in place. The file's level comes from its records' key
  * (`{ "communes": [...] }`), else from its name, else from its records' parent field.
  */
 
@@ -93,21 +93,9 @@ export function adminDivisionsPart(): ImporterPart<unknown, OrganizationRow> {
       ctx,
       l.source,
       row.line,
-      // The source id, as the seed cites it (REGION_01).
+      // The source id, as the record cites it (REGION_01).
       id,
-      {
-        id: o.id,
-        kind: o.kind,
-        classification: o.classification,
-        country: o.country,
-        parentId: o.parentId,
-        nameAr: o.nameAr,
-        nameFr: o.nameFr,
-        nameEn: o.nameEn,
-        nameEs: o.nameEs,
-        ogpMembershipType: null,
-        ogpJoined: null,
-      },
+      o,
       // OGP membership is another file's to say (the OGP Local members make Béni Mellal-Khénifra a member).
       ['classification', 'country', 'parent'],
       [{ scheme: identifier.scheme, value: identifier.value }],

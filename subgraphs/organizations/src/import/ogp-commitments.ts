@@ -4,23 +4,26 @@ import {
   OgpIdentifiers,
   readOgpExportRecords,
   validateOgpRecord,
-} from '../../../../common/src/datasets/ogp-export';
-import { chunk } from '../../../../common/src/db';
-import { classifyDerived, firstPerKey, writeEntities } from '../../../../common/src/import/derived';
-import type { ImporterPart, WriteContext } from '../../../../common/src/import/pipeline';
-import { digest, insertRows, missingFromFile } from '../../../../common/src/import/write';
-import { SOURCES } from '../../../../common/src/sources';
+} from '@civic/formats/ogp-export';
+import { chunk, placeholders } from '@civic/common/db';
+import { quoteName } from '@civic/common/dialect';
+import { writeEntities } from '@civic/common/import/derived';
+import type { ImporterPart, WriteContext } from '@civic/common/import/pipeline';
+import { digest, insertRows, missingFromFile } from '@civic/common/import/write';
+import { SOURCES } from '@civic/formats/sources';
 import { OrganizationEntity, type Organization } from '../entities/Organization';
 import type { OrganizationIdentifier } from '../entities/OrganizationIdentifier';
-import { indexOrganizations } from '../organization-search';
+import { indexOrganizations } from '../search';
 import {
+  classifyNamed,
+  warnDescribedElsewhere,
   EXPORT_IDENTIFIER_SCHEMES,
   EXPORT_ORGANIZATION_COLUMNS,
   exportInstitution,
   exportMemberCaveat,
   exportMemberIdentifiers,
   exportMemberOrganization,
-} from '../seed/ogp';
+} from './ogp-organizations';
 
 const SOURCE = SOURCES.ogpCommitments;
 
@@ -38,8 +41,6 @@ export interface OrganizationsImportRow {
   named: NamedOrganization[];
 }
 
-const isMysql = (m: EntityManager) => m.connection.options.type !== 'better-sqlite3';
-const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 const identifierKey = (i: OrganizationIdentifier) => `${i.organizationId}\u0000${i.scheme}\u0000${i.value}`;
 
 /**
@@ -58,7 +59,7 @@ async function syncIdentifiers(
   for (const part of chunk(organizationIds, 1000)) {
     const found: { organization_id: string; scheme: string; value: string }[] = await m.query(
       `SELECT organization_id, scheme, value FROM organization_identifiers ` +
-        `WHERE organization_id IN (${marks(part.length)}) AND scheme IN (${marks(schemes.length)})`,
+        `WHERE organization_id IN (${placeholders(part.length)}) AND scheme IN (${placeholders(schemes.length)})`,
       [...part, ...schemes],
     );
     for (const f of found)
@@ -73,7 +74,7 @@ async function syncIdentifiers(
     ['organization_id', 'scheme', 'value'],
     insert.map((i) => [i.organizationId, i.scheme, i.value]),
   );
-  const t = isMysql(m) ? '`organization_identifiers`' : '"organization_identifiers"';
+  const t = quoteName(m, 'organization_identifiers');
   for (const part of chunk(remove, 300))
     await m.query(
       `DELETE FROM ${t} WHERE ${part.map(() => '(organization_id = ? AND scheme = ? AND value = ?)').join(' OR ')}`,
@@ -86,9 +87,47 @@ async function syncIdentifiers(
 }
 
 /**
+ * Writes a batch: each organization from the first row naming it, those another dataset describes left as
+ * they are (reported once each, `foreign` remembering which were), then their identifiers and search names.
+ */
+async function writeNamed(
+  m: EntityManager,
+  rows: OrganizationsImportRow[],
+  w: WriteContext,
+  foreign: Set<string>,
+): Promise<void> {
+  const c = await classifyNamed(
+    m,
+    w,
+    rows.flatMap((r) => r.named),
+  );
+  for (const f of c.foreign) {
+    if (foreign.has(f.row.organization.id)) continue;
+    foreign.add(f.row.organization.id);
+    warnDescribedElsewhere(w, f.row.organization, f.dataset);
+  }
+  await writeEntities(m, w, OrganizationEntity, {
+    fresh: c.fresh.map((n) => n.organization),
+    changed: c.changed.map((n) => n.organization),
+    unchanged: c.unchanged,
+  });
+  const written = [...c.fresh, ...c.changed];
+  await syncIdentifiers(
+    m,
+    w,
+    written.map((n) => n.organization.id),
+    written.flatMap((n) => n.identifiers),
+  );
+  await indexOrganizations(
+    m,
+    written.map((n) => n.organization),
+  );
+}
+
+/**
  * The organizations subgraph's part of the `ogp-commitments` import: the OGP members (`gov-ma`,
  * `ogp-local-ngkd`) and the lead and supporting institutions (`inst-ma-…`) the export names, by the stable
- * keys the commitments subgraph refers to them by (common/src/keys.ts). Each is derived from the first row
+ * keys the commitments subgraph refers to them by (formats/keys.ts). Each is derived from the first row
  * naming it, as the seed does, so a re-import finds it unchanged whichever batch its rows fall in.
  * Organizations another dataset describes are left as they are. Missing organizations (of the export's
  * dataset, named by no row of this file) are reported, never pruned: the commitments and budgets subgraphs
@@ -154,49 +193,7 @@ export function ogpOrganizationsPart(): ImporterPart<Cells, OrganizationsImportR
 
     key: (r) => r.commitmentId,
 
-    async write(m, rows, w) {
-      const { first } = firstPerKey(
-        rows.flatMap((r) => r.named),
-        (n) => n.organization.id,
-      );
-      const c = await classifyDerived(
-        m,
-        w,
-        'organizations',
-        'id',
-        first,
-        (n) => n.organization.id,
-        (n) => n.organization,
-      );
-      for (const f of c.foreign) {
-        if (foreign.has(f.row.organization.id)) continue;
-        foreign.add(f.row.organization.id);
-        w.ctx.warn(
-          w.ctx.issue(
-            f.row.organization.sourceLine,
-            null,
-            f.row.organization.id,
-            `organization ${f.row.organization.id} is described by "${f.dataset}": left as it is`,
-          ),
-        );
-      }
-      await writeEntities(m, w, OrganizationEntity, {
-        fresh: c.fresh.map((n) => n.organization),
-        changed: c.changed.map((n) => n.organization),
-        unchanged: c.unchanged,
-      });
-      const written = [...c.fresh, ...c.changed];
-      await syncIdentifiers(
-        m,
-        w,
-        written.map((n) => n.organization.id),
-        written.flatMap((n) => n.identifiers),
-      );
-      await indexOrganizations(
-        m,
-        written.map((n) => n.organization),
-      );
-    },
+    write: (m, rows, w) => writeNamed(m, rows, w, foreign),
 
     async missing(m, ctx) {
       const missing = await missingFromFile(m, ctx, 'organizations', 'id', 'source_dataset = ?', [

@@ -1,25 +1,31 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
-import { normalizeHeader, readCsv, type CsvColumn, type CsvLayout } from '../../../../common/src/import/csv';
-import type { SubgraphImporter } from '../../../../common/src/import/kinds';
-import type { ImportContext, ImporterPart, SourceRow } from '../../../../common/src/import/pipeline';
-import type { ImportIssue } from '../../../../common/src/import/report';
-import { guessNameLanguage } from '../../../../common/src/datasets/ogp-export';
-import { institutionId } from '../../../../common/src/keys';
-import { LANGUAGES, type Language } from '../../../../common/src/localized';
-import { cleanName, hasName, isArabicScript, readNames, type Names } from '../seed/admin-divisions';
+import { normalizeHeader, readCsv, type CsvColumn, type CsvLayout } from '@civic/common/import/csv';
+import type { SubgraphImporter } from '@civic/common/import/kinds';
+import type { ImportContext, ImporterPart, SourceRow } from '@civic/common/import/pipeline';
+import { LANGUAGES, type Language } from '@civic/common/localized';
 import { readJsonRecords } from './json';
+import {
+  hasOgpColumns,
+  readClassification,
+  readCountry,
+  readId,
+  readKind,
+  readOgp,
+  readParent,
+  readRecordNames,
+} from './organization-fields';
+import { readIdentifiers } from './organization-identifiers';
+import { recordReader, type OrganizationSource, type RecordReader } from './organization-record';
 import {
   missingOrganizations,
   organizationRow,
   pruneOrganizations,
-  uniqueIdentifiers,
   warnMissingParents,
   writeOrganizations,
   type OrganizationField,
   type OrganizationRow,
 } from './rows';
-import { MAX_KEY, parseCountry, parseJoined, parseKey, parseKind, parseOgpType } from './values';
 
 /**
  * The `organizations` import kind: a CSV or JSON file of organizations (names in one or more languages, kind,
@@ -77,13 +83,6 @@ const ignored = (header: string) =>
 const BY_HEADER = new Map<string, string>();
 for (const c of ORGANIZATION_COLUMNS)
   for (const h of [c.name, ...(c.aliases ?? [])]) BY_HEADER.set(normalizeHeader(h), c.name);
-
-/** One source record, by canonical column name; a column the source does not have is absent. */
-interface OrganizationSource {
-  values: Map<string, unknown>;
-  /** The column or JSON path each value was read from, for issues. */
-  labels: Map<string, string>;
-}
 
 /** The dataset an organizations file loads into: --dataset, or the file's name without its extension. */
 export function datasetOf(file: string, params: Readonly<Record<string, string | undefined>>): string {
@@ -157,17 +156,20 @@ function fromJson(
   return { values, labels };
 }
 
-/** Splits a list cell of the export ("a; b; c"), keeping empty places so that two lists zip. */
-const splitList = (s: string) => (s.trim() === '' ? [] : s.split(';').map((x) => x.trim()));
-
-const MAX_NAME = 512;
-const MAX_CLASSIFICATION = 64;
-const MAX_SCHEME = 64;
-const MAX_VALUE = 191;
+/** The fields a record sets: those whose columns it has (even empty); the others are left as stored. */
+function fieldsOf(r: RecordReader): OrganizationField[] {
+  const fields: OrganizationField[] = [];
+  if (r.has('classification')) fields.push('classification');
+  if (r.has('country')) fields.push('country');
+  if (r.has('parent.id')) fields.push('parent');
+  if (hasOgpColumns(r)) fields.push('ogp');
+  return fields;
+}
 
 /**
  * Validates one record into the row it writes, or refuses it with every problem it has (each with its column
- * and value). Fields the source does not have are left as stored.
+ * and value). Fields the source does not have are left as stored. The fields are read in a fixed order,
+ * which is the order of the record's issues.
  */
 function validate(
   src: OrganizationSource,
@@ -175,186 +177,30 @@ function validate(
   ctx: ImportContext,
   source: { dataset: string; url: string | null; license: string | null },
 ): OrganizationRow | null {
-  const issues: ImportIssue[] = [];
-  const label = (name: string) => src.labels.get(name) ?? name;
-  const bad = (name: string | null, value: unknown, reason: string) =>
-    issues.push(ctx.issue(line, name === null ? null : label(name), value, reason));
-  const warn = (name: string | null, message: string) =>
-    ctx.warn(ctx.issue(line, name === null ? null : label(name), null, message));
-  const has = (name: string) => src.values.has(name);
-  /** A value as text ('' when empty or null); numbers are read as written. */
-  const text = (name: string): string => {
-    const v = src.values.get(name);
-    if (v === undefined || v === null) return '';
-    if (typeof v === 'string') return v;
-    if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-    bad(name, JSON.stringify(v), `expected text, found ${Array.isArray(v) ? 'a list' : 'an object'}`);
-    return '';
-  };
-
-  // Names: the per-language columns; a lone `name` goes to the language it is written in.
-  const names: Names = readNames(
-    Object.fromEntries(LANGUAGES.map((l) => [l, text(`names.${l}`)])),
-    (field, message) => warn(field, message),
-    'names',
-  );
-  if (!hasName(names)) {
-    const name = cleanName(text('name'), 'name', warn);
-    if (name) {
-      const lang = isArabicScript(name) ? 'ar' : guessNameLanguage(name);
-      names[lang === 'ar' ? 'nameAr' : lang === 'fr' ? 'nameFr' : lang === 'es' ? 'nameEs' : 'nameEn'] = name;
-    }
-  }
-  if (!hasName(names)) bad(null, null, 'no name: give names.ar, names.fr, names.en or names.es (or name)');
-  for (const l of LANGUAGES) {
-    const v = names[`name${l[0].toUpperCase()}${l[1]}` as keyof Names];
-    if (v && v.length > MAX_NAME)
-      bad(`names.${l}`, v, `too long (${v.length} characters; at most ${MAX_NAME})`);
-  }
-
-  const rawKind = text('kind').trim();
-  let kind = null;
-  if (!rawKind) bad('kind', null, 'no kind');
-  else {
-    const k = parseKind(rawKind);
-    if ('problem' in k) bad('kind', rawKind, k.problem);
-    else kind = k.value;
-  }
-
-  let country: string | null = null;
-  const rawCountry = text('country').trim();
-  if (rawCountry) {
-    const c = parseCountry(rawCountry);
-    if ('problem' in c) bad('country', rawCountry, c.problem);
-    else country = c.value;
-  }
-
-  let id: string | null = null;
-  const rawId = text('id').trim();
-  if (rawId) {
-    const k = parseKey(rawId);
-    if ('problem' in k) bad('id', rawId, `id: ${k.problem}`);
-    else id = k.value;
-  } else if (hasName(names)) {
-    // No id: the stable key of an institution of this name in this country, as the OGP seed makes it.
-    id = institutionId(country, (names.nameEn ?? names.nameFr ?? names.nameEs ?? names.nameAr)!);
-    if (id.length > MAX_KEY) id = id.slice(0, MAX_KEY);
-  }
-
-  const classification = has('classification')
-    ? cleanName(text('classification'), 'classification', warn)
-    : null;
-  if (classification && classification.length > MAX_CLASSIFICATION)
-    bad(
-      'classification',
-      classification,
-      `too long (${classification.length} characters; at most ${MAX_CLASSIFICATION})`,
-    );
-
-  let parentId: string | null = null;
-  const rawParent = text('parent.id').trim();
-  if (rawParent) {
-    const p = parseKey(rawParent);
-    if ('problem' in p) bad('parent.id', rawParent, `parent: ${p.problem}`);
-    else if (p.value === id) bad('parent.id', rawParent, 'an organization cannot be its own parent');
-    else parentId = p.value;
-  }
-
-  const idColumns = ['identifiers.scheme', 'identifiers.value', 'identifiers'];
-  let identifiers: { scheme: string; value: string }[] | null = null;
-  if (idColumns.some(has)) {
-    const found: { scheme: string; value: string; column: string }[] = [];
-    const schemes = splitList(text('identifiers.scheme'));
-    const values = splitList(text('identifiers.value'));
-    if (schemes.length !== values.length)
-      bad(
-        'identifiers.value',
-        text('identifiers.value'),
-        `${schemes.length} identifier schemes but ${values.length} values (identifiers.scheme and identifiers.value are "; "-separated lists of the same length)`,
-      );
-    else schemes.forEach((s, i) => found.push({ scheme: s, value: values[i], column: 'identifiers.value' }));
-    const combined = src.values.get('identifiers');
-    const pairs: unknown[] = Array.isArray(combined) ? combined : splitList(text('identifiers'));
-    for (const p of pairs) {
-      if (typeof p === 'string') {
-        const at = p.indexOf(':');
-        if (at < 0)
-          bad('identifiers', p, 'an identifier is written scheme:value (e.g. tn-municipality:33011)');
-        else
-          found.push({ scheme: p.slice(0, at).trim(), value: p.slice(at + 1).trim(), column: 'identifiers' });
-      } else if (p && typeof p === 'object' && !Array.isArray(p)) {
-        const o = p as Record<string, unknown>;
-        const str = (v: unknown) =>
-          typeof v === 'string' ? v.trim() : typeof v === 'number' ? String(v) : '';
-        found.push({ scheme: str(o.scheme), value: str(o.value), column: 'identifiers' });
-      } else
-        bad(
-          'identifiers',
-          JSON.stringify(p),
-          'an identifier is { "scheme": ..., "value": ... } or "scheme:value"',
-        );
-    }
-    for (const i of found) {
-      if (!i.scheme && !i.value) continue;
-      if (!i.scheme || !i.value)
-        bad(i.column, `${i.scheme}:${i.value}`, `an identifier needs a scheme and a value`);
-      else if (i.scheme.length > MAX_SCHEME)
-        bad(i.column, i.scheme, `identifier scheme too long (at most ${MAX_SCHEME})`);
-      else if (i.value.length > MAX_VALUE)
-        bad(i.column, i.value, `identifier value too long (at most ${MAX_VALUE})`);
-    }
-    identifiers = uniqueIdentifiers(found.filter((i) => i.scheme && i.value)).map(({ scheme, value }) => ({
-      scheme,
-      value,
-    }));
-  }
-
-  let ogpType: 'NATIONAL' | 'LOCAL' | null = null;
-  let ogpJoined: string | null = null;
-  const hasOgp = has('ogpMembership.type') || has('ogpMembership.joined');
-  if (hasOgp) {
-    const rawType = text('ogpMembership.type').trim();
-    const rawJoined = text('ogpMembership.joined').trim();
-    if (rawType) {
-      const t = parseOgpType(rawType);
-      if ('problem' in t) bad('ogpMembership.type', rawType, t.problem);
-      else ogpType = t.value;
-    }
-    if (rawJoined) {
-      const j = parseJoined(rawJoined);
-      if ('problem' in j) bad('ogpMembership.joined', rawJoined, j.problem);
-      else ogpJoined = j.value;
-      if (!rawType) bad('ogpMembership.joined', rawJoined, 'a date joined without an OGP membership type');
-    }
-  }
-
-  if (issues.length || !id || !kind) {
-    ctx.refuse(issues);
+  const r = recordReader(src, line, ctx);
+  const names = readRecordNames(r);
+  const kind = readKind(r);
+  const country = readCountry(r);
+  const id = readId(r, names, country);
+  const classification = readClassification(r);
+  const parentId = readParent(r, id);
+  const identifiers = readIdentifiers(r);
+  const ogp = readOgp(r);
+  if (r.issues.length || !id || !kind) {
+    ctx.refuse(r.issues);
     return null;
   }
-  const fields: OrganizationField[] = [];
-  if (has('classification')) fields.push('classification');
-  if (has('country')) fields.push('country');
-  if (has('parent.id')) fields.push('parent');
-  if (hasOgp) fields.push('ogp');
-  return organizationRow(
-    ctx,
-    source,
-    line,
+  const content = {
     id,
-    {
-      id,
-      kind,
-      classification,
-      country,
-      parentId,
-      ...names,
-      ogpMembershipType: ogpType,
-      ogpJoined,
-    },
-    fields,
-    identifiers,
-  );
+    kind,
+    classification,
+    country,
+    parentId,
+    ...names,
+    ogpMembershipType: ogp?.type ?? null,
+    ogpJoined: ogp?.joined ?? null,
+  };
+  return organizationRow(ctx, source, line, id, content, fieldsOf(r), identifiers);
 }
 
 /** The `organizations` part, for one run's options (--dataset, --source-url, --license). */

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { ImportContext, WriteContext } from '../../../../common/src/import/pipeline';
+import type { ImportContext, WriteContext } from '@civic/common/import/pipeline';
 import {
   classify,
   digest,
@@ -10,12 +10,12 @@ import {
   PROVENANCE_COLUMNS,
   provenanceValues,
   upsertRows,
-} from '../../../../common/src/import/write';
-import { chunk } from '../../../../common/src/db';
-import { removeDocuments } from '../../../../common/src/search';
-import type { WithProvenance } from '../../../../common/src/provenance';
+} from '@civic/common/import/write';
+import { chunk } from '@civic/common/db';
+import { removeDocuments } from '@civic/common/search';
+import type { WithProvenance } from '@civic/common/provenance';
 import type { Organization } from '../entities/Organization';
-import { indexOrganizations, ORGANIZATION_SEARCH_TYPE } from '../organization-search';
+import { indexOrganizations, ORGANIZATION_SEARCH_TYPE } from '../search';
 
 /**
  * How the organization importers write what they read: one organization per row, its identifiers, and its

@@ -3,8 +3,8 @@ import ar from 'i18n-iso-countries/langs/ar.json';
 import en from 'i18n-iso-countries/langs/en.json';
 import es from 'i18n-iso-countries/langs/es.json';
 import fr from 'i18n-iso-countries/langs/fr.json';
-import { KOSOVO_ISO2 } from '../../../../common/src/datasets/ogp-export';
-import { ORGANIZATION_KINDS, type OrganizationKind } from '../../../../common/src/vocabulary';
+import { KOSOVO_ISO2 } from '@civic/formats/ogp-export/countries';
+import { ORGANIZATION_KINDS, type OrganizationKind } from '@civic/formats/vocabulary';
 
 /**
  * How the organization importers read the values people write in files: kinds, countries, OGP membership,

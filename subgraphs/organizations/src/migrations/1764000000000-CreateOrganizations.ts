@@ -1,5 +1,5 @@
 import { Table, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
-import { col } from '../../../../common/src/migration-columns';
+import { col } from '@civic/common/migration-columns';
 
 export class CreateOrganizations1764000000000 implements MigrationInterface {
   name = 'CreateOrganizations1764000000000';

@@ -5,7 +5,7 @@ import {
   indexDocuments,
   settleSearchStatistics,
   type SearchDocumentInput,
-} from '../../../../common/src/search';
+} from '@civic/common/search';
 
 /** Organizations read per statement while backfilling, so memory stays flat however many there are. */
 const BATCH = 2000;
@@ -19,7 +19,7 @@ interface NameRow {
 }
 
 /**
- * Full-text search over organization names (common/src/search.ts): creates `search_documents` and indexes
+ * Full-text search over organization names (common/src/search/): creates `search_documents` and indexes
  * the organizations already there. The document fields are spelled out here rather than taken from the
  * application code, so this migration does the same thing whatever the code becomes later.
  */

@@ -1,9 +1,10 @@
-import { fromLanguageEnum, languageOrder } from '../../../../common/src/language';
-import { readLocalized } from '../../../../common/src/localized';
-import { toProvenance } from '../../../../common/src/provenance';
+import { fromLanguageEnum, languageOrder } from '@civic/common/language';
+import { readLocalized } from '@civic/common/localized';
+import { toProvenance } from '@civic/common/provenance';
+import { foundHighlights } from '@civic/common/search';
 import type { OrganizationResolvers } from '../generated/resolvers-types';
-import { displayName } from '../organization-list';
-import { searchHighlights } from '../organization-search';
+import { displayName } from '../ordering';
+import { organizationSearchText } from '../search';
 
 export const Organization: OrganizationResolvers = {
   __resolveReference: (ref, ctx) => ctx.loaders.organizationById.load(ref.id),
@@ -17,5 +18,6 @@ export const Organization: OrganizationResolvers = {
   identifiers: (o, _, ctx) => ctx.loaders.identifiersByOrganization.load(o.id),
   ogpMembership: (o) => (o.ogpMembershipType ? { type: o.ogpMembershipType, joined: o.ogpJoined } : null),
   source: (o) => toProvenance(o),
-  searchHighlights: (o, _, ctx) => searchHighlights(o, ctx.languages),
+  // Computed from the row and the search of the list that found it, names in the request's order: no SQL.
+  searchHighlights: (o, _, ctx) => foundHighlights(o, organizationSearchText(o, ctx.languages)),
 };

@@ -1,0 +1,157 @@
+import type { EntityManager, ObjectLiteral } from 'typeorm';
+import { isMysql, type Queryable } from '../dialect';
+import type { OrderTerm } from '../ordering';
+import { parseSearch, type ParsedSearch, type SearchOptions } from './query';
+import { ALL_FIELDS, SEARCH_FTS_TABLE, SEARCH_TABLE } from './schema';
+
+/*
+ * A parsed search as SQL for the backend at hand (InnoDB FULLTEXT or FTS5), its scores, and its relevance
+ * order. The two backends find the same entities; only the scores differ.
+ */
+
+/** Scores are whole numbers (the backend's relevance × 10⁶, rounded), so cursors compare them exactly. */
+const SCORE_SCALE = 1000000;
+
+export interface SearchQueryOptions extends SearchOptions {
+  /**
+   * How much a match in a field counts towards the score, by field name (default 1); e.g. `{ title: 3 }`
+   * ranks a word in the title above the same word in a description. Membership does not depend on it.
+   */
+  weights?: Readonly<Record<string, number>>;
+  /** Prefix of the parameter and CTE names, for two searches in one statement; default `search`. */
+  name?: string;
+}
+
+/** A search as SQL: a subquery yielding `entity_id` and `score` (higher is more relevant), one row each. */
+export interface SearchSql {
+  /** `SELECT entity_id, score …`, with TypeORM named parameters (`:search_all`…): wrap it in parentheses. */
+  sql: string;
+  /** For `qb.setParameters(…)`; or `driver.escapeQueryWithParameters` for a raw query. */
+  parameters: Record<string, unknown>;
+  search: ParsedSearch;
+}
+
+/**
+ * The entities of one type whose text holds every term of the query (in any of their fields), with a
+ * relevance score: a subquery to join on the entity's id, e.g.
+ * `qb.innerJoin(`(${s.sql})`, 'search', 'search.entity_id = o.id').setParameters(s.parameters)`.
+ * MySQL matches `MATCH(text) AGAINST('+beni +mellal*' IN BOOLEAN MODE)`, SQLite FTS5 `"beni" AND "mellal"*`;
+ * both on the entity's `all` row, and score by the weighted per-field matches of any term (InnoDB relevance
+ * or FTS5 bm25). Throws BAD_USER_INPUT as {@link parseSearch} does.
+ */
+export function searchQuery(
+  source: Queryable,
+  entityType: string,
+  query: string | ParsedSearch,
+  options: SearchQueryOptions = {},
+): SearchSql {
+  const search = typeof query === 'string' ? parseSearch(query, options) : query;
+  if (!search.terms.length) throw new Error('searchQuery: the search has no term');
+  const n = options.name ?? 'search';
+  if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(n)) throw new Error(`searchQuery: invalid name "${n}"`);
+  const parameters: Record<string, unknown> = { [`${n}_type`]: entityType };
+  const weight = fieldWeight(n, options.weights ?? {}, parameters);
+  const sql = isMysql(source)
+    ? mysqlSearch(n, search, weight, parameters)
+    : sqliteSearch(n, search, weight, parameters);
+  return { sql, parameters, search };
+}
+
+/** The weight of a field as SQL over a field column (a CASE of the given weights, 1 for any other field). */
+type FieldWeight = (column: string) => string;
+
+/** Builds {@link FieldWeight}, adding the field names to `parameters`; refuses a negative or infinite weight. */
+function fieldWeight(
+  n: string,
+  weights: Readonly<Record<string, number>>,
+  parameters: Record<string, unknown>,
+): FieldWeight {
+  const cases = Object.entries(weights).map(([field, w], i) => {
+    if (!Number.isFinite(w) || w < 0) throw new Error(`searchQuery: weight of "${field}" must be >= 0`);
+    parameters[`${n}_w${i}`] = field;
+    return `WHEN :${n}_w${i} THEN ${w}`;
+  });
+  return (column) => (cases.length ? `(CASE ${column} ${cases.join(' ')} ELSE 1 END)` : '1');
+}
+
+/** The search on MySQL: InnoDB FULLTEXT in boolean mode, scored by the weighted per-field relevance. */
+function mysqlSearch(
+  n: string,
+  search: ParsedSearch,
+  weight: FieldWeight,
+  parameters: Record<string, unknown>,
+): string {
+  // Folded terms are letters and digits only: no boolean-mode operator can come from the user.
+  parameters[`${n}_all`] = search.terms.map((t) => `+${t.text}${t.prefix ? '*' : ''}`).join(' ');
+  parameters[`${n}_any`] = search.terms.map((t) => `${t.text}${t.prefix ? '*' : ''}`).join(' ');
+  const d = `${n}_d`;
+  const a = `${n}_a`;
+  // Driven by the all-words match on the one 'all' row per entity (the FULLTEXT index finds few rows for a
+  // narrow search), then the entity's per-field rows by primary key for the weighted score; matching the
+  // any-word condition first would visit every row holding any of the words.
+  return (
+    `SELECT ${a}.entity_id AS entity_id, ` +
+    `ROUND(SUM(MATCH (${d}.text) AGAINST (:${n}_any IN BOOLEAN MODE) * ${weight(`${d}.field`)}) * ${SCORE_SCALE}) AS score ` +
+    `FROM ${SEARCH_TABLE} ${a} ` +
+    `JOIN ${SEARCH_TABLE} ${d} ON ${d}.entity_type = ${a}.entity_type AND ${d}.entity_id = ${a}.entity_id ` +
+    `AND ${d}.field <> '${ALL_FIELDS}' ` +
+    `WHERE ${a}.entity_type = :${n}_type AND ${a}.field = '${ALL_FIELDS}' ` +
+    `AND MATCH (${a}.text) AGAINST (:${n}_all IN BOOLEAN MODE) ` +
+    `GROUP BY ${a}.entity_id`
+  );
+}
+
+/** The search on SQLite: FTS5 phrases, scored by the weighted per-field bm25. */
+function sqliteSearch(
+  n: string,
+  search: ParsedSearch,
+  weight: FieldWeight,
+  parameters: Record<string, unknown>,
+): string {
+  const phrase = (t: { text: string; prefix: boolean }) => `"${t.text}"${t.prefix ? '*' : ''}`;
+  parameters[`${n}_all`] = search.terms.map(phrase).join(' AND ');
+  parameters[`${n}_any`] = search.terms.map(phrase).join(' OR ');
+  // bm25() cannot be used under GROUP BY or an IN over the same table: materialize the matches first.
+  const hits = `${n}_hits`;
+  const all = `${n}_matches`;
+  return (
+    `WITH ${hits} AS MATERIALIZED (` +
+    `SELECT h.entity_id AS entity_id, h.field AS field, -bm25(h.${SEARCH_FTS_TABLE}) AS relevance ` +
+    `FROM ${SEARCH_FTS_TABLE} h WHERE h.${SEARCH_FTS_TABLE} MATCH :${n}_any ` +
+    `AND h.entity_type = :${n}_type AND h.field <> '${ALL_FIELDS}'), ` +
+    `${all} AS MATERIALIZED (` +
+    `SELECT m.entity_id AS entity_id FROM ${SEARCH_FTS_TABLE} m WHERE m.${SEARCH_FTS_TABLE} MATCH :${n}_all ` +
+    `AND m.entity_type = :${n}_type AND m.field = '${ALL_FIELDS}') ` +
+    `SELECT ${hits}.entity_id AS entity_id, ` +
+    `CAST(ROUND(SUM(${hits}.relevance * ${weight(`${hits}.field`)}) * ${SCORE_SCALE}) AS INTEGER) AS score ` +
+    `FROM ${hits} WHERE ${hits}.entity_id IN (SELECT entity_id FROM ${all}) GROUP BY ${hits}.entity_id`
+  );
+}
+
+/**
+ * Runs a search on its own: every matching entity id with its score (one statement). What
+ * {@link relevanceOrder} needs to put the score in cursors.
+ */
+export async function searchScores(manager: EntityManager, search: SearchSql): Promise<Map<string, number>> {
+  const [sql, params] = manager.connection.driver.escapeQueryWithParameters(
+    `SELECT s.entity_id AS entity_id, s.score AS score FROM (${search.sql}) s`,
+    search.parameters,
+  );
+  const rows: { entity_id: string; score: number | string }[] = await manager.query(sql, params);
+  return new Map(rows.map((r) => [r.entity_id, Number(r.score)]));
+}
+
+/**
+ * The `orderBy` term "most relevant first" for `orderedConnection`, over a search joined as `alias`
+ * (`search.score`); the scores of {@link searchScores} give each row's cursor value.
+ */
+export function relevanceOrder<T extends ObjectLiteral & { id: string }>(
+  alias: string,
+  scores: ReadonlyMap<string, number>,
+): OrderTerm<T> {
+  return {
+    field: 'RELEVANCE',
+    direction: 'DESC',
+    key: { sql: `${alias}.score`, value: (row) => scores.get(row.id) ?? null, text: false },
+  };
+}

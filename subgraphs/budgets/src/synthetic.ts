@@ -1,0 +1,141 @@
+import type { DataSource } from 'typeorm';
+import {
+  indexDocuments,
+  rebuildSearchIndex,
+  settleSearchStatistics,
+  SEARCH_FTS_TABLE,
+  SEARCH_TABLE,
+} from '@civic/common/search';
+import {
+  insertAll,
+  phrase,
+  prng,
+  SYNTHETIC_DATASET,
+  syntheticBudgetId,
+  syntheticOrganizationId,
+  syntheticSizes,
+  syntheticSource,
+} from '@civic/formats/synthetic';
+import {
+  BudgetAmountEntity,
+  BudgetEntity,
+  BudgetLineEntity,
+  type Budget,
+  type BudgetAmount,
+  type BudgetLine,
+} from './entities/Budget';
+import { isMysql } from '@civic/common/dialect';
+import { LINE_SEARCH_TYPE, lineDocuments } from './search';
+
+/** Budgets in dinars and dirhams: different decimals (3 and 2), never added together. */
+const CURRENCIES = [
+  { code: 'TND', digits: 3 },
+  { code: 'MAD', digits: 2 },
+];
+const LINES_PER_BUDGET = 200;
+const CHUNK_BUDGETS = 25;
+
+/**
+ * Replaces the synthetic budgets, lines and amounts (and only them) for this scale and seed, with the lines'
+ * search index: 200 lines per budget with Tunisian-style codes (Titre.Article.Paragraphe.Sous-paragraphe),
+ * labels in Arabic (and French for half), approved amounts and execution at two dates for most lines.
+ */
+export async function generateBudgets(ds: DataSource, scale: number, seed: number): Promise<number> {
+  const sizes = syntheticSizes(scale);
+  const r = prng(seed ^ 0x0b0b);
+  await ds.transaction(async (m) => {
+    await m.query(`DELETE FROM budget_amounts WHERE line_id LIKE 'syn-%'`);
+    await m.getRepository(BudgetLineEntity).delete({ sourceDataset: SYNTHETIC_DATASET });
+    await m.getRepository(BudgetEntity).delete({ sourceDataset: SYNTHETIC_DATASET });
+    // The old synthetic lines' index goes in one statement (a previous run may have been at another scale,
+    // so their ids are not known here).
+    await m.query(`DELETE FROM ${SEARCH_TABLE} WHERE entity_type = ? AND entity_id LIKE 'syn-%'`, [
+      LINE_SEARCH_TYPE,
+    ]);
+    // SQLite: indexDocuments first deletes each line's old rows from the FTS5 copy of search_documents, and
+    // FTS5 finds them by scanning its whole table (ids are UNINDEXED columns): with the copy growing by
+    // some 12,500 rows a chunk, the scans add up quadratically (a million lines: 207 s instead of 161 s).
+    // These ids are fresh, there is nothing to delete: the copy is kept empty while generating and rebuilt
+    // from search_documents once at the end (search.ts's rule for rows written behind its back), all in
+    // this transaction.
+    const emptyFts = async () => {
+      if (!isMysql(ds)) await m.query(`DELETE FROM ${SEARCH_FTS_TABLE}`);
+    };
+    await emptyFts();
+    for (let begin = 0; begin < sizes.budgets; begin += CHUNK_BUDGETS) {
+      const budgets: Budget[] = [];
+      const lines: BudgetLine[] = [];
+      const amounts: BudgetAmount[] = [];
+      for (let b = begin; b < Math.min(sizes.budgets, begin + CHUNK_BUDGETS); b++) {
+        const id = syntheticBudgetId(b);
+        const year = 2013 + (b % 12);
+        const currency = CURRENCIES[b % CURRENCIES.length];
+        budgets.push({
+          id,
+          organizationId: syntheticOrganizationId(Math.floor(b / 12) % sizes.organizations),
+          fiscalYear: year,
+          currency: currency.code,
+          ...syntheticSource(scale, seed, `budget ${b}`),
+        });
+        for (let l = 0; l < LINES_PER_BUDGET; l++) {
+          const direction = l % 4 === 3 ? 'REVENUE' : 'EXPENDITURE';
+          const code = [
+            r.int(1, 2),
+            String(r.int(1, 99)).padStart(2, '0') + String(l).padStart(3, '0'),
+            '0001',
+            '000',
+          ].join('.');
+          const lineId = `${id}-${direction === 'REVENUE' ? 'REV' : 'EXP'}-${String(l).padStart(3, '0')}`;
+          lines.push({
+            id: lineId,
+            budgetId: id,
+            direction,
+            code,
+            labelAr: phrase(r, 'ar', 4),
+            labelFr: r.chance(0.5) ? phrase(r, 'fr', 4) : null,
+            labelEn: null,
+            labelEs: null,
+            classification: 'tn-municipal-budget-nomenclature',
+            ...syntheticSource(scale, seed, `budget ${b} line ${l}`),
+          });
+          const approved =
+            BigInt(r.int(0, 500_000)) * BigInt(10 ** currency.digits) +
+            BigInt(r.int(0, 10 ** currency.digits - 1));
+          amounts.push({
+            lineId,
+            phase: 'APPROVED',
+            asOf: '',
+            amountMinor: approved.toString(),
+            sourceRecord: null,
+          });
+          if (r.chance(0.7)) {
+            const jan = (approved * BigInt(r.int(0, 20))) / 100n;
+            const feb = jan + (approved * BigInt(r.int(0, 20))) / 100n;
+            amounts.push({
+              lineId,
+              phase: 'EXECUTED',
+              asOf: `${year}-01-31`,
+              amountMinor: jan.toString(),
+              sourceRecord: null,
+            });
+            amounts.push({
+              lineId,
+              phase: 'EXECUTED',
+              asOf: `${year}-02-28`,
+              amountMinor: feb.toString(),
+              sourceRecord: null,
+            });
+          }
+        }
+      }
+      await insertAll(m, BudgetEntity, budgets);
+      await insertAll(m, BudgetLineEntity, lines, 500);
+      await insertAll(m, BudgetAmountEntity, amounts, 1000);
+      await indexDocuments(m, lineDocuments(lines));
+      await emptyFts();
+    }
+    await rebuildSearchIndex(m);
+  });
+  await settleSearchStatistics(ds);
+  return sizes.budgetLines;
+}
