@@ -33,12 +33,14 @@ function kinds() {
 }
 
 function usage(): string {
+  // Wide enough that the longest kind name keeps two spaces before its description.
+  const width = Math.max(22, ...[...kinds().keys()].map((name) => name.length + 2));
   const lines = [
     'Usage: npm run import -- <kind> <path> [options]',
     '',
     'Kinds:',
     ...[...kinds()].flatMap(([name, k]) => [
-      `  ${name.padEnd(22)}${k.description}`,
+      `  ${name.padEnd(width)}${k.description}`,
       ...k.params.map((p) => `      --${p.name.padEnd(18)}${p.description}`),
     ]),
     '',

@@ -13,6 +13,36 @@ export interface Provenance {
   checksum: string | null;
   line: number | null;
   importedAt: string | null;
+  /** Every value stored otherwise than its source cell wrote it: empty when the record is as written. */
+  adjustments: SourceAdjustment[];
+}
+
+/**
+ * Why a stored text value differs from its source cell (schema/common.graphql describes each for clients;
+ * common/src/import/adjust.ts is the one place that makes these changes).
+ */
+export const SOURCE_ADJUSTMENT_REASONS = [
+  'TRIMMED',
+  'SPACES_FOLDED',
+  'INVISIBLE_REMOVED',
+  'PREFIX_REMOVED',
+  'WRONG_SCRIPT_MOVED',
+  'WRONG_SCRIPT_DROPPED',
+  'CORRECTED',
+] as const;
+export type SourceAdjustmentReason = (typeof SOURCE_ADJUSTMENT_REASONS)[number];
+
+/** One value stored otherwise than its source cell wrote it, and why. */
+export interface SourceAdjustment {
+  /** Where the value is in the source record: a CSV column or a JSON path (`name.fr`). */
+  column: string;
+  /** The field of the record (as the API names it: `names.ar`, `labels.ar`) holding it; null when dropped. */
+  field: string | null;
+  /** The cell exactly as the source wrote it. */
+  asWritten: string;
+  /** What is stored and shown; null when nothing is. */
+  stored: string | null;
+  reasons: SourceAdjustmentReason[];
 }
 
 /** The provenance columns every table carries, as entity properties. */
@@ -34,6 +64,11 @@ export interface WithProvenance {
    * an unchanged row (nothing written) from a changed one.
    */
   rowDigest: string | null;
+  /**
+   * The record's {@link SourceAdjustment}s as JSON; null when every value is as the source wrote it. The row
+   * digest covers them (see ImportContext.provenance).
+   */
+  sourceAdjustments: string | null;
 }
 
 /** Column definitions for {@link WithProvenance}, spread into every EntitySchema. */
@@ -47,12 +82,13 @@ export const provenanceColumns: Record<keyof WithProvenance, EntitySchemaColumnO
   sourceLine: { type: 'integer', name: 'source_line', nullable: true },
   importedAt: { type: 'varchar', length: 24, name: 'imported_at', nullable: true },
   rowDigest: { type: 'varchar', length: 64, name: 'row_digest', nullable: true },
+  sourceAdjustments: { type: 'text', name: 'source_adjustments', nullable: true },
 };
 
 /** The import part of {@link WithProvenance}: what the built-in seed leaves null. */
 export type ImportProvenance = Pick<
   WithProvenance,
-  'sourceFile' | 'sourceChecksum' | 'sourceLine' | 'importedAt' | 'rowDigest'
+  'sourceFile' | 'sourceChecksum' | 'sourceLine' | 'importedAt' | 'rowDigest' | 'sourceAdjustments'
 >;
 
 export const NO_IMPORT: ImportProvenance = {
@@ -61,6 +97,7 @@ export const NO_IMPORT: ImportProvenance = {
   sourceLine: null,
   importedAt: null,
   rowDigest: null,
+  sourceAdjustments: null,
 };
 
 export function toProvenance(row: WithProvenance): Provenance {
@@ -73,7 +110,15 @@ export function toProvenance(row: WithProvenance): Provenance {
     checksum: row.sourceChecksum ?? null,
     line: row.sourceLine == null ? null : Number(row.sourceLine),
     importedAt: row.importedAt ?? null,
+    adjustments: parseAdjustments(row.sourceAdjustments),
   };
+}
+
+/** The stored JSON of a record's adjustments, read back ([] for none). */
+export function parseAdjustments(json: string | null | undefined): SourceAdjustment[] {
+  if (!json) return [];
+  const list: unknown = JSON.parse(json);
+  return Array.isArray(list) ? (list as SourceAdjustment[]) : [];
 }
 
 /** Provenance fields for a record of the built-in seed, given its dataset description and the record key. */

@@ -111,7 +111,12 @@ export const MAX_CHARACTERS: ReadonlyArray<readonly [string, number]> = [
   [OGP_COLUMNS.endDate, 255],
 ];
 /** The columns stored in a TEXT column, which holds {@link MAX_DESCRIPTION_BYTES} bytes. */
-export const TEXT_COLUMNS = [OGP_COLUMNS.title, OGP_COLUMNS.shortTitle, OGP_COLUMNS.fullText];
+export const TEXT_COLUMNS = [
+  OGP_COLUMNS.title,
+  OGP_COLUMNS.shortTitle,
+  OGP_COLUMNS.fullText,
+  OGP_COLUMNS.lead,
+];
 /** The provenance URL column holds 1,024 characters. */
 export const MAX_URL_LENGTH = 1024;
 

@@ -108,7 +108,29 @@ const ABBREVIATIONS = new Set([
   'sr',
   'sra',
   'mme',
+  'ph',
 ]);
+
+/** Degrees and company forms after a person's or a company's name: ", Ph.D.", ", Inc." never start a name. */
+const AFTER_NAME = /^(?:Ph\.?\s?D|M\.?\s?D|M\.?\s?Sc|M\.?\s?A|LL\.?\s?[BM]|MBA|Esq|Jr|Sr|Inc|Ltd|LLC)\b\.?/;
+
+/**
+ * Phrases that join institutions in a sentence ("X in cooperation with the Y", "X, at the behest of the Y"):
+ * never part of a name, they separate two.
+ */
+const JOINING_PHRASE =
+  /^,?\s+(?:in\s+(?:close\s+)?(?:cooperation|collaboration|coordination|partnership|consultation)\s+with|at\s+the\s+(?:behest|request|initiative|proposal)\s+of|with\s+the\s+support\s+of)\s+(?:the\s+)?/i;
+
+/**
+ * The start of a sentence saying what an institution does ("Approval of the law by the Council ...",
+ * "Approval by the Parliament ..."): removed, so the institution acting remains.
+ */
+const ACTION_BY =
+  /^(?:approval|adoption|enactment|passage|ratification|endorsement)\b[^,;()]{0,40}?\bby\s+(?:the\s+)?(?=\p{Lu})/iu;
+
+/** Words naming a unit of an institution: "Ministry of Finance: Fiscal Policy and Planning Dept, ...". */
+const UNIT_WORDS =
+  /\b(?:dept|depts|department|departments|division|divisions|unit|units|office|offices|directorate|directorates|bureau|section|team|departamento|direcci[oó]n|unidad|oficina|d[ée]partement|service)\.?$/i;
 
 /** Head words of an institution's name: a part after a comma that has one is read as a separate name. */
 // prettier-ignore
@@ -124,7 +146,7 @@ const HEAD_WORDS = [
   'centre', 'center', 'centro', 'fund', 'fondo', 'trust', 'forum', 'chamber', 'camara', 'unit', 'unidad',
   'initiative', 'treasury', 'inspectorate', 'chancellery', 'cabinet', 'union', 'federation', 'bank', 'house',
   'program', 'programme', 'programa', 'alliance', 'alianza', 'defensoria', 'procuraduria', 'superintendencia',
-  'ombudsman', 'registry', 'registrar', 'archives', 'police', 'judiciary', 'legislature', 'inspection',
+  'ombudsman', 'registry', 'registrar', 'dept', 'archives', 'police', 'judiciary', 'legislature', 'inspection',
   'school', 'college', 'academy', 'partnership', 'observatory', 'observatorio', 'library', 'cooperativa', 'red',
   'knesset', 'riigikogu', 'saeima', 'seimas', 'oireachtas', 'storting', 'sejm',
 ];
@@ -174,7 +196,8 @@ function startsSeparateName(rest: string): 'acronym' | 'head' | null {
   const first = part.split(/\s+/)[0] ?? '';
   // Never split before a lowercase word or a conjunction: "Ministry of Economy, Finance and Industry",
   // "Ministry of Justice, etc.", "Council, the Legislature".
-  if (!first || !/^[\p{Lu}"“«(]/u.test(first) || CONJUNCTION.test(first)) return null;
+  if (!first || !/^[\p{Lu}"“«(]/u.test(first) || CONJUNCTION.test(first) || AFTER_NAME.test(part))
+    return null;
   if (isAcronym(first.replace(/["“”«»(),.;:]/g, ''))) return 'acronym';
   if (/^transparency international\b/i.test(part)) return 'head';
   // Words without a trailing "(ACRONYM)": "Ghana Integrity Initiative (GII)" ends with "Initiative".
@@ -190,6 +213,27 @@ function startsSeparateName(rest: string): 'acronym' | 'head' | null {
   if (tail.some((w) => HEAD_RE.test(w))) return 'head';
   return conjunctionAt < 0 && tail.some((w) => WEAK_HEAD_RE.test(w)) ? 'head' : null;
 }
+
+/** Titles of a person: "Deputy Prime Minister and the Minister of Justice" is one person, not two bodies. */
+const PERSON_TITLE =
+  /^(?:minister|ministers|ministro|ministre|secretary|commissioner|president|governor|mayor)$/;
+
+/**
+ * Does the text start with an institution's name: capitalized words up to a head word among the first three
+ * ("Ministry of ...", "Slovak National Center ..."; not "Relations with Parliament", not "Minister of ...")?
+ */
+function headFirst(rest: string): boolean {
+  const tokens = rest.trim().split(/\s+/).slice(0, 3);
+  for (const token of tokens) {
+    if (!/^[\p{Lu}"“«]/u.test(token)) return false;
+    const word = nameWords(token)[0] ?? '';
+    if (HEAD_RE.test(word)) return !PERSON_TITLE.test(word);
+  }
+  return false;
+}
+
+/** Does the text hold an institution's head word ("Senado", "Prime Ministry/Directorate of ...")? */
+const hasHeadWord = (text: string) => nameWords(text).some((w) => HEAD_RE.test(w));
 
 interface Piece {
   text: string;
@@ -291,6 +335,23 @@ function separatorAt(dashList: boolean) {
     const c = s[i];
     if (c === ';' || BULLET.test(c)) return 1;
     const rest = s.slice(i);
+    if (c === ',' || /\s/.test(c)) {
+      const joining = JOINING_PHRASE.exec(rest);
+      if (joining) return joining[0].length;
+      // A spaced dash between two names: "Congreso de la República. Senado – Cámara de Representantes",
+      // "... Policies - Legislation and Opinion Bureau - Ministry of ..."; not "Society for Transparency - Delna"
+      // nor "Ministry of ... – division of ...".
+      const dash = /^\s+[-–—]\s+/.exec(rest);
+      if (dash && /\s/.test(c)) {
+        const before = s.slice(start, i);
+        const next = splitTopLevel(rest.slice(dash[0].length), (t, j) =>
+          t[j] === ',' || t[j] === ';' || /^\s[-–—]\s/.test(t.slice(j)) ? 1 : 0,
+        )[0].text;
+        // Not before an acronym: "Ministry of ... - MPALSG" gives the name's abbreviation.
+        if (hasHeadWord(before) && completeName(before) && startsSeparateName(next) === 'head')
+          return dash[0].length;
+      }
+    }
     const before = i === 0 ? ' ' : s[i - 1];
     if (/[\s,;]/.test(before)) {
       const m = /^(?:\(?[a-z]\)|\d{1,2}[.)])\s+(?=\S)/i.exec(rest);
@@ -299,15 +360,25 @@ function separatorAt(dashList: boolean) {
       if (dashList && /[-–—]/.test(c) && /^[-–—]\s*[\p{Lu}"“«]/u.test(rest)) return 1;
       const and = /^(?:and|&|y|et)\s+/.exec(rest);
       if (and && STRONG_HEAD.test(rest.slice(and[0].length))) return and[0].length;
+      // "State Chancellery, Society Integration Foundation and the Ministry of Culture"; "... the Deputy Prime
+      // Minister and Minister of the Interior and the Slovak National Center for Human Rights".
+      const andThe = /^and\s+the\s+/.exec(rest);
+      if (andThe && headFirst(rest.slice(andThe[0].length)) && completeName(s.slice(start, i)))
+        return andThe[0].length;
     }
     if (c === ':' && /^:\s/.test(rest)) return 1;
-    if (c === '.' && /^\.\s+[\p{Lu}"“«]/u.test(rest)) {
+    // Not before an initial: "Bonifacio Quirog, Ph. D.", "Teresita R. Ajoc".
+    if (c === '.' && /^\.\s+[\p{Lu}"“«]/u.test(rest) && !/^\.\s+\p{Lu}\./u.test(rest)) {
       const head = s.slice(0, i);
       const word = /(\p{L}+)$/u.exec(head)?.[1] ?? '';
       if (/\)$/.test(head)) return 1;
       if (word.length > 1 && !ABBREVIATIONS.has(word.toLowerCase()) && !/\.\p{L}+$/u.test(head)) return 1;
     }
     if (c === ',') {
+      // The last item of a list: "Governance Commission, the Legislature, LACC, LRC, and MOFA."
+      const last = /^,\s*(?:and|&)\s+(?=(\S+?)\.?(?:$|[\s,;)]))/.exec(rest);
+      if (last && isAcronym(last[1]) && !/\s\S/.test(rest.slice(last[0].length).replace(/[.\s]+$/, '')))
+        return last[0].length;
       const next = splitTopLevel(rest.slice(1), (t, j) => (t[j] === ',' || t[j] === ';' ? 1 : 0))[0].text;
       const kind = startsSeparateName(next);
       if (kind === 'acronym' || (kind === 'head' && completeName(s.slice(start, i)))) return 1;
@@ -326,11 +397,19 @@ function cleanPart(part: string): string {
       .replace(/^[,;:.]+/, '')
       .trim();
   }
-  return s
+  s = s
+    .replace(ACTION_BY, '')
     .replace(/\s*\((?:by agreement|by consent|upon consent|if applicable|to be confirmed)\)\s*$/i, '')
     .replace(/,?\s*etc\.?$/i, '')
     .replace(/[\s.,;:\-–—]+$/, '')
     .trim();
+  // A role written after the name, in lowercase and five words or more: "Procurement Monitoring Bureau
+  // (PMB)(authority responsible for the commitment as a whole)"; not "(e-Government unit)".
+  for (let prev = ''; prev !== s;) {
+    prev = s;
+    s = s.replace(/\s*\((?=\p{Ll})[^()\s]*(?:\s+[^()\s]+){4,}\s*\)$/u, '').trim();
+  }
+  return s;
 }
 
 /** The names an institution cell holds, plus the parts skipped because they are not names. */
@@ -338,27 +417,43 @@ export interface InstitutionSplit {
   names: string[];
   /** Prose ("Relevant partners will be involved") and category headings ("Civil Society"). */
   skipped: string[];
+  /**
+   * Units listed after an institution's name and a colon ("Ministry of Finance: Fiscal Policy and Planning
+   * Dept, Public Investment Dept, Treasury Office"): parts of that institution, not institutions of their
+   * own, so not in `names` (the cell, kept verbatim, still shows them).
+   */
+  parts: string[];
 }
 
 /**
  * Splits a "Lead Institution" or "Supporting Institution(s)" cell into institution names: on newlines,
  * ";", bullets (•, ●, ▪ and the Wingdings bullets pasted from Word), leading "-" or "–", enumerators
- * ("1.", "(a)"), sentence ends, a label's colon ("CSOs: ..."), "and" before "Ministry"/"Department"/"Office",
- * and on commas only when what follows reads as another name (a capitalized head word such as "Ministry"
- * first, one such as "Agency" last, or an acronym; never a lowercase word or a conjunction). So "Ministry of
- * Economy, Finance and Industry" stays one name. Nothing inside parentheses is split. Missing-value
- * markers and "None" give no name; names lose list markers and trailing punctuation and are deduplicated
- * by their institution key. Prose and bare category headings are returned as `skipped`, for a warning.
+ * ("1.", "(a)"), sentence ends (not before an initial, nor inside "Ph.D."), a label's colon ("CSOs: ..."),
+ * "and" before "Ministry"/"Department"/"Office", "and the" before another institution's name (not a
+ * minister's: "Deputy Prime Minister and the Minister of Justice" is one office), ", and" before a last
+ * acronym, a spaced dash between two names (not before an acronym: "... - MPALSG" is the name's
+ * abbreviation), phrases joining institutions in a sentence ("in cooperation with the", "at the behest of
+ * the", "(promoted by: ...)"), and on commas only when what follows reads as another name (a capitalized
+ * head word such as "Ministry" first, one such as "Agency" last, or an acronym; never a lowercase word, a
+ * conjunction or a degree such as "Ph.D."). So "Ministry of Economy, Finance and Industry" stays one name.
+ * Nothing inside parentheses is split. An institution's name before a colon followed by units ("Ministry of
+ * Finance: Fiscal Policy and Planning Dept, ...") is kept and the units go to `parts`: they are the
+ * institution's departments, not institutions of their own. "Approval [of the law] by the" before a name is
+ * removed, and a lowercase role of five words or more in parentheses after one. Missing-value markers and
+ * "None" give no name; names lose list markers and trailing punctuation and are deduplicated by their
+ * institution key. Prose, bare category headings and lowercase phrases after a joining phrase ("in
+ * cooperation with all concerned parties") are returned as `skipped`, for a warning. Every name is written
+ * in the cell, but for whitespace (line breaks become one space), NFC and HTML entities.
  */
 export function splitInstitutions(cell: string | null | undefined): InstitutionSplit {
-  if (cell == null) return { names: [], skipped: [] };
+  if (cell == null) return { names: [], skipped: [], parts: [] };
   let split = splitCache.get(cell);
   if (!split) {
     split = splitCell(cell);
     if (splitCache.size >= SPLIT_CACHE_SIZE) splitCache.clear();
     splitCache.set(cell, split);
   }
-  return { names: [...split.names], skipped: [...split.skipped] };
+  return { names: [...split.names], skipped: [...split.skipped], parts: [...split.parts] };
 }
 
 /**
@@ -371,19 +466,48 @@ const SPLIT_CACHE_SIZE = 4096;
 function splitCell(cell: string): InstitutionSplit {
   const names: string[] = [];
   const skipped: string[] = [];
+  const parts: string[] = [];
   let text = decodeEntities(cell)
     .replace(/\r\n?/g, '\n')
-    .replace(/[\u00a0\t]/g, ' ');
-  if (isMissing(text) || NO_INSTITUTION.has(fold(text).replace(/[.()]+$/, ''))) return { names, skipped };
+    .replace(/[\u00a0\t]/g, ' ')
+    // "(PMB)(authority responsible ...)Central Finance and Contracts Agency": a name glued to a parenthesis.
+    .replace(/\)(?=\p{Lu}\p{Ll})/gu, ')\n')
+    // "Ministry of ... (promoted by: Directorate General of ...)": the institution in parentheses is another one.
+    .replace(/\s*\((?:promoted|proposed|coordinated|led)\s+by:?\s*([^()]+)\)/gi, '; $1; ');
+  if (isMissing(text) || NO_INSTITUTION.has(fold(text).replace(/[.()]+$/, '')))
+    return { names, skipped, parts };
   for (const heading of TEMPLATE_HEADINGS) text = text.replace(heading, '\n\n');
   const seen = new Set<string>();
   for (const line of logicalLines(text)) {
     const dashList = /^[-–—]/.test(line.trim());
-    for (const piece of splitTopLevel(line, separatorAt(dashList))) {
+    /** After "Ministry of Finance:" and a unit's name: the pieces up to the next separator other than a comma. */
+    let inParts = false;
+    const pieces = splitTopLevel(line, separatorAt(dashList));
+    for (const [k, piece] of pieces.entries()) {
       const name = normalizeName(cleanPart(piece.text));
+      if (inParts) {
+        if (/\p{L}{2}/u.test(name)) parts.push(name);
+        inParts = piece.sep === ',';
+        continue;
+      }
       if (!/\p{L}{2}/u.test(name) || isMissing(name) || NO_INSTITUTION.has(fold(name))) continue;
       const words = name.split(' ');
-      if (piece.sep.startsWith(':') && (words.length <= 3 || LABEL_START.test(name))) continue; // a label
+      // "... in cooperation with all concerned parties", "... in cooperation with ministers": no name.
+      if (k > 0 && JOINING_PHRASE.test(pieces[k - 1].sep) && /^\p{Ll}/u.test(name)) {
+        skipped.push(name);
+        continue;
+      }
+      if (piece.sep.startsWith(':')) {
+        // An institution's own name (a singular head word) before units names its parts: "Ministry of
+        // Finance: Fiscal Policy and Planning Dept, ...". Otherwise a short text before a colon is a label that
+        // announces what follows ("Coordinador:", "Other stakeholders (ministries, agencies):").
+        inParts =
+          words.length <= 8 &&
+          !LABEL_START.test(name) &&
+          nameWords(name).some((w) => HEAD_WORDS.includes(w)) &&
+          UNIT_WORDS.test(normalizeName(cleanPart(pieces[k + 1]?.text ?? '')));
+        if (!inParts && (words.length <= 3 || LABEL_START.test(name))) continue; // a label
+      }
       if (
         CATEGORY_ONLY.has(fold(name)) ||
         name.length > MAX_NAME_LENGTH ||
@@ -399,5 +523,5 @@ function splitCell(cell: string): InstitutionSplit {
       names.push(name);
     }
   }
-  return { names, skipped };
+  return { names, skipped, parts };
 }

@@ -65,9 +65,13 @@ export interface OgpExportRow {
   description: string | null;
   startDate: OgpDate;
   endDate: OgpDate;
-  /** The first name of "Lead Institution". */
+  /** "Lead Institution" exactly as the export wrote it (untrimmed); null for an empty cell or a missing-value marker. */
+  leadInstitutionText: string | null;
+  /** Every institution "Lead Institution" names, in cell order, deduplicated by id. */
+  leads: InstitutionRef[];
+  /** The first of {@link leads}: the commitment's lead organization. */
   lead: InstitutionRef | null;
-  /** Other names of the lead cell, then "Supporting Institution(s)", in order, deduplicated, never the lead. */
+  /** The names of "Supporting Institution(s)", in order, deduplicated, never one of the leads. */
   supporters: InstitutionRef[];
   /** Names of the policy-area flag columns set to 1. */
   policyAreas: string[];
@@ -171,14 +175,15 @@ class CellReader {
 }
 
 /**
- * The lead (the first name of "Lead Institution") and the supporters (the lead cell's other names, then
- * "Supporting Institution(s)", deduplicated, never the lead). Ids are per country, so the same ministry named
- * by two commitments is one organization.
+ * The leads (every name of "Lead Institution", in cell order: "Ministry of the Interior; Ministry for
+ * Decentralization and the Civil Service" has two, the first being the lead organization) and the supporters
+ * (the names of "Supporting Institution(s)", deduplicated, never a lead). Ids are per country, so the same
+ * ministry named by two commitments is one organization; each ref keeps this row's spelling.
  */
 function readInstitutions(
   cells: CellReader,
   country: string | null,
-): { lead: InstitutionRef | null; supporters: InstitutionRef[] } {
+): { leads: InstitutionRef[]; supporters: InstitutionRef[] } {
   const inst = (name: string): InstitutionRef => ({ id: institutionId(country, name), name });
   const leadSplit = splitInstitutions(cells.get(OGP_COLUMNS.lead));
   const supportSplit = splitInstitutions(cells.get(OGP_COLUMNS.supporting));
@@ -186,22 +191,19 @@ function readInstitutions(
     cells.warn(OGP_COLUMNS.lead, `part not read as an institution name: "${s}"`);
   for (const s of supportSplit.skipped)
     cells.warn(OGP_COLUMNS.supporting, `part not read as an institution name: "${s}"`);
-  const lead = leadSplit.names.length ? inst(leadSplit.names[0]) : null;
-  if (leadSplit.names.length > 1) {
-    cells.warn(
-      OGP_COLUMNS.lead,
-      `${leadSplit.names.length} names; "${leadSplit.names[0]}" taken as the lead, the others as supporters`,
-    );
-  }
-  const supporters: InstitutionRef[] = [];
-  const taken = new Set(lead ? [lead.id] : []);
-  for (const name of [...leadSplit.names.slice(1), ...supportSplit.names]) {
-    const ref = inst(name);
-    if (taken.has(ref.id)) continue;
-    taken.add(ref.id);
-    supporters.push(ref);
-  }
-  return { lead, supporters };
+  const taken = new Set<string>();
+  const distinct = (names: string[]) => {
+    const out: InstitutionRef[] = [];
+    for (const name of names) {
+      const ref = inst(name);
+      if (taken.has(ref.id)) continue;
+      taken.add(ref.id);
+      out.push(ref);
+    }
+    return out;
+  };
+  const leads = distinct(leadSplit.names);
+  return { leads, supporters: distinct(supportSplit.names) };
 }
 
 /** The policy areas and OGP values a row flags with "1". */
@@ -255,7 +257,8 @@ export function parseOgpExportRow(
   const member = resolved.member;
   const cells = new CellReader(get);
   for (const w of resolved.warnings) cells.warn(OGP_COLUMNS.code, w);
-  const { lead, supporters } = readInstitutions(cells, member.country);
+  const { leads, supporters } = readInstitutions(cells, member.country);
+  const leadCell = get(OGP_COLUMNS.lead);
   const { policyAreas, ogpValues } = readFlags(cells, policyAreaColumns);
   const url = cells.url();
   const row: OgpExportRow = {
@@ -272,7 +275,9 @@ export function parseOgpExportRow(
     description: textOrNull(get(OGP_COLUMNS.fullText)) === null ? null : get(OGP_COLUMNS.fullText),
     startDate: cells.date(OGP_COLUMNS.startDate),
     endDate: cells.date(OGP_COLUMNS.endDate),
-    lead,
+    leadInstitutionText: isMissing(leadCell) ? null : leadCell,
+    leads,
+    lead: leads[0] ?? null,
     supporters,
     policyAreas,
     ogpValues,

@@ -7,6 +7,7 @@ import type { MapperHelpers } from '../../codegen';
 export const mappers = ({ connection, reference }: MapperHelpers): Record<string, string> => ({
   Budget: '../entities/Budget#Budget as BudgetModel',
   BudgetLine: '../entities/Budget#BudgetLine as BudgetLineModel',
+  CommitmentBudgetLink: '../entities/Budget#CommitmentBudgetLine as CommitmentBudgetLinkModel',
   BudgetConnection: connection('BudgetModel'),
   BudgetLineConnection: connection('BudgetLineModel'),
   Organization: reference,

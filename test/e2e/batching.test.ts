@@ -27,6 +27,11 @@ const QUERY = /* GraphQL */ `
             value
           }
         }
+        leadInstitutionText
+        leadOrganizations {
+          id
+          name
+        }
         supportingOrganizations {
           id
           name
@@ -107,6 +112,8 @@ describe.each(BACKENDS)('SQL statements per gateway query on %s', (backend) => {
     expect(nodes.filter((n: any) => n.leadOrganization?.name).length).toBeGreaterThan(first / 2);
     expect(nodes.filter((n: any) => n.budgetLines.length).length).toBe(first);
     expect(nodes.filter((n: any) => n.supportingOrganizations.length).length).toBeGreaterThan(0);
+    if (first >= 100)
+      expect(nodes.filter((n: any) => n.leadOrganizations.length > 1).length).toBeGreaterThan(0);
     return {
       organizations: sys.counters.organizations.total,
       commitments: sys.counters.commitments.total,

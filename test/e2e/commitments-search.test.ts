@@ -410,13 +410,11 @@ describe.each(BACKENDS)('commitments and action plans: search on %s', (backend) 
   test('the migration indexes the rows already stored: reverted and run again, the same results', async () => {
     const ds = sys().dataSources.commitments;
     const before = sorted(ids(await search('budget transparency')));
-    // Imports, then Search.
-    expect(ds.migrations.map((m) => m.name).slice(-2)).toEqual([
-      'Search1764300000000',
-      'Imports1764400000000',
-    ]);
-    await ds.undoLastMigration({ transaction: 'all' });
-    await ds.undoLastMigration({ transaction: 'all' });
+    // The migrations after Search (Imports and later), then Search itself.
+    const names = ds.migrations.map((m) => m.name);
+    const first = names.indexOf('Search1764300000000');
+    expect(names.slice(first, first + 2)).toEqual(['Search1764300000000', 'Imports1764400000000']);
+    for (let i = first; i < names.length; i++) await ds.undoLastMigration({ transaction: 'all' });
     await ds.runMigrations({ transaction: 'all' });
     expect(sorted(ids(await search('budget transparency')))).toEqual(before);
     expect(sorted(ids(await search('systeme')))).toEqual([ELKEF_AUDIT]);

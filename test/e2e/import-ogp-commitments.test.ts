@@ -17,6 +17,7 @@ import { importers as commitmentsImporters } from '@civic/subgraphs/commitments/
 import { importers as organizationsImporters } from '@civic/subgraphs/organizations/src/import';
 import { importEnv, runImportCli } from '../support/import-cli';
 import { BACKENDS, MODULES, freshStorage, type Backend } from '../support/system';
+import { tableContents } from '../support/tables';
 
 const KIND = 'ogp-commitments';
 const ROOT = join(__dirname, '..', '..');
@@ -121,6 +122,7 @@ const ORG_TABLES = ['organizations', 'organization_identifiers'];
 const COM_TABLES = [
   'action_plans',
   'commitments',
+  'commitment_co_lead_organizations',
   'commitment_supporting_organizations',
   'commitment_policy_areas',
   'commitment_ogp_values',
@@ -171,6 +173,7 @@ describe.each(BACKENDS)('ogp-commitments import on %s', (backend) => {
       organizations: 0,
       identifiers: 0,
       actionPlans: 0,
+      coLeads: 0,
       supporters: 0,
       policyAreas: 0,
       ogpValues: 0,
@@ -190,6 +193,7 @@ describe.each(BACKENDS)('ogp-commitments import on %s', (backend) => {
         "WHERE scheme IN ('ogp-member-code', 'iso3166-1-alpha2')",
       );
       seeded.actionPlans = await count(db.com, 'action_plans', 'WHERE source_dataset = ?', DATASET);
+      seeded.coLeads = await count(db.com, 'commitment_co_lead_organizations', OF_EXPORT, DATASET);
       seeded.supporters = await count(db.com, 'commitment_supporting_organizations', OF_EXPORT, DATASET);
       seeded.policyAreas = await count(db.com, 'commitment_policy_areas', OF_EXPORT, DATASET);
       seeded.ogpValues = await count(db.com, 'commitment_ogp_values', OF_EXPORT, DATASET);
@@ -215,7 +219,8 @@ describe.each(BACKENDS)('ogp-commitments import on %s', (backend) => {
         commitments: counts({ unchanged: 558 }),
       });
       expect(seeded.actionPlans).toBe(new Set(records.map((r) => r.cells['Action Plan ID'])).size);
-      expect([seeded.supporters, seeded.policyAreas, seeded.ogpValues]).toEqual([
+      expect([seeded.coLeads, seeded.supporters, seeded.policyAreas, seeded.ogpValues]).toEqual([
+        readOgpExport().rows.reduce((n, x) => n + x.leads.length - (x.leads.length ? 1 : 0), 0),
         readOgpExport().rows.reduce((n, x) => n + x.supporters.length, 0),
         readOgpExport().rows.reduce((n, x) => n + x.policyAreas.length, 0),
         readOgpExport().rows.reduce((n, x) => n + x.ogpValues.length, 0),
@@ -388,13 +393,16 @@ describe.each(BACKENDS)('ogp-commitments import on %s', (backend) => {
       const orgIds = new Set(
         expected.rows.flatMap((x) => [
           x.member.id,
-          ...(x.lead ? [x.lead.id] : []),
+          ...x.leads.map((l) => l.id),
           ...x.supporters.map((s) => s.id),
         ]),
       );
       expect(tablesOf(r, 'commitments')).toEqual({
         action_plans: counts({ inserted: plans.size }),
         commitments: counts({ inserted: 50 }),
+        commitment_co_lead_organizations: counts({
+          inserted: expected.rows.reduce((n, x) => n + Math.max(x.leads.length - 1, 0), 0),
+        }),
         commitment_supporting_organizations: counts({
           inserted: expected.rows.reduce((n, x) => n + x.supporters.length, 0),
         }),
@@ -506,11 +514,7 @@ describe.each(BACKENDS)('ogp-commitments import on %s', (backend) => {
       const onlyGone = (() => {
         const named = (rows: ReturnType<typeof readOgpExport>['rows']) =>
           new Set(
-            rows.flatMap((x) => [
-              x.member.id,
-              ...(x.lead ? [x.lead.id] : []),
-              ...x.supporters.map((s) => s.id),
-            ]),
+            rows.flatMap((x) => [x.member.id, ...x.leads.map((l) => l.id), ...x.supporters.map((s) => s.id)]),
           );
         const kept = named(readOgpExport(path).rows);
         return [...named(readOgpExport(subset50).rows)].filter((id) => !kept.has(id));
@@ -746,6 +750,32 @@ describe.each(BACKENDS)('ogp-commitments import on %s', (backend) => {
       expect(resumed.resumedAfterLine).toBeGreaterThan(1);
       expect(resumed.tables.commitments.inserted).toBe(558 - partial);
       expect(await count(db.com, 'commitments')).toBe(558);
+
+      // The same content, row for row in every table, as one uninterrupted import of the file: only when
+      // each row was written (imported_at) and the log of runs (import_runs) may differ.
+      const clean = await openDb(backend, 'never');
+      try {
+        expect((await run(clean, REAL)).outcome).toBe('loaded');
+        const all = async (d: Db) => {
+          const out: Record<string, Record<string, unknown>[]> = {};
+          for (const [name, ds] of [
+            ['organizations', d.org],
+            ['commitments', d.com],
+          ] as const)
+            for (const [t, rows] of Object.entries(
+              await tableContents(ds, { skipTables: ['import_runs'], skipColumns: ['imported_at'] }),
+            ))
+              out[`${name}.${t}`] = rows;
+          return out;
+        };
+        const [got, want] = [await all(db), await all(clean)];
+        expect(Object.keys(got)).toEqual(Object.keys(want));
+        expect(want['commitments.commitments']).toHaveLength(558);
+        for (const table of Object.keys(want))
+          expect({ table, rows: got[table] }).toEqual({ table, rows: want[table] });
+      } finally {
+        await clean.close();
+      }
     } finally {
       await db.close();
     }

@@ -131,7 +131,11 @@ describe.each(BACKENDS)('organizations(filter, orderBy) on %s', (backend) => {
       const c = res.data!.organizations;
       if (totalCount < 0) totalCount = c.totalCount;
       expect(c.totalCount).toBe(totalCount);
-      expect(c.nodes.length).toBe(c.pageInfo.hasNextPage ? first : c.nodes.length);
+      // A full page while there is more; the last page exactly what is left (never empty unless nothing is).
+      expect({ size: c.nodes.length, hasNextPage: c.pageInfo.hasNextPage }).toEqual({
+        size: Math.min(first, totalCount - out.length),
+        hasNextPage: out.length + first < totalCount,
+      });
       expect(c.pageInfo.endCursor).toBe(c.edges.at(-1)?.cursor ?? null);
       out.push(...c.nodes);
       if (!c.pageInfo.hasNextPage) break;
@@ -474,11 +478,7 @@ describe.each(BACKENDS)('organizations(filter, orderBy) on %s', (backend) => {
   });
 });
 
-test('SQLite and MySQL give the same sequences', () => {
-  if (BACKENDS.length < 2) {
-    console.warn('MySQL not available: the SQLite and MySQL sequences were not compared');
-    return;
-  }
+(BACKENDS.length === 2 ? test : test.skip)('SQLite and MySQL give the same sequences', () => {
   const [a, b] = BACKENDS.map((backend) => sequences.get(backend)!);
   expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
   expect(a.size).toBeGreaterThan(5);

@@ -35,15 +35,24 @@ export function runImportCli(
   storage: Partial<Record<SubgraphName, StorageConfig>>,
   args: readonly string[],
 ): Promise<CliResult> {
+  return runScript('import.ts', storage, args);
+}
+
+/** Runs `npm run seed`'s script (`scripts/seed.ts` through tsx) on these databases. */
+export function runSeedCli(storage: Partial<Record<SubgraphName, StorageConfig>>): Promise<CliResult> {
+  return runScript('seed.ts', storage, []);
+}
+
+function runScript(
+  script: string,
+  storage: Partial<Record<SubgraphName, StorageConfig>>,
+  args: readonly string[],
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      join(ROOT, 'node_modules', '.bin', 'tsx'),
-      [join(ROOT, 'scripts', 'import.ts'), ...args],
-      {
-        cwd: ROOT,
-        env: importEnv(storage),
-      },
-    );
+    const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'scripts', script), ...args], {
+      cwd: ROOT,
+      env: importEnv(storage),
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

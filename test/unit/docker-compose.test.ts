@@ -77,14 +77,14 @@ describe('configuration variables, as config.ts declares them', () => {
 });
 
 describe('docker-compose.yml', () => {
-  it('has MySQL, the three subgraphs and the gateway', () => {
+  it("has the database, the catalog's subgraphs and the gateway", () => {
     expect(Object.keys(services).sort()).toEqual(['mysql', ...APP_SERVICES].sort());
   });
 
-  it('runs MySQL 8.4 with a persistent volume and a mysqladmin ping healthcheck', () => {
+  it('runs MariaDB 10.11, the server CI tests on, with a persistent volume and a ping healthcheck', () => {
     const mysql = services.mysql;
-    expect(mysql.image).toMatch(/^mysql:8\.4/);
-    expect(healthcheckOf(mysql)).toMatch(/mysqladmin ping/);
+    expect(mysql.image).toMatch(/^mariadb:10\.11/);
+    expect(healthcheckOf(mysql)).toMatch(/mariadb-admin ping/);
     expect(JSON.stringify((mysql as { volumes?: unknown }).volumes)).toMatch(/:\/var\/lib\/mysql/);
   });
 
@@ -194,7 +194,7 @@ describe('docker-compose.yml', () => {
       seen.set(name, def);
     }
     expect(services.mysql.environment).toMatchObject({
-      MYSQL_ROOT_PASSWORD: expect.stringMatching(/^\$\{MYSQL_ROOT_PASSWORD:-/),
+      MARIADB_ROOT_PASSWORD: expect.stringMatching(/^\$\{MYSQL_ROOT_PASSWORD:-/),
     });
     for (const name of SUBGRAPHS) {
       expect(services[name].environment).toMatchObject({

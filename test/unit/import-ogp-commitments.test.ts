@@ -46,6 +46,7 @@ async function context(path = CSV) {
       sourceLine: line,
       importedAt: '2025-01-01T00:00:00.000Z',
       rowDigest: digest,
+      sourceAdjustments: null,
     }),
     issue: (line, column, value, reason) => ({
       file: 'export.csv',

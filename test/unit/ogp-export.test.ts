@@ -300,7 +300,7 @@ describe('readOgpExport on the real export', () => {
     });
   });
 
-  it('makes the other names of a multi-name lead cell supporters, with a warning', () => {
+  it('makes every name of a multi-name lead cell a lead, the first being the lead organization', () => {
     const r = data.rows.find(
       (x) =>
         x.member.code === 'MNG' &&
@@ -308,21 +308,28 @@ describe('readOgpExport on the real export', () => {
           'Cabinet Secretariat of the Government of Mongolia, Ministry',
         ),
     )!;
-    expect(r.lead!.name).toBe('Cabinet Secretariat of the Government of Mongolia');
-    expect(r.supporters[0].name).toBe('Ministry of Mining and Heavy lndustry');
-    expect(data.warnings).toContainEqual(
-      expect.objectContaining({
-        record: r.id,
-        column: 'Lead Institution',
-        message: expect.stringContaining('2 names'),
-      }),
-    );
-    // No supporter is the lead, none appears twice.
+    expect(r.leads.map((l) => l.name)).toEqual([
+      'Cabinet Secretariat of the Government of Mongolia',
+      'Ministry of Mining and Heavy lndustry',
+    ]);
+    expect(r.lead).toEqual(r.leads[0]);
+    expect(r.supporters.map((s) => s.name)).not.toContain('Ministry of Mining and Heavy lndustry');
+    expect(r.leadInstitutionText).toBe(rawRow(r.id)['Lead Institution']);
+    // Leads and supporters are distinct, none appears twice.
     for (const x of data.rows) {
-      const ids = x.supporters.map((s) => s.id);
+      const ids = [...x.leads, ...x.supporters].map((s) => s.id);
       expect(new Set(ids).size).toBe(ids.length);
-      if (x.lead) expect(ids).not.toContain(x.lead.id);
+      expect(x.lead).toEqual(x.leads[0] ?? null);
     }
+  });
+
+  it('keeps the lead cell verbatim, null only for an empty cell or a missing-value marker', () => {
+    for (const x of data.rows) {
+      const cell = rawRow(x.id)['Lead Institution'];
+      expect(x.leadInstitutionText).toBe(isMissing(cell) ? null : cell);
+    }
+    // Untrimmed: LV0047's cell ends with two line breaks.
+    expect(row('LV0047').leadInstitutionText).toMatch(/\n\n$/);
   });
 });
 
@@ -522,6 +529,87 @@ describe('splitInstitutions', () => {
     expect(names('Cámara de Diputados \nCámara de Diputados \nCÁMARA DE DIPUTADOS')).toEqual([
       'Cámara de Diputados',
     ]);
+  });
+
+  it('reads lists: "A; B", "A, B and the C", "A, B, and ACRONYM", spaced dashes between names', () => {
+    expect(names('Ministry of the Interior; Ministry for Decentralization and the Civil Service')).toEqual([
+      'Ministry of the Interior',
+      'Ministry for Decentralization and the Civil Service',
+    ]);
+    expect(names('State Chancellery, Society Integration Foundation and the Ministry of Culture')).toEqual([
+      'State Chancellery',
+      'Society Integration Foundation',
+      'Ministry of Culture',
+    ]);
+    expect(names('Governance Commission, the Legislature, LACC, LRC, and MOFA.')).toEqual([
+      'Governance Commission, the Legislature',
+      'LACC',
+      'LRC',
+      'MOFA',
+    ]);
+    expect(names('Congreso de la República. Senado – Cámara de Representantes')).toEqual([
+      'Congreso de la República',
+      'Senado',
+      'Cámara de Representantes',
+    ]);
+    // A dash before an acronym gives the name's abbreviation; one person holding two offices stays one.
+    expect(names('Ministry of Public Administration and Local Self-Government - MPALSG')).toEqual([
+      'Ministry of Public Administration and Local Self-Government - MPALSG',
+    ]);
+    expect(names('Society for Transparency - Delna')).toEqual(['Society for Transparency - Delna']);
+    expect(names('Deputy Prime Minister and the Minister of Justice')).toEqual([
+      'Deputy Prime Minister and the Minister of Justice',
+    ]);
+  });
+
+  it('keeps an institution before a colon, its units after it being parts of it', () => {
+    const mn = splitInstitutions(
+      'Ministry of Finance: Fiscal Policy and Planning Dept, Public Investment Dept, Treasury Office',
+    );
+    expect(mn.names).toEqual(['Ministry of Finance']);
+    expect(mn.parts).toEqual([
+      'Fiscal Policy and Planning Dept',
+      'Public Investment Dept',
+      'Treasury Office',
+    ]);
+    // A label still announces what follows.
+    expect(names('Coordinador: Ministerio de Finanzas Públicas (MINFIN)')).toEqual([
+      'Ministerio de Finanzas Públicas (MINFIN)',
+    ]);
+  });
+
+  it('finds the institutions in sentences that are not names', () => {
+    const es = splitInstitutions(rawRow('ES0090')['Lead Institution']);
+    expect(es.names).toEqual([
+      'Council of the Government of the Balearic Islands',
+      'Ministry of Public Administrations and Modernisation',
+      'Directorate General of Transparency and Good Governance',
+      'Parliament of the Balearic Islands',
+    ]);
+    expect(es.skipped).toEqual([]);
+    expect(names(rawRow('SK0119')['Lead Institution'])).toEqual([
+      'Plenipotentiary of the Government for the Development of Civil Society',
+      'Deputy Prime Minister and Minister of the Interior',
+      'Slovak National Center for Human Rights',
+    ]);
+    const tn = splitInstitutions(rawRow('TN0008')['Lead Institution']);
+    expect(tn.names).toEqual([
+      'Secretariat of state in charge of governance and civil service (The general directorate for reforms and prospective studies)',
+      'Ministry of Economy and Finance',
+    ]);
+    expect(tn.skipped).toEqual(['all concerned parties']);
+    // Names glued to a parenthesis; a lowercase role in parentheses after the name is not part of it.
+    expect(names(rawRow('LV0040')['Lead Institution'])).toEqual([
+      'Procurement Monitoring Bureau (PMB)',
+      'Central Finance and Contracts Agency (CFLA)',
+    ]);
+  });
+
+  it('never splits inside "Ph.D." or before an initial', () => {
+    const ph = names(rawRow('PH0055')['Supporting Institution(s)']);
+    expect(ph).toContain('Dionisio Neil Balite,Ph.D. – Chief of Staff');
+    expect(ph).toContain('Bonifacio Quirog, Ph. D. – Sangguninang Panlalawigan Secretary');
+    for (const n of ph) expect(n).not.toMatch(/^(?:Ph|D)\b|\bPh$/);
   });
 
   it('gives MO0012 its two institutions', () => {

@@ -11,9 +11,11 @@ import { readOgpExport } from '@civic/formats/ogp-export';
 import { ActionPlanEntity, type ActionPlan } from '@civic/subgraphs/commitments/src/entities/ActionPlan';
 import { CommitmentEntity, type Commitment } from '@civic/subgraphs/commitments/src/entities/Commitment';
 import {
+  CommitmentCoLeadEntity,
   CommitmentOgpValueEntity,
   CommitmentPolicyAreaEntity,
   CommitmentSupporterEntity,
+  type CommitmentCoLead,
   type CommitmentOgpValue,
   type CommitmentPolicyArea,
   type CommitmentSupporter,
@@ -50,13 +52,14 @@ const sha256 = (file: string) =>
   createHash('sha256')
     .update(readFileSync(datasetPath(file)))
     .digest('hex');
-/** The import provenance of a record of a bundled file. */
+/** The import provenance of a record of a bundled file, stored as the source wrote it (no adjustment). */
 const imported = (file: string) => ({
   sourceFile: `data/datasets/${file}`,
   sourceChecksum: sha256(file),
   sourceLine: expect.any(Number),
   importedAt: expect.any(String),
   rowDigest: expect.any(String),
+  sourceAdjustments: null,
 });
 
 interface OrganizationSeed {
@@ -67,6 +70,7 @@ interface OrganizationSeed {
 interface CommitmentsSeed {
   actionPlans: ActionPlan[];
   commitments: Commitment[];
+  coLeads: CommitmentCoLead[];
   supporters: CommitmentSupporter[];
   policyAreas: CommitmentPolicyArea[];
   ogpValues: CommitmentOgpValue[];
@@ -106,6 +110,7 @@ async function commitmentsOf(
   return {
     actionPlans: byId(await ds.getRepository(ActionPlanEntity).findBy({ sourceDataset: dataset })),
     commitments,
+    coLeads: mine(await ds.getRepository(CommitmentCoLeadEntity).find()),
     supporters: mine(await ds.getRepository(CommitmentSupporterEntity).find()),
     policyAreas: mine(await ds.getRepository(CommitmentPolicyAreaEntity).find()),
     ogpValues: mine(await ds.getRepository(CommitmentOgpValueEntity).find()),
@@ -268,7 +273,7 @@ describe('organizations from the commitments export (ogp-commitments)', () => {
     const rows = readOgpExport().rows;
     const firstMention = new Map<string, string>();
     for (const r of rows) {
-      for (const i of [...(r.lead ? [r.lead] : []), ...r.supporters])
+      for (const i of [...r.leads, ...r.supporters])
         if (!firstMention.has(i.id)) firstMention.set(i.id, r.id);
     }
     const institutions = orgExport.organizations.filter((o) => o.id.startsWith('inst-'));
@@ -343,6 +348,7 @@ describe('commitments from the commitments export (ogp-commitments)', () => {
     expect(inserted(comExport.report)).toEqual({
       action_plans: comExport.actionPlans.length,
       commitments: comExport.commitments.length,
+      commitment_co_lead_organizations: comExport.coLeads.length,
       commitment_supporting_organizations: comExport.supporters.length,
       commitment_policy_areas: comExport.policyAreas.length,
       commitment_ogp_values: comExport.ogpValues.length,
@@ -453,17 +459,42 @@ describe('commitments from the commitments export (ogp-commitments)', () => {
     for (const p of comExport.actionPlans) expect(ids.has(p.memberId)).toBe(true);
     for (const c of comExport.commitments)
       if (c.leadOrganizationId) expect(ids.has(c.leadOrganizationId)).toBe(true);
-    for (const s of comExport.supporters) expect(ids.has(s.organizationId)).toBe(true);
+    for (const s of [...comExport.coLeads, ...comExport.supporters])
+      expect(ids.has(s.organizationId)).toBe(true);
     const localIds = new Set(orgLocal.organizations.map((o) => o.id));
     for (const p of comLocal.actionPlans) expect(localIds.has(p.memberId)).toBe(true);
   });
 
-  it('keeps supporters distinct, ordered from 1, and never the lead', () => {
+  it('stores every lead the cell names: the first as leadOrganizationId, the others from position 2', () => {
+    const rows = new Map(readOgpExport().rows.map((r) => [r.id, r]));
+    for (const c of comExport.commitments) {
+      const r = rows.get(c.id)!;
+      expect(c.leadInstitutionText).toBe(r.leadInstitutionText);
+      const coLeads = comExport.coLeads
+        .filter((l) => l.commitmentId === c.id)
+        .sort((a, b) => a.position - b.position);
+      expect([c.leadOrganizationId, ...coLeads.map((l) => l.organizationId)].filter(Boolean)).toEqual(
+        r.leads.map((l) => l.id),
+      );
+      expect(coLeads.map((l) => l.position)).toEqual(coLeads.map((_, i) => i + 2));
+    }
+    expect(comExport.coLeads.filter((l) => l.commitmentId === 'FR0001')).toEqual([
+      {
+        commitmentId: 'FR0001',
+        organizationId: 'inst-fr-ministry-for-decentralization-and-the-civil-service',
+        position: 2,
+      },
+    ]);
+  });
+
+  it('keeps supporters distinct, ordered from 1, and never a lead', () => {
     const byCommitment = new Map<string, number[]>();
     const lead = new Map(comExport.commitments.map((c) => [c.id, c.leadOrganizationId]));
+    const coLeads = new Set(comExport.coLeads.map((l) => `${l.commitmentId}|${l.organizationId}`));
     const keys = new Set<string>();
     for (const s of comExport.supporters) {
       expect(s.organizationId).not.toBe(lead.get(s.commitmentId));
+      expect(coLeads.has(`${s.commitmentId}|${s.organizationId}`)).toBe(false);
       const key = `${s.commitmentId}|${s.organizationId}`;
       expect(keys.has(key)).toBe(false);
       keys.add(key);
@@ -509,6 +540,7 @@ describe('commitments from the OGP Local members file (ogp-local)', () => {
       titleEs: null,
       shortTitle: null,
       leadOrganizationName: null,
+      leadInstitutionText: null,
       description: null,
       theme: null,
       leadOrganizationId: null,

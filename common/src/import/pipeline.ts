@@ -13,7 +13,8 @@ import {
   type TableCounts,
 } from './report';
 import { ImportRunEntity, type ImportRun } from './runs';
-import type { WithProvenance } from '../provenance';
+import type { SourceAdjustment, WithProvenance } from '../provenance';
+import { digest as digestOf } from './write';
 
 /** Options a person gives `npm run import` (the kind's own options are in `params`). */
 export interface ImportOptions {
@@ -56,12 +57,17 @@ export interface ImportContext extends IssueSink {
   /** The run's time, ISO 8601 UTC, stamped on every record it writes. */
   importedAt: string;
   options: ImportOptions;
-  /** The import provenance of a record read at `line` with content digest `digest`. */
+  /**
+   * The import provenance of a record read at `line` with content digest `digest`, and the values it stores
+   * otherwise than the source wrote them (see ./adjust.ts). The row digest covers the adjustments too, so a
+   * record whose cells changed only in what normalisation removes is still rewritten.
+   */
   provenance(
     source: { dataset: string; url?: string | null; license?: string | null },
     line: number,
     record: string | null,
     digest: string,
+    adjustments?: readonly SourceAdjustment[],
   ): WithProvenance;
   /** An issue for this file. */
   issue(line: number | null, column: string | null, value: unknown, reason: string): ImportIssue;
@@ -91,6 +97,12 @@ export interface ImporterPart<S, R> {
   validate(row: SourceRow<S>, ctx: ImportContext): R | null | Promise<R | null>;
   /** The key a record is stored under: two records of one file with the same key are a duplicate. */
   key(r: R): string;
+  /**
+   * Checks a batch of valid records against what is stored, reading only, before the batch is written and
+   * on a dry run too, so that --dry-run and --strict see what only the database can tell (a record naming a
+   * row that does not exist). Returns the records that pass, in order; the others are refused through `ctx`.
+   */
+  check?(m: EntityManager, rows: R[], ctx: ImportContext): Promise<R[]>;
   /** Writes a batch in the caller's transaction, skipping rows stored unchanged. */
   write(m: EntityManager, rows: R[], w: WriteContext): Promise<void>;
   /** Stored records of this scope that came from another file (or none): what the file no longer has. */
@@ -268,7 +280,8 @@ function partContext(run: RunFacts, log: IssueLog, rows: PartRun['rows']): Impor
     warn(issue) {
       log.record('warnings', issue);
     },
-    provenance(source, line, rec, digest) {
+    provenance(source, line, rec, digest, adjustments = []) {
+      const adjusted = adjustments.length ? JSON.stringify(adjustments) : null;
       return {
         sourceDataset: source.dataset,
         sourceUrl: source.url ?? null,
@@ -278,7 +291,8 @@ function partContext(run: RunFacts, log: IssueLog, rows: PartRun['rows']): Impor
         sourceChecksum: facts.checksum,
         sourceLine: line,
         importedAt,
-        rowDigest: digest,
+        rowDigest: adjusted ? digestOf([digest, adjusted]) : digest,
+        sourceAdjustments: adjusted,
       };
     },
     issue(line, column, value, reason) {
@@ -425,6 +439,23 @@ async function readAndWrite(pr: PartRun, run: ImportRun | null, resumeAfter: num
   let batch: { line: number; row: unknown }[] = [];
   let batchKeys = new Map<string, number>();
   let failure: unknown = null;
+  /** The batch as the part's check leaves it (skipped for the batches a resumed run has committed already). */
+  const checked = async (b: typeof batch): Promise<typeof batch> => {
+    if (!part.check || !b.length || (!options.dryRun && b[b.length - 1].line <= resumeAfter)) return b;
+    // The check reads what the batch before it wrote: that batch is committed first.
+    await writer.drain();
+    const kept = new Set(
+      await part.check(
+        pr.ds.manager,
+        b.map((x) => x.row),
+        ctx,
+      ),
+    );
+    const out = b.filter((x) => kept.has(x.row));
+    pr.rows.valid -= b.length - out.length;
+    pr.refusedInLoop += b.length - out.length;
+    return out;
+  };
   try {
     for await (const row of part.read(ctx)) {
       pr.rows.read += 1;
@@ -446,13 +477,13 @@ async function readAndWrite(pr: PartRun, run: ImportRun | null, resumeAfter: num
       dryKeys?.set(key, row.line);
       batch.push({ line: row.line, row: value });
       if (batch.length >= options.batchSize) {
-        await writer.write(batch);
+        await writer.write(await checked(batch));
         batch = [];
         batchKeys = new Map();
       }
       progress();
     }
-    await writer.write(batch);
+    await writer.write(await checked(batch));
     await writer.drain();
   } catch (err) {
     failure = err;

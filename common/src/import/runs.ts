@@ -94,3 +94,21 @@ export async function dropImportTables(q: QueryRunner, provenanceTables: readonl
   await q.dropTable('import_runs');
   for (const t of provenanceTables) for (const c of importColumns()) await q.dropColumn(t, c.name);
 }
+
+/** The column of a record's source adjustments (provenanceColumns.sourceAdjustments): JSON text, null when none. */
+const adjustmentsColumn = () => col.text('source_adjustments', true);
+
+/** Migration step shared by the subgraphs: the source adjustments column on each of `tables`. */
+export async function addAdjustmentColumns(
+  q: QueryRunner,
+  provenanceTables: readonly string[],
+): Promise<void> {
+  for (const t of provenanceTables) await q.addColumn(t, new TableColumn(adjustmentsColumn()));
+}
+
+export async function dropAdjustmentColumns(
+  q: QueryRunner,
+  provenanceTables: readonly string[],
+): Promise<void> {
+  for (const t of provenanceTables) await q.dropColumn(t, 'source_adjustments');
+}

@@ -21,6 +21,7 @@ export const PROVENANCE_COLUMNS = [
   'source_line',
   'imported_at',
   'row_digest',
+  'source_adjustments',
 ] as const;
 
 export const provenanceValues = (p: WithProvenance): unknown[] => [
@@ -33,6 +34,7 @@ export const provenanceValues = (p: WithProvenance): unknown[] => [
   p.sourceLine,
   p.importedAt,
   p.rowDigest,
+  p.sourceAdjustments ?? null,
 ];
 
 /** What is stored of a record an import is about to write: its digest, file, line and dataset. */
@@ -95,7 +97,20 @@ export async function classify<T>(
   key: (r: T) => string,
   provenance: (r: T) => WithProvenance,
 ): Promise<Classified<T>> {
-  const stored = await storedRecords(m, table, keyColumn, rows.map(key));
+  return sortStored(w, rows, await storedRecords(m, table, keyColumn, rows.map(key)), key, provenance);
+}
+
+/**
+ * {@link classify} given what is stored under each key: for a table whose key is not one column (the caller
+ * reads `stored` itself, under the keys `key` gives).
+ */
+export function sortStored<T>(
+  w: WriteContext,
+  rows: readonly T[],
+  stored: ReadonlyMap<string, Stored>,
+  key: (r: T) => string,
+  provenance: (r: T) => WithProvenance,
+): Classified<T> {
   const out: Classified<T> = { fresh: [], changed: [], unchanged: 0 };
   const ctx: ImportContext = w.ctx;
   for (const r of rows) {

@@ -46,7 +46,14 @@ export {
 export type { SearchDocument } from './schema';
 export { relevanceOrder, searchQuery, searchScores } from './sql';
 export type { SearchQueryOptions, SearchSql } from './sql';
-export { createSearchTables, dropSearchTables, settleSearchStatistics } from './migration';
+export {
+  createSearchTables,
+  defaultSearchStatistics,
+  dropSearchTables,
+  sampleSearchStatistics,
+  SEARCH_STATS_SAMPLE_PAGES,
+  settleSearchStatistics,
+} from './migration';
 export { entityDocuments, indexDocuments, rebuildSearchIndex, removeDocuments } from './index-writer';
 export type { SearchDocumentInput } from './index-writer';
 export { highlight } from './highlight';

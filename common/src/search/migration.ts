@@ -96,6 +96,29 @@ export async function settleSearchStatistics(source: DataSource | QueryRunner): 
   if (isMysql(source)) await source.query(`ANALYZE TABLE ${SEARCH_TABLE}`);
 }
 
+/**
+ * Pages ANALYZE reads to estimate the search table's row count on MySQL: the whole table up to 64 MiB, a
+ * sample of that size beyond. InnoDB's full-text relevance divides by that estimate; the default sample (20
+ * pages) can put it far below the number of documents holding a common word, whose weight then comes out
+ * near zero, so relevance order and scores would depend on which pages were sampled.
+ */
+export const SEARCH_STATS_SAMPLE_PAGES = 4096;
+
+/**
+ * Migration step (MySQL only): makes {@link settleSearchStatistics} estimate the search table's rows from
+ * {@link SEARCH_STATS_SAMPLE_PAGES} pages, then settles them once.
+ */
+export async function sampleSearchStatistics(q: QueryRunner): Promise<void> {
+  if (!isMysql(q)) return;
+  await q.query(`ALTER TABLE ${SEARCH_TABLE} STATS_SAMPLE_PAGES = ${SEARCH_STATS_SAMPLE_PAGES}`);
+  await settleSearchStatistics(q);
+}
+
+/** Migration step: back to the server's default sample ({@link sampleSearchStatistics} undone). */
+export async function defaultSearchStatistics(q: QueryRunner): Promise<void> {
+  if (isMysql(q)) await q.query(`ALTER TABLE ${SEARCH_TABLE} STATS_SAMPLE_PAGES = DEFAULT`);
+}
+
 /** Migration step: drops what {@link createSearchTables} created. */
 export async function dropSearchTables(q: QueryRunner): Promise<void> {
   if (!isMysql(q)) await q.query(`DROP TABLE IF EXISTS ${SEARCH_FTS_TABLE}`);

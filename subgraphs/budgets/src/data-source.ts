@@ -14,6 +14,9 @@ import { BinaryKeys1764100000000 } from './migrations/1764100000000-BinaryKeys';
 import { BudgetQueries1764200000000 } from './migrations/1764200000000-BudgetQueries';
 import { Search1764300000000 } from './migrations/1764300000000-Search';
 import { Imports1764400000000 } from './migrations/1764400000000-Imports';
+import { AmountSourcesAndLinks1764500000000 } from './migrations/1764500000000-AmountSourcesAndLinks';
+import { SourceAdjustments1764600000000 } from './migrations/1764600000000-SourceAdjustments';
+import { SearchStatistics1764800000000 } from './migrations/1764800000000-SearchStatistics';
 
 export const entities = [
   BudgetEntity,
@@ -29,6 +32,9 @@ export const migrations = [
   BudgetQueries1764200000000,
   Search1764300000000,
   Imports1764400000000,
+  AmountSourcesAndLinks1764500000000,
+  SourceAdjustments1764600000000,
+  SearchStatistics1764800000000,
 ];
 
 /** The budgets subgraph's only DataSource: the tables it owns. */

@@ -10,9 +10,17 @@ import { Budget } from './resolvers/Budget';
 import { BudgetLine } from './resolvers/BudgetLine';
 import { Organization } from './resolvers/Organization';
 import { Commitment } from './resolvers/Commitment';
+import { CommitmentBudgetLink } from './resolvers/CommitmentBudgetLink';
 import { generateBudgets } from './synthetic';
 
-export const resolvers: Resolvers = { Query, Budget, BudgetLine, Organization, Commitment };
+export const resolvers: Resolvers = {
+  Query,
+  Budget,
+  BudgetLine,
+  Organization,
+  Commitment,
+  CommitmentBudgetLink,
+};
 
 /**
  * The budgets subgraph, as the bootstrap (common/src/bootstrap.ts), the scripts and the tests run it: its

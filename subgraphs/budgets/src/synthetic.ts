@@ -20,6 +20,7 @@ import {
   BudgetAmountEntity,
   BudgetEntity,
   BudgetLineEntity,
+  NO_AMOUNT_SOURCE,
   type Budget,
   type BudgetAmount,
   type BudgetLine,
@@ -106,7 +107,7 @@ export async function generateBudgets(ds: DataSource, scale: number, seed: numbe
             phase: 'APPROVED',
             asOf: '',
             amountMinor: approved.toString(),
-            sourceRecord: null,
+            ...NO_AMOUNT_SOURCE,
           });
           if (r.chance(0.7)) {
             const jan = (approved * BigInt(r.int(0, 20))) / 100n;
@@ -116,14 +117,14 @@ export async function generateBudgets(ds: DataSource, scale: number, seed: numbe
               phase: 'EXECUTED',
               asOf: `${year}-01-31`,
               amountMinor: jan.toString(),
-              sourceRecord: null,
+              ...NO_AMOUNT_SOURCE,
             });
             amounts.push({
               lineId,
               phase: 'EXECUTED',
               asOf: `${year}-02-28`,
               amountMinor: feb.toString(),
-              sourceRecord: null,
+              ...NO_AMOUNT_SOURCE,
             });
           }
         }

@@ -6,6 +6,7 @@ import { SearchDocumentEntity } from '@civic/common/search';
 import { ActionPlanEntity } from './entities/ActionPlan';
 import { CommitmentEntity } from './entities/Commitment';
 import {
+  CommitmentCoLeadEntity,
   CommitmentOgpValueEntity,
   CommitmentPolicyAreaEntity,
   CommitmentSupporterEntity,
@@ -15,6 +16,9 @@ import { BinaryKeys1764100000000 } from './migrations/1764100000000-BinaryKeys';
 import { SourceNamesAndDates1764200000000 } from './migrations/1764200000000-SourceNamesAndDates';
 import { Search1764300000000 } from './migrations/1764300000000-Search';
 import { Imports1764400000000 } from './migrations/1764400000000-Imports';
+import { SourceAdjustments1764600000000 } from './migrations/1764600000000-SourceAdjustments';
+import { LeadInstitutions1764700000000 } from './migrations/1764700000000-LeadInstitutions';
+import { SearchStatistics1764800000000 } from './migrations/1764800000000-SearchStatistics';
 
 export const entities = [
   ActionPlanEntity,
@@ -22,6 +26,7 @@ export const entities = [
   CommitmentSupporterEntity,
   CommitmentPolicyAreaEntity,
   CommitmentOgpValueEntity,
+  CommitmentCoLeadEntity,
   SearchDocumentEntity,
   ImportRunEntity,
 ];
@@ -31,6 +36,9 @@ export const migrations = [
   SourceNamesAndDates1764200000000,
   Search1764300000000,
   Imports1764400000000,
+  SourceAdjustments1764600000000,
+  LeadInstitutions1764700000000,
+  SearchStatistics1764800000000,
 ];
 
 /** The commitments subgraph's only DataSource: the tables it owns. */

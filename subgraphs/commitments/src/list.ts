@@ -84,12 +84,19 @@ export function applyCommitmentFilter(
       { f_value: f.ogpValue },
     );
   }
+  // A lead is the first institution of the lead cell or a further one (commitment_co_lead_organizations).
   if (f.leadOrganizationId != null) {
-    qb.andWhere('c.lead_organization_id = :f_lead', { f_lead: f.leadOrganizationId });
+    qb.andWhere(
+      `(c.lead_organization_id = :f_lead OR c.id IN (
+         SELECT fcl.commitment_id FROM commitment_co_lead_organizations fcl WHERE fcl.organization_id = :f_lead))`,
+      { f_lead: f.leadOrganizationId },
+    );
   }
   if (f.organizationId != null) {
     qb.andWhere(
       `(c.lead_organization_id = :f_org OR c.id IN (
+         SELECT fcl.commitment_id FROM commitment_co_lead_organizations fcl WHERE fcl.organization_id = :f_org
+         UNION
          SELECT fso.commitment_id FROM commitment_supporting_organizations fso WHERE fso.organization_id = :f_org))`,
       { f_org: f.organizationId },
     );

@@ -5,9 +5,11 @@ import { childCountLoader, childPageLoader, type ChildPage, type Page } from '@c
 import { ActionPlanEntity, type ActionPlan } from './entities/ActionPlan';
 import { CommitmentEntity, type Commitment } from './entities/Commitment';
 import {
+  CommitmentCoLeadEntity,
   CommitmentOgpValueEntity,
   CommitmentPolicyAreaEntity,
   CommitmentSupporterEntity,
+  type CommitmentCoLead,
   type CommitmentOgpValue,
   type CommitmentPolicyArea,
   type CommitmentSupporter,
@@ -17,9 +19,14 @@ import { queryStats, type StatsRow } from './aggregates';
 
 export type CommitmentRole = 'LEAD' | 'SUPPORTING' | 'ANY';
 
-/** Which commitments an organization has, by role: `child_id` is the commitment, `parent_id` the organization. */
+/**
+ * Which commitments an organization has, by role: `child_id` is the commitment, `parent_id` the organization.
+ * An organization leads a commitment as its first lead or as a further one (a co-lead).
+ */
 const byRole = (role: CommitmentRole) => {
-  const lead = 'SELECT id AS child_id, lead_organization_id AS parent_id FROM commitments';
+  const lead =
+    'SELECT id AS child_id, lead_organization_id AS parent_id FROM commitments UNION ' +
+    'SELECT commitment_id AS child_id, organization_id AS parent_id FROM commitment_co_lead_organizations';
   const supporting =
     'SELECT commitment_id AS child_id, organization_id AS parent_id FROM commitment_supporting_organizations';
   const sql = role === 'LEAD' ? lead : role === 'SUPPORTING' ? supporting : `${lead} UNION ${supporting}`;
@@ -85,6 +92,7 @@ export interface CommitmentLoaders {
   commitmentById: DataLoader<string, Commitment | null>;
   actionPlanById: DataLoader<string, ActionPlan | null>;
   actionPlansByMember: DataLoader<string, ActionPlan[]>;
+  coLeadsByCommitment: DataLoader<string, CommitmentCoLead[]>;
   supportersByCommitment: DataLoader<string, CommitmentSupporter[]>;
   policyAreasByCommitment: DataLoader<string, CommitmentPolicyArea[]>;
   ogpValuesByCommitment: DataLoader<string, CommitmentOgpValue[]>;
@@ -103,6 +111,12 @@ export function createCommitmentLoaders(ds: DataSource): CommitmentLoaders {
     actionPlansByMember: groupLoader(ds.getRepository(ActionPlanEntity), 'memberId', 'actionPlansByMember', {
       id: 'ASC',
     }),
+    coLeadsByCommitment: groupLoader(
+      ds.getRepository(CommitmentCoLeadEntity),
+      'commitmentId',
+      'coLeadsByCommitment',
+      { position: 'ASC' },
+    ),
     supportersByCommitment: groupLoader(
       ds.getRepository(CommitmentSupporterEntity),
       'commitmentId',

@@ -136,6 +136,7 @@ export async function generateCommitments(ds: DataSource, scaleN: number, seed: 
           theme: r.pick(THEMES),
           leadOrganizationId: lead,
           leadOrganizationName: leadIndex === null ? null : nameOf(leadIndex),
+          leadInstitutionText: leadIndex === null ? null : nameOf(leadIndex),
           startDate: `${year}-${String(r.int(1, 12)).padStart(2, '0')}-01`,
           endDate: String(year + r.int(1, 3)),
           startDateText: null,

@@ -9,6 +9,8 @@ import { CreateOrganizations1764000000000 } from './migrations/1764000000000-Cre
 import { BinaryKeys1764100000000 } from './migrations/1764100000000-BinaryKeys';
 import { Search1764300000000 } from './migrations/1764300000000-Search';
 import { Imports1764400000000 } from './migrations/1764400000000-Imports';
+import { SourceAdjustments1764600000000 } from './migrations/1764600000000-SourceAdjustments';
+import { SearchStatistics1764800000000 } from './migrations/1764800000000-SearchStatistics';
 
 export const entities = [
   OrganizationEntity,
@@ -21,6 +23,8 @@ export const migrations = [
   BinaryKeys1764100000000,
   Search1764300000000,
   Imports1764400000000,
+  SourceAdjustments1764600000000,
+  SearchStatistics1764800000000,
 ];
 
 /** The organizations subgraph's only DataSource: the tables it owns. */

@@ -76,8 +76,37 @@ export interface BudgetAmount {
   /** ISO 8601 date the amount stands at (execution to date); '' for the phase's final amount. */
   asOf: string;
   amountMinor: string | number;
+  /**
+   * Where the figure itself came from, which is not always where its line did: Bou Arada's 2018 execution
+   * figures come from the monthly file, the line (its label, its APPROVED figure) from the per-year file. The
+   * record names the file, the line and the column (`Depence_mensuelle_2018_34012.csv:line 12 column
+   * Budget_01_2018`); the dataset, URL and licence are the line's (one importer writes a line and its figures).
+   */
   sourceRecord: string | null;
+  /** The imported file, as the importer was given it (null for figures not imported: synthetic ones). */
+  sourceFile: string | null;
+  /** SHA-256 (hex) of that file. */
+  sourceChecksum: string | null;
+  /** The figure's line in that file (1 = the header of a CSV). */
+  sourceLine: number | null;
+  /** The column of that line holding the figure, as the file's header names it. */
+  sourceColumn: string | null;
+  /** When the figure was last written by an import, ISO 8601 UTC. */
+  importedAt: string | null;
 }
+
+/** The source of a figure that no file gave (synthetic rows). */
+export const NO_AMOUNT_SOURCE: Pick<
+  BudgetAmount,
+  'sourceRecord' | 'sourceFile' | 'sourceChecksum' | 'sourceLine' | 'sourceColumn' | 'importedAt'
+> = {
+  sourceRecord: null,
+  sourceFile: null,
+  sourceChecksum: null,
+  sourceLine: null,
+  sourceColumn: null,
+  importedAt: null,
+};
 
 export const BudgetAmountEntity = new EntitySchema<BudgetAmount>({
   name: 'BudgetAmount',
@@ -88,13 +117,29 @@ export const BudgetAmountEntity = new EntitySchema<BudgetAmount>({
     asOf: { type: 'varchar', length: 10, name: 'as_of', primary: true },
     amountMinor: { type: 'bigint', name: 'amount_minor' },
     sourceRecord: { type: 'varchar', length: 255, name: 'source_record', nullable: true },
+    sourceFile: { type: 'varchar', length: 1024, name: 'source_file', nullable: true },
+    sourceChecksum: { type: 'varchar', length: 64, name: 'source_checksum', nullable: true },
+    sourceLine: { type: 'integer', name: 'source_line', nullable: true },
+    sourceColumn: { type: 'varchar', length: 191, name: 'source_column', nullable: true },
+    importedAt: { type: 'varchar', length: 24, name: 'imported_at', nullable: true },
   },
 });
 
-/** A link between a commitment (owned by the commitments subgraph, referred to by id) and a budget line. */
+/**
+ * A link between a commitment (owned by the commitments subgraph, referred to by id) and a budget line, as a
+ * `commitment-budget-links` file gives it: how much of the line funds the commitment (a share of it or an
+ * amount, or neither when the file does not say), a note and the document the link rests on.
+ */
 export interface CommitmentBudgetLine extends WithProvenance {
   commitmentId: string;
   lineId: string;
+  /** The share of the line that funds the commitment: an exact decimal fraction, 0 < share <= 1 ("0.25"). */
+  share: string | null;
+  /** The amount of the line that funds the commitment, in minor units of the line's budget currency. */
+  amountMinor: string | number | null;
+  note: string | null;
+  /** The document the link rests on, as the file's `source` column gives it (a decision, a URL...). */
+  reference: string | null;
 }
 
 export const CommitmentBudgetLineEntity = new EntitySchema<CommitmentBudgetLine>({
@@ -103,6 +148,10 @@ export const CommitmentBudgetLineEntity = new EntitySchema<CommitmentBudgetLine>
   columns: {
     commitmentId: { type: 'varchar', length: 64, name: 'commitment_id', primary: true },
     lineId: { type: 'varchar', length: 191, name: 'line_id', primary: true },
+    share: { type: 'varchar', length: 16, nullable: true },
+    amountMinor: { type: 'bigint', name: 'amount_minor', nullable: true },
+    note: { type: 'varchar', length: 1024, nullable: true },
+    reference: { type: 'varchar', length: 1024, nullable: true },
     ...provenanceColumns,
   },
   indices: [{ name: 'IDX_commitment_budget_lines_line', columns: ['lineId'] }],

@@ -16,6 +16,7 @@ import { quoteName } from '@civic/common/dialect';
 import { indexDocuments, removeDocuments } from '@civic/common/search';
 import type { Budget, BudgetAmount, BudgetLine } from '../entities/Budget';
 import { LINE_SEARCH_TYPE, lineDocuments } from '../search';
+import { contributeFigures, linesOfOtherFiles } from './contributions';
 
 /*
  * The write path both budget importers share. A record of a budget file becomes a LineGroup: the budget
@@ -76,7 +77,18 @@ const lineValues = (l: BudgetLine): unknown[] => [
   ...provenanceValues(l),
 ];
 
-const AMOUNT_COLUMNS = ['line_id', 'phase', 'as_of', 'amount_minor', 'source_record'] as const;
+const AMOUNT_COLUMNS = [
+  'line_id',
+  'phase',
+  'as_of',
+  'amount_minor',
+  'source_record',
+  'source_file',
+  'source_checksum',
+  'source_line',
+  'source_column',
+  'imported_at',
+] as const;
 
 const amountValues = (a: BudgetAmount): unknown[] => [
   a.lineId,
@@ -84,16 +96,57 @@ const amountValues = (a: BudgetAmount): unknown[] => [
   a.asOf,
   String(a.amountMinor),
   a.sourceRecord,
+  a.sourceFile,
+  a.sourceChecksum,
+  a.sourceLine,
+  a.sourceColumn,
+  a.importedAt,
 ];
+
+/**
+ * Where a figure read from this file comes from: the file, its checksum, the line and column of the cell, and
+ * the run's time. `record` is what the figure cites (`<file>:line N column C`). A figure keeps this when
+ * another file later rewrites its line without giving its slot (the monthly file's execution figures, under a
+ * line the per-year file rewrites), so each figure cites the cell it was read from, whatever its line cites.
+ */
+export function amountSource(
+  ctx: ImportContext,
+  line: number,
+  column: string,
+  record: string,
+): Pick<
+  BudgetAmount,
+  'sourceRecord' | 'sourceFile' | 'sourceChecksum' | 'sourceLine' | 'sourceColumn' | 'importedAt'
+> {
+  return {
+    sourceRecord: record,
+    sourceFile: ctx.file,
+    sourceChecksum: ctx.facts.checksum,
+    sourceLine: line,
+    sourceColumn: column.slice(0, 191),
+    importedAt: ctx.importedAt,
+  };
+}
 
 const BUDGET_COLUMNS = ['id', 'organization_id', 'fiscal_year', 'currency', ...PROVENANCE_COLUMNS] as const;
 
 /** What a run remembers between batches: the budgets it has already checked (each is counted once). */
 export interface LineWriterState {
   budgets: Map<string, { currency: string } | { refused: string }>;
+  /**
+   * The file complements lines that other files describe (the monthly execution files): a line another file
+   * stored stays that file's, this one contributes its figures only (contributions.ts).
+   */
+  contributes: boolean;
+  /** Lines another file holds that this file contributed figures to: not missing from it. */
+  contributed: Set<string>;
 }
 
-export const newWriterState = (): LineWriterState => ({ budgets: new Map() });
+export const newWriterState = (contributes = false): LineWriterState => ({
+  budgets: new Map(),
+  contributes,
+  contributed: new Set(),
+});
 
 /**
  * Makes sure the batch's budgets exist: a missing one is inserted, a stored one is left as it is (a budget
@@ -197,9 +250,29 @@ export async function writeLineGroups(
   const keep = (l: LineWrite) => !refusedGroups.has(groupOf.get(l)!);
   const fresh = sorted.fresh.filter(keep);
   const changed = sorted.changed.filter(keep);
+  // A file that complements others leaves their lines to them and only contributes figures (contributions.ts).
+  const others = state.contributes
+    ? await linesOfOtherFiles(
+        m,
+        w,
+        changed.map((l) => l.line.id),
+      )
+    : new Set<string>();
+  for (const id of others) state.contributed.add(id);
 
   await insertLines(m, fresh, w);
-  await updateLines(m, changed, w);
+  await updateLines(
+    m,
+    changed.filter((l) => !others.has(l.line.id)),
+    w,
+  );
+  await contributeFigures(
+    m,
+    w,
+    changed.filter((l) => others.has(l.line.id)),
+    AMOUNT_COLUMNS,
+    amountValues,
+  );
   w.count('budget_lines', 'unchanged', sorted.unchanged);
   if (sorted.unchanged) {
     const changedOrFresh = new Set([...sorted.fresh, ...sorted.changed]);
@@ -272,15 +345,32 @@ async function deleteSlots(m: EntityManager, lines: readonly LineWrite[]): Promi
 }
 
 /** The lines of some budgets (and directions) that the file did not write: what it no longer has. */
-export function missingLines(
+export async function missingLines(
   m: EntityManager,
   ctx: ImportContext,
   budgetIds: readonly string[],
   directions: readonly string[],
+  contributed: ReadonlySet<string> = new Set(),
 ): Promise<{ count: number; sample: string[] }> {
-  if (!budgetIds.length || !directions.length) return Promise.resolve({ count: 0, sample: [] });
+  if (!budgetIds.length || !directions.length) return { count: 0, sample: [] };
   const [sql, params] = scopeSql(budgetIds, directions);
-  return missingFromFile(m, ctx, 'budget_lines', 'id', sql, params);
+  const all = await missingFromFile(m, ctx, 'budget_lines', 'id', sql, params);
+  if (!contributed.size || !all.count) return all;
+  // The lines this file contributed figures to are another file's, not missing: counted out, chunk by chunk.
+  let count = all.count;
+  for (const part of chunk([...contributed], 1000)) {
+    const [{ n }] = await m.query(
+      `SELECT COUNT(*) AS n FROM budget_lines WHERE (${sql}) AND source_checksum <> ? AND id IN (${placeholders(part.length)})`,
+      [...params, ctx.facts.checksum, ...part],
+    );
+    count -= Number(n);
+  }
+  const sample: string[] = [];
+  for await (const ids of missingKeys(m, ctx, 'budget_lines', 'id', sql, params)) {
+    sample.push(...ids.filter((id) => !contributed.has(id)));
+    if (sample.length >= 10) break;
+  }
+  return { count, sample: sample.slice(0, 10) };
 }
 
 /**
@@ -293,10 +383,13 @@ export async function pruneLines(
   budgetIds: readonly string[],
   directions: readonly string[],
   w: WriteContext,
+  contributed: ReadonlySet<string> = new Set(),
 ): Promise<void> {
   if (!budgetIds.length || !directions.length) return;
   const [sql, params] = scopeSql(budgetIds, directions);
-  for await (const ids of missingKeys(m, ctx, 'budget_lines', 'id', sql, params)) {
+  for await (const page of missingKeys(m, ctx, 'budget_lines', 'id', sql, params)) {
+    const ids = page.filter((id) => !contributed.has(id));
+    if (!ids.length) continue;
     const amounts = await countWhereIn(m, 'budget_amounts', 'line_id', ids);
     const links = await countWhereIn(m, 'commitment_budget_lines', 'line_id', ids);
     await deleteWhereIn(m, 'budget_amounts', 'line_id', ids);

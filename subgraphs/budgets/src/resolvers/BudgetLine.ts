@@ -1,9 +1,10 @@
 import { fromLanguageEnum, languageOrder } from '@civic/common/language';
 import { bestText, readLocalized } from '@civic/common/localized';
 import { money } from '@civic/common/money';
-import { toProvenance } from '@civic/common/provenance';
+import { toProvenance, type Provenance } from '@civic/common/provenance';
 import { foundHighlights } from '@civic/common/search';
 import { entityRef } from '@civic/common/subgraph';
+import type { BudgetAmount, BudgetLine as BudgetLineModel } from '../entities/Budget';
 import type { BudgetLineResolvers } from '../generated/resolvers-types';
 import { lineSearchText } from '../search';
 
@@ -29,6 +30,8 @@ export const BudgetLine: BudgetLineResolvers = {
       phase: a.phase,
       amount: money(a.amountMinor, budget.currency),
       asOf: a.asOf || null,
+      source: amountProvenance(l, a),
+      sourceColumn: a.sourceColumn,
     }));
   },
   commitments: async (l, _, ctx) =>
@@ -37,3 +40,20 @@ export const BudgetLine: BudgetLineResolvers = {
   // Computed from the row and the search of the list that found it, labels in the request's order: no SQL.
   searchHighlights: (l, _, ctx) => foundHighlights(l, lineSearchText(l, ctx.languages)),
 };
+
+/**
+ * A figure's provenance: its own file, checksum, line, record and import time (see BudgetAmount.sourceRecord),
+ * with its line's dataset, URL and licence. A figure is a number: nothing of it is adjusted.
+ */
+function amountProvenance(l: BudgetLineModel, a: BudgetAmount): Provenance {
+  return toProvenance({
+    ...l,
+    sourceRecord: a.sourceRecord,
+    sourceFile: a.sourceFile,
+    sourceChecksum: a.sourceChecksum,
+    sourceLine: a.sourceLine,
+    importedAt: a.importedAt,
+    rowDigest: null,
+    sourceAdjustments: null,
+  });
+}

@@ -12,6 +12,14 @@ export const Commitment: CommitmentResolvers = {
       links.map((l) => l.lineId),
     );
   },
+  budgetLinks: async (c, _, ctx) => {
+    const links = await ctx.loaders.linksByCommitment.load(c.id);
+    const lines = await ctx.loaders.lineById.loadMany(links.map((l) => l.lineId));
+    return links.filter((_, i) => {
+      const line = lines[i];
+      return line !== null && !(line instanceof Error);
+    });
+  },
   funding: async (c, _, ctx) =>
     (await ctx.loaders.fundingByCommitment.load(c.id)).flatMap((f) => toAmounts(f.totals, f.currency)),
 };

@@ -31,7 +31,10 @@ export interface Commitment extends WithProvenance {
   shortTitle: string | null;
   description: string | null;
   theme: string | null;
-  /** Organization id of the lead institution (owned by the organizations subgraph). */
+  /**
+   * Organization id of the lead institution (owned by the organizations subgraph): the first the source's lead
+   * cell names; the others are CommitmentCoLead rows (entities/CommitmentLinks.ts).
+   */
   leadOrganizationId: string | null;
   /**
    * The lead institution's name as this commitment's row writes it (rows may spell one institution
@@ -39,6 +42,11 @@ export interface Commitment extends WithProvenance {
    * rows built from sources that name no lead (stored as NULL).
    */
   leadOrganizationName: string | null;
+  /**
+   * The source's lead cell exactly as written (the OGP export's "Lead Institution", untrimmed); null for an
+   * empty cell or a missing-value marker (NA, ND, ...), and for sources without one.
+   */
+  leadInstitutionText: string | null;
   /** ISO 8601, possibly reduced precision; null where the source date could not be read. */
   startDate: string | null;
   endDate: string | null;
@@ -69,6 +77,7 @@ export const CommitmentEntity = new EntitySchema<Commitment>({
     theme: { type: 'varchar', length: 255, nullable: true },
     leadOrganizationId: { type: 'varchar', length: 191, name: 'lead_organization_id', nullable: true },
     leadOrganizationName: { type: 'varchar', length: 255, name: 'lead_organization_name', nullable: true },
+    leadInstitutionText: { type: 'text', name: 'lead_institution_text', nullable: true },
     startDate: { type: 'varchar', length: 10, name: 'start_date', nullable: true },
     endDate: { type: 'varchar', length: 10, name: 'end_date', nullable: true },
     startDateText: { type: 'varchar', length: 255, name: 'start_date_text', nullable: true },

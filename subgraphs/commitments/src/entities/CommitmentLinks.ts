@@ -19,6 +19,28 @@ export const CommitmentSupporterEntity = new EntitySchema<CommitmentSupporter>({
   indices: [{ name: 'IDX_commitment_supporters_org', columns: ['organizationId'] }],
 });
 
+/**
+ * A further lead institution of a commitment: the source's lead cell names several ("Ministry of the Interior;
+ * Ministry for Decentralization and the Civil Service"). The first is the commitment's `leadOrganizationId`;
+ * the others are these rows, `position` being the name's place in the cell (2 for the second).
+ */
+export interface CommitmentCoLead {
+  commitmentId: string;
+  organizationId: string;
+  position: number;
+}
+
+export const CommitmentCoLeadEntity = new EntitySchema<CommitmentCoLead>({
+  name: 'CommitmentCoLead',
+  tableName: 'commitment_co_lead_organizations',
+  columns: {
+    commitmentId: { type: 'varchar', length: 64, name: 'commitment_id', primary: true },
+    organizationId: { type: 'varchar', length: 191, name: 'organization_id', primary: true },
+    position: { type: 'integer' },
+  },
+  indices: [{ name: 'IDX_commitment_co_leads_org', columns: ['organizationId'] }],
+});
+
 /** A policy area flagged for a commitment (one of the export's 0/1 columns). */
 export interface CommitmentPolicyArea {
   commitmentId: string;

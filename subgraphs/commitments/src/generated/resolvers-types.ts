@@ -121,8 +121,27 @@ export type Commitment = {
   endDateText: Maybe<Scalars['String']['output']>;
   /** OGP's commitment identifier (`MO0012`), or ours for OGP Local commitments without one. */
   id: Scalars['ID']['output'];
-  /** The institution leading it. */
+  /**
+   * The source's lead cell exactly as written (the OGP export's "Lead Institution", untrimmed, with its own
+   * spelling, line breaks and prose): what `leadOrganizations` was read from. Null when the cell is empty or a
+   * missing-value marker (NA, N/A, ND, NR), and for sources without a lead cell (OGP Local).
+   */
+  leadInstitutionText: Maybe<Scalars['String']['output']>;
+  /**
+   * The institution leading it: the first of `leadOrganizations`. Its `name` is the organization's (the spelling
+   * of the first row naming it; rows spelling one institution differently in case, accents, punctuation or "&"
+   * for "and" share its id), so it can differ from this row's spelling; `leadInstitutionText` keeps this row's.
+   */
   leadOrganization: Maybe<Organization>;
+  /**
+   * Every institution the source's lead cell names, in the cell's order, the first being `leadOrganization`
+   * ("Ministry of the Interior; Ministry for Decentralization and the Civil Service" gives two). Units listed
+   * after an institution and a colon ("Ministry of Finance: Fiscal Policy and Planning Dept, ...") are parts of
+   * it, not leads of their own; prose around the names ("Approval of the law by the ...", "in cooperation with
+   * ...") is not a name. Each organization's `name` is its first spelling, as for `leadOrganization`. Empty
+   * when the cell names none.
+   */
+  leadOrganizations: Array<Organization>;
   /** The OGP values it is relevant to, according to the IRM. */
   ogpValues: Array<OgpValue>;
   /** The policy areas OGP flagged for it (for example `Fiscal Openness`, `Open Data`). */
@@ -142,7 +161,7 @@ export type Commitment = {
   startDate: Maybe<Scalars['String']['output']>;
   /** The start date exactly as the source wrote it. */
   startDateText: Maybe<Scalars['String']['output']>;
-  /** The supporting institutions, in the order the source lists them. */
+  /** The supporting institutions the source names (the OGP export's "Supporting Institution(s)"), in its order, never one of `leadOrganizations`. */
   supportingOrganizations: Array<Organization>;
   /** The theme the member gave it. */
   theme: Maybe<Scalars['String']['output']>;
@@ -187,7 +206,7 @@ export type CommitmentDimension =
   | 'COMPLETION_MIDTERM'
   /** The member's country (ISO 3166-1 alpha-2). Label: the country's name in the request's language. */
   | 'COUNTRY'
-  /** The lead institution (organization id). Label: its name as the source writes it in the commitment's row (where rows spell it differently, the first spelling in code point order). */
+  /** The lead institution (`leadOrganization`, the first the lead cell names; organization id). Label: its name as the source writes it in the commitment's row (where rows spell it differently, the first spelling in code point order). */
   | 'LEAD_ORGANIZATION'
   /** The OGP member (organization id). Label: the member's name as the source writes it (the export's `Country/Locality`, the OGP Local file's English name), not the organizations subgraph's name. */
   | 'MEMBER'
@@ -221,13 +240,13 @@ export type CommitmentFilter = {
   country?: InputMaybe<Scalars['String']['input']>;
   /** Only commitments whose end date falls in these years (`endDate`'s year; no end date never matches). */
   endYear?: InputMaybe<IntRange>;
-  /** Only commitments this organization leads (an organization id). */
+  /** Only commitments this organization leads, as any of their `leadOrganizations` (an organization id). */
   leadOrganizationId?: InputMaybe<Scalars['ID']['input']>;
   /** Only commitments of this OGP member's action plans (an organization id, for example `gov-ma`). */
   memberId?: InputMaybe<Scalars['ID']['input']>;
   /** Only commitments relevant to this OGP value. */
   ogpValue?: InputMaybe<OgpValue>;
-  /** Only commitments this organization leads or supports (an organization id). */
+  /** Only commitments this organization leads (any of their `leadOrganizations`) or supports (an organization id). */
   organizationId?: InputMaybe<Scalars['ID']['input']>;
   /** Only commitments flagged with this policy area, exactly as `policyAreas` names it (for example `Fiscal Openness`). */
   policyArea?: InputMaybe<Scalars['String']['input']>;
@@ -285,7 +304,7 @@ export type CommitmentOrderField =
 export type CommitmentRole =
   /** Either. */
   | 'ANY'
-  /** Lead institution. */
+  /** Lead institution: any of the commitment's `leadOrganizations`, not only the first. */
   | 'LEAD'
   /** Supporting institution. */
   | 'SUPPORTING';
@@ -447,6 +466,11 @@ export type PotentialImpact =
 /** Where a record came from, so every number and name can be cited. */
 export type Provenance = {
   __typename?: 'Provenance';
+  /**
+   * Every value of this record stored otherwise than the source cell wrote it: the cell verbatim, what is stored
+   * and why. Empty when every value is as the source wrote it. Values not listed here match their cell exactly.
+   */
+  adjustments: Array<SourceAdjustment>;
   /** SHA-256 (hexadecimal) of the whole imported file, to tell which version of a file a record came from. */
   checksum: Maybe<Scalars['String']['output']>;
   /** The dataset's name. */
@@ -551,6 +575,41 @@ export type SearchHighlight = {
   /** Up to about 80 characters of the field's original text around the match, HTML-escaped, the matched words wrapped in <mark>…</mark>. */
   snippet: Scalars['String']['output'];
 };
+
+/**
+ * A value stored otherwise than its source cell wrote it. Importers change text only in the documented ways of
+ * `SourceAdjustmentReason`; the cell itself is kept here, exactly, so it can be compared with the source.
+ */
+export type SourceAdjustment = {
+  __typename?: 'SourceAdjustment';
+  /** The cell exactly as the source wrote it, every space and invisible character included. */
+  asWritten: Scalars['String']['output'];
+  /** Where the value is in the source record: the CSV column or the JSON path (`name.fr`), as the source names it. */
+  column: Scalars['String']['output'];
+  /** The field of this record that shows the value (`names.ar`, `labels.ar`); null when it is not stored at all. */
+  field: Maybe<Scalars['String']['output']>;
+  /** How and why the stored value differs from the cell, in the order the changes were made. */
+  reasons: Array<SourceAdjustmentReason>;
+  /** The value as stored and shown; null when nothing is stored (the cell held only spaces, or was dropped). */
+  stored: Maybe<Scalars['String']['output']>;
+};
+
+/** Why a stored value differs from its source cell. Letters, digits, punctuation, case and diacritics are never changed by these. */
+export type SourceAdjustmentReason =
+  /** The cell contradicts the rest of the source (for example the record's official code); the value the source implies is stored and the import report names the row. */
+  | 'CORRECTED'
+  /** Invisible characters (direction marks such as U+200E, zero-width spaces, a byte-order mark) were removed: layout debris, not part of the text. */
+  | 'INVISIBLE_REMOVED'
+  /** A prefix naming the kind of unit rather than the unit ("Gouvernorat de") was removed. */
+  | 'PREFIX_REMOVED'
+  /** A run of spaces, tabs, line breaks or no-break spaces inside the text was written as one space (so search and display see one word boundary). */
+  | 'SPACES_FOLDED'
+  /** Spaces (or tabs, line breaks, no-break spaces) at the start or end of the cell were removed. */
+  | 'TRIMMED'
+  /** The cell of a Latin-script language held Arabic script only and the record already has an Arabic value; the text is not stored in that language. */
+  | 'WRONG_SCRIPT_DROPPED'
+  /** The cell of a Latin-script language held Arabic script only; the text is stored as the Arabic value (`field` says where). */
+  | 'WRONG_SCRIPT_MOVED';
 
 /** IRM specificity scale. */
 export type Specificity =
@@ -717,6 +776,8 @@ export type ResolversTypes = {
   Provenance: ResolverTypeWrapper<Provenance>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SearchHighlight: ResolverTypeWrapper<SearchHighlight>;
+  SourceAdjustment: ResolverTypeWrapper<SourceAdjustment>;
+  SourceAdjustmentReason: SourceAdjustmentReason;
   Specificity: Specificity;
 };
 
@@ -746,6 +807,7 @@ export type ResolversParentTypes = {
   Provenance: Provenance;
   Query: Record<PropertyKey, never>;
   SearchHighlight: SearchHighlight;
+  SourceAdjustment: SourceAdjustment;
 };
 
 export type ActionPlanResolvers<
@@ -811,7 +873,9 @@ export type CommitmentResolvers<
   endDate?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   endDateText?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  leadInstitutionText?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   leadOrganization?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType>;
+  leadOrganizations?: Resolver<Array<ResolversTypes['Organization']>, ParentType, ContextType>;
   ogpValues?: Resolver<Array<ResolversTypes['OgpValue']>, ParentType, ContextType>;
   policyAreas?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   searchHighlights?: Resolver<Array<ResolversTypes['SearchHighlight']>, ParentType, ContextType>;
@@ -922,6 +986,7 @@ export type ProvenanceResolvers<
   ContextType = Context,
   ParentType extends ResolversParentTypes['Provenance'] = ResolversParentTypes['Provenance'],
 > = {
+  adjustments?: Resolver<Array<ResolversTypes['SourceAdjustment']>, ParentType, ContextType>;
   checksum?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   dataset?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   file?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -976,6 +1041,17 @@ export type SearchHighlightResolvers<
   snippet?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type SourceAdjustmentResolvers<
+  ContextType = Context,
+  ParentType extends ResolversParentTypes['SourceAdjustment'] = ResolversParentTypes['SourceAdjustment'],
+> = {
+  asWritten?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  column?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  field?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  reasons?: Resolver<Array<ResolversTypes['SourceAdjustmentReason']>, ParentType, ContextType>;
+  stored?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = Context> = {
   ActionPlan?: ActionPlanResolvers<ContextType>;
   ActionPlanConnection?: ActionPlanConnectionResolvers<ContextType>;
@@ -992,4 +1068,5 @@ export type Resolvers<ContextType = Context> = {
   Provenance?: ProvenanceResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   SearchHighlight?: SearchHighlightResolvers<ContextType>;
+  SourceAdjustment?: SourceAdjustmentResolvers<ContextType>;
 };

@@ -15,6 +15,7 @@ import { SOURCES } from '@civic/formats/sources';
 import { ActionPlanEntity, type ActionPlan } from '../entities/ActionPlan';
 import { CommitmentEntity, type Commitment } from '../entities/Commitment';
 import type {
+  CommitmentCoLead,
   CommitmentOgpValue,
   CommitmentPolicyArea,
   CommitmentSupporter,
@@ -46,6 +47,7 @@ type Cells = Record<string, string>;
 export interface CommitmentImportRow {
   line: number;
   commitment: Commitment;
+  coLeads: CommitmentCoLead[];
   supporters: CommitmentSupporter[];
   policyAreas: CommitmentPolicyArea[];
   ogpValues: CommitmentOgpValue[];
@@ -75,6 +77,13 @@ interface ChildTable<C> {
 
 const SUPPORTERS: ChildTable<CommitmentSupporter> = {
   table: 'commitment_supporting_organizations',
+  columns: ['commitment_id', 'organization_id', 'position'],
+  keyColumn: 'organization_id',
+  key: (c) => c.organizationId,
+  values: (c) => [c.commitmentId, c.organizationId, c.position],
+};
+const CO_LEADS: ChildTable<CommitmentCoLead> = {
+  table: 'commitment_co_lead_organizations',
   columns: ['commitment_id', 'organization_id', 'position'],
   keyColumn: 'organization_id',
   key: (c) => c.organizationId,
@@ -271,6 +280,7 @@ async function writeCommitmentRows(
   });
   const written = [...c.fresh, ...c.changed];
   const writtenIds = written.map((r) => r.commitment.id);
+  await syncChildren(m, w, CO_LEADS, writtenIds, byCommitment(written.flatMap((r) => r.coLeads)));
   await syncChildren(m, w, SUPPORTERS, writtenIds, byCommitment(written.flatMap((r) => r.supporters)));
   await syncChildren(m, w, POLICY_AREAS, writtenIds, byCommitment(written.flatMap((r) => r.policyAreas)));
   await syncChildren(m, w, OGP_VALUES, writtenIds, byCommitment(written.flatMap((r) => r.ogpValues)));
@@ -307,7 +317,7 @@ async function pruneCommitments(
   const gone: string[] = [];
   for await (const page of missing(m, ctx)) gone.push(...page);
   for (const part of chunk(gone, 1000)) {
-    for (const table of [SUPPORTERS.table, POLICY_AREAS.table, OGP_VALUES.table]) {
+    for (const table of [CO_LEADS.table, SUPPORTERS.table, POLICY_AREAS.table, OGP_VALUES.table]) {
       const [{ n }] = await m.query(
         `SELECT COUNT(*) AS n FROM ${q(m, table)} WHERE commitment_id IN (${placeholders(part.length)})`,
         [...part],
@@ -333,8 +343,8 @@ async function pruneCommitments(
 
 /**
  * The commitments subgraph's part of the `ogp-commitments` import: action plans (derived from the rows that
- * name them: the first row naming a plan decides it), commitments, their supporting institutions, policy
- * areas and OGP values, and their search documents. The lead and supporting institutions are referred to by
+ * name them: the first row naming a plan decides it), commitments, their further lead institutions, their
+ * supporting institutions, policy areas and OGP values, and their search documents. The lead and supporting institutions are referred to by
  * the organizations subgraph's stable key (formats/keys.ts), which that subgraph's part of the same
  * import writes. Scope: every record of the export's dataset (source_dataset = "OGP commitments export").
  */

@@ -81,6 +81,7 @@ function describedCommitments(
       theme: null,
       leadOrganizationId: null,
       leadOrganizationName: null,
+      leadInstitutionText: null,
       startDate: null,
       endDate: null,
       startDateText: null,
@@ -169,6 +170,7 @@ async function prunePlans(m: EntityManager, ctx: ImportContext, w: WriteContext)
   const commitments = await missingOf(m, ctx, 'commitments');
   for (const table of [
     'commitment_supporting_organizations',
+    'commitment_co_lead_organizations',
     'commitment_policy_areas',
     'commitment_ogp_values',
   ])

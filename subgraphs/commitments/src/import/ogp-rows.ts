@@ -4,6 +4,7 @@ import { SOURCES } from '@civic/formats/sources';
 import type { ActionPlan } from '../entities/ActionPlan';
 import type { Commitment } from '../entities/Commitment';
 import type {
+  CommitmentCoLead,
   CommitmentOgpValue,
   CommitmentPolicyArea,
   CommitmentSupporter,
@@ -64,9 +65,12 @@ export function exportCommitment(row: OgpExportRow): Omit<Commitment, keyof With
     shortTitle: row.shortTitle,
     description: row.description,
     theme: row.theme,
+    // The first institution the lead cell names; the others are co-leads (exportCommitmentLinks).
     leadOrganizationId: row.lead?.id ?? null,
     // The lead's name as this row writes it: one id covers spellings differing in case, accents, punctuation.
     leadOrganizationName: row.lead?.name ?? null,
+    // The cell itself, verbatim: what a reader compares the leads with.
+    leadInstitutionText: row.leadInstitutionText,
     startDate: row.startDate.iso,
     endDate: row.endDate.iso,
     startDateText: row.startDate.text,
@@ -86,14 +90,19 @@ export const exportCommitmentSource = (row: OgpExportRow) => ({
   url: row.url ?? SOURCES.ogpCommitments.url,
 });
 
-/** A commitment row's supporting institutions, policy areas and OGP values. */
+/** A commitment row's further lead institutions, supporting institutions, policy areas and OGP values. */
 export function exportCommitmentLinks(row: OgpExportRow): {
+  coLeads: CommitmentCoLead[];
   supporters: CommitmentSupporter[];
   policyAreas: CommitmentPolicyArea[];
   ogpValues: CommitmentOgpValue[];
 } {
   return {
-    // Positions start at 1, in the order the cells list the names (extra lead names first).
+    // The lead cell's names after the first, at their place in the cell (2 for the second).
+    coLeads: row.leads
+      .slice(1)
+      .map((l, i) => ({ commitmentId: row.id, organizationId: l.id, position: i + 2 })),
+    // Positions start at 1, in the order the supporting cell lists the names.
     supporters: row.supporters.map((s, i) => ({
       commitmentId: row.id,
       organizationId: s.id,

@@ -24,6 +24,17 @@ export const Commitment: CommitmentResolvers = {
     (await ctx.loaders.policyAreasByCommitment.load(c.id)).map((p) => p.policyArea),
   ogpValues: async (c, _, ctx) => (await ctx.loaders.ogpValuesByCommitment.load(c.id)).map((v) => v.value),
   leadOrganization: (c) => (c.leadOrganizationId ? entityRef('Organization', c.leadOrganizationId) : null),
+  // The first lead is the commitment's own column; the others come from one statement per batch of commitments.
+  leadOrganizations: async (c, _, ctx) =>
+    c.leadOrganizationId
+      ? [
+          entityRef('Organization', c.leadOrganizationId),
+          ...(await ctx.loaders.coLeadsByCommitment.load(c.id)).map((l) =>
+            entityRef('Organization', l.organizationId),
+          ),
+        ]
+      : [],
+  leadInstitutionText: (c) => c.leadInstitutionText ?? null,
   supportingOrganizations: async (c, _, ctx) =>
     (await ctx.loaders.supportersByCommitment.load(c.id)).map((s) =>
       entityRef('Organization', s.organizationId),

@@ -238,6 +238,11 @@ export type PageInfo = {
 /** Where a record came from, so every number and name can be cited. */
 export type Provenance = {
   __typename?: 'Provenance';
+  /**
+   * Every value of this record stored otherwise than the source cell wrote it: the cell verbatim, what is stored
+   * and why. Empty when every value is as the source wrote it. Values not listed here match their cell exactly.
+   */
+  adjustments: Array<SourceAdjustment>;
   /** SHA-256 (hexadecimal) of the whole imported file, to tell which version of a file a record came from. */
   checksum: Maybe<Scalars['String']['output']>;
   /** The dataset's name. */
@@ -299,6 +304,41 @@ export type SearchHighlight = {
   /** Up to about 80 characters of the field's original text around the match, HTML-escaped, the matched words wrapped in <mark>…</mark>. */
   snippet: Scalars['String']['output'];
 };
+
+/**
+ * A value stored otherwise than its source cell wrote it. Importers change text only in the documented ways of
+ * `SourceAdjustmentReason`; the cell itself is kept here, exactly, so it can be compared with the source.
+ */
+export type SourceAdjustment = {
+  __typename?: 'SourceAdjustment';
+  /** The cell exactly as the source wrote it, every space and invisible character included. */
+  asWritten: Scalars['String']['output'];
+  /** Where the value is in the source record: the CSV column or the JSON path (`name.fr`), as the source names it. */
+  column: Scalars['String']['output'];
+  /** The field of this record that shows the value (`names.ar`, `labels.ar`); null when it is not stored at all. */
+  field: Maybe<Scalars['String']['output']>;
+  /** How and why the stored value differs from the cell, in the order the changes were made. */
+  reasons: Array<SourceAdjustmentReason>;
+  /** The value as stored and shown; null when nothing is stored (the cell held only spaces, or was dropped). */
+  stored: Maybe<Scalars['String']['output']>;
+};
+
+/** Why a stored value differs from its source cell. Letters, digits, punctuation, case and diacritics are never changed by these. */
+export type SourceAdjustmentReason =
+  /** The cell contradicts the rest of the source (for example the record's official code); the value the source implies is stored and the import report names the row. */
+  | 'CORRECTED'
+  /** Invisible characters (direction marks such as U+200E, zero-width spaces, a byte-order mark) were removed: layout debris, not part of the text. */
+  | 'INVISIBLE_REMOVED'
+  /** A prefix naming the kind of unit rather than the unit ("Gouvernorat de") was removed. */
+  | 'PREFIX_REMOVED'
+  /** A run of spaces, tabs, line breaks or no-break spaces inside the text was written as one space (so search and display see one word boundary). */
+  | 'SPACES_FOLDED'
+  /** Spaces (or tabs, line breaks, no-break spaces) at the start or end of the cell were removed. */
+  | 'TRIMMED'
+  /** The cell of a Latin-script language held Arabic script only and the record already has an Arabic value; the text is not stored in that language. */
+  | 'WRONG_SCRIPT_DROPPED'
+  /** The cell of a Latin-script language held Arabic script only; the text is stored as the Arabic value (`field` says where). */
+  | 'WRONG_SCRIPT_MOVED';
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
 
@@ -436,6 +476,8 @@ export type ResolversTypes = {
   Provenance: ResolverTypeWrapper<Provenance>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SearchHighlight: ResolverTypeWrapper<SearchHighlight>;
+  SourceAdjustment: ResolverTypeWrapper<SourceAdjustment>;
+  SourceAdjustmentReason: SourceAdjustmentReason;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -459,6 +501,7 @@ export type ResolversParentTypes = {
   Provenance: Provenance;
   Query: Record<PropertyKey, never>;
   SearchHighlight: SearchHighlight;
+  SourceAdjustment: SourceAdjustment;
 };
 
 export type GroupKeyResolvers<
@@ -552,6 +595,7 @@ export type ProvenanceResolvers<
   ContextType = Context,
   ParentType extends ResolversParentTypes['Provenance'] = ResolversParentTypes['Provenance'],
 > = {
+  adjustments?: Resolver<Array<ResolversTypes['SourceAdjustment']>, ParentType, ContextType>;
   checksum?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   dataset?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   file?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -588,6 +632,17 @@ export type SearchHighlightResolvers<
   snippet?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type SourceAdjustmentResolvers<
+  ContextType = Context,
+  ParentType extends ResolversParentTypes['SourceAdjustment'] = ResolversParentTypes['SourceAdjustment'],
+> = {
+  asWritten?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  column?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  field?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  reasons?: Resolver<Array<ResolversTypes['SourceAdjustmentReason']>, ParentType, ContextType>;
+  stored?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = Context> = {
   GroupKey?: GroupKeyResolvers<ContextType>;
   Identifier?: IdentifierResolvers<ContextType>;
@@ -600,4 +655,5 @@ export type Resolvers<ContextType = Context> = {
   Provenance?: ProvenanceResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   SearchHighlight?: SearchHighlightResolvers<ContextType>;
+  SourceAdjustment?: SourceAdjustmentResolvers<ContextType>;
 };

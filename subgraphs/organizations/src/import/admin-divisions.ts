@@ -100,6 +100,7 @@ export function adminDivisionsPart(): ImporterPart<unknown, OrganizationRow> {
       ['classification', 'country', 'parent'],
       [{ scheme: identifier.scheme, value: identifier.value }],
       [l.scheme],
+      unit.adjustments,
     );
   }
 

@@ -1,3 +1,5 @@
+import { SourceAdjustments } from '@civic/common/import/adjust';
+import type { SourceAdjustment } from '@civic/common/provenance';
 import { moroccoCommuneId, moroccoDivisionId, moroccoRegionId } from '@civic/formats/keys';
 import { SOURCES, type DatasetSource } from '@civic/formats/sources';
 import type { OrganizationIdentifier } from '../entities/OrganizationIdentifier';
@@ -65,6 +67,8 @@ export interface MoroccoUnit {
   names: Names;
   /** The source record, for the fields each level reads itself (region_id, type...). */
   raw: Record<string, unknown>;
+  /** Its names stored otherwise than the record wrote them (its provenance keeps the cells). */
+  adjustments: SourceAdjustment[];
 }
 
 /** A source record as an object ({} when it is not one). */
@@ -80,8 +84,9 @@ export const NO_NAME = 'no name in any language (ar, en, es, fr)';
 
 /** Reads a Moroccan record's names: the unit, or null when it has no name in any language (refused). */
 export function readMoroccoUnit(raw: Record<string, unknown>, id: string, warn: Warn): MoroccoUnit | null {
-  const names = readNames(raw.name, warn);
-  return hasName(names) ? { id, names, raw } : null;
+  const adjustments = new SourceAdjustments();
+  const names = readNames(raw.name, warn, 'name', adjustments);
+  return hasName(names) ? { id, names, raw, adjustments: adjustments.list } : null;
 }
 
 /**

@@ -1,8 +1,10 @@
+import { invisibleMarks, NAME_STEPS, SourceAdjustments } from '@civic/common/import/adjust';
 import type { Organization } from '../entities/Organization';
 
 /*
  * How the administrative-division files' names are read: cleaned of layout debris (never of letters), and a
- * name in Arabic script written under a Latin language moved to Arabic. Every correction is a warning.
+ * name in Arabic script written under a Latin language moved to Arabic. Every correction is a warning, and
+ * every cell stored otherwise than written is a source adjustment of the record (common/src/import/adjust.ts).
  */
 
 /** An organization's names, one per language. */
@@ -21,8 +23,6 @@ const LANGS = [
  */
 export type Warn = (field: string | null, message: string) => void;
 
-/** Invisible direction marks and zero-width characters: layout debris, never part of a name. */
-const INVISIBLE = /[\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
 const ARABIC_LETTER = /[\u0600-\u06ff\u0750-\u077f]/;
 const LATIN_LETTER = /[A-Za-z\u00c0-\u024f]/;
 
@@ -30,20 +30,26 @@ const LATIN_LETTER = /[A-Za-z\u00c0-\u024f]/;
 export const isArabicScript = (text: string) => ARABIC_LETTER.test(text) && !LATIN_LETTER.test(text);
 
 /**
- * Cleans a name for display and identity: invisible marks removed, whitespace runs collapsed, ends trimmed.
- * Letters and diacritics are never touched (Arabic stays exactly as written). A change is reported as a
- * warning, so the cleaning is never silent; an empty result is null.
+ * Cleans a name for display and identity (common/src/import/adjust.ts, NAME_STEPS): invisible marks removed,
+ * whitespace runs folded, ends trimmed. Letters and diacritics are never touched (Arabic stays exactly as
+ * written). A change is reported as a warning and, given `adjustments`, recorded with the cell verbatim under
+ * `field` (the API field showing the name; default the column); an empty result is null.
  */
-export function cleanName(raw: unknown, field: string, warn: Warn): string | null {
+export function cleanName(
+  raw: unknown,
+  column: string,
+  warn: Warn,
+  adjustments: SourceAdjustments = new SourceAdjustments(),
+  field: string | null = column,
+): string | null {
   if (typeof raw !== 'string') return null;
-  const invisible = [...new Set(raw.match(INVISIBLE) ?? [])];
-  const clean = raw.replace(INVISIBLE, '').replace(/\s+/g, ' ').trim();
+  const clean = adjustments.cleanText(raw, column, field, NAME_STEPS);
   if (clean !== raw && clean) {
-    const marks = invisible.map((c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
+    const marks = invisibleMarks(raw);
     const what = marks.length ? `invisible ${marks.join(', ')} removed` : 'extra spaces removed';
-    warn(field, `${field} ${JSON.stringify(raw)} read as ${JSON.stringify(clean)} (${what})`);
+    warn(column, `${column} ${JSON.stringify(raw)} read as ${JSON.stringify(clean)} (${what})`);
   }
-  return clean || null;
+  return clean;
 }
 
 /**
@@ -52,20 +58,29 @@ export function cleanName(raw: unknown, field: string, warn: Warn): string | nul
  * not French: it is left null when the Arabic field already has a name, moved to Arabic otherwise; either
  * way with a warning.
  */
-export function readNames(raw: unknown, warn: Warn, prefix = 'name'): Names {
+export function readNames(
+  raw: unknown,
+  warn: Warn,
+  prefix = 'name',
+  adjustments: SourceAdjustments = new SourceAdjustments(),
+): Names {
   const obj = raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
   const names: Names = { nameAr: null, nameFr: null, nameEn: null, nameEs: null };
-  for (const [lang, key] of LANGS) names[key] = cleanName(obj[lang], `${prefix}.${lang}`, warn);
+  for (const [lang, key] of LANGS)
+    names[key] = cleanName(obj[lang], `${prefix}.${lang}`, warn, adjustments, `names.${lang}`);
   for (const [lang, key] of LANGS) {
     const v = names[key];
     if (lang === 'ar' || !v || !isArabicScript(v)) continue;
+    const cell = String(obj[lang]);
     if (names.nameAr) {
+      adjustments.record(`${prefix}.${lang}`, null, cell, null, ['WRONG_SCRIPT_DROPPED']);
       warn(
         `${prefix}.${lang}`,
         `${prefix}.${lang} ${JSON.stringify(v)} is in Arabic script, not ${lang}; left null (the Arabic name is ${JSON.stringify(names.nameAr)})`,
       );
     } else {
       names.nameAr = v;
+      adjustments.record(`${prefix}.${lang}`, 'names.ar', cell, v, ['WRONG_SCRIPT_MOVED']);
       warn(
         `${prefix}.${lang}`,
         `${prefix}.${lang} ${JSON.stringify(v)} is in Arabic script; used as the Arabic name`,

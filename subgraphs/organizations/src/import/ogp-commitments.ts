@@ -181,7 +181,8 @@ export function ogpOrganizationsPart(): ImporterPart<Cells, OrganizationsImportR
           identifiers: memberIdentifiers,
         },
       ];
-      for (const inst of [...(r.lead ? [r.lead] : []), ...r.supporters]) {
+      // Every lead the lead cell names (not only the first), then the supporters.
+      for (const inst of [...r.leads, ...r.supporters]) {
         const content = exportInstitution(inst, m.country);
         named.push({
           organization: { ...content, ...ctx.provenance(SOURCE, row.line, r.id, digest([content, r.id])) },

@@ -1,6 +1,7 @@
 import { guessNameLanguage } from '@civic/formats/ogp-export/language';
 import { institutionId } from '@civic/formats/keys';
 import type { OrganizationKind } from '@civic/formats/vocabulary';
+import { SourceAdjustments } from '@civic/common/import/adjust';
 import { LANGUAGES } from '@civic/common/localized';
 import { cleanName, hasName, isArabicScript, readNames, type Names } from './names';
 import type { RecordReader } from './organization-record';
@@ -24,12 +25,16 @@ export function readRecordNames(r: RecordReader): Names {
     Object.fromEntries(LANGUAGES.map((l) => [l, r.text(`names.${l}`)])),
     (field, message) => r.warn(field, message),
     'names',
+    r.adjustments,
   );
   if (!hasName(names)) {
-    const name = cleanName(r.text('name'), 'name', r.warn);
+    const lone = new SourceAdjustments();
+    const name = cleanName(r.text('name'), 'name', r.warn, lone, null);
     if (name) {
       const lang = isArabicScript(name) ? 'ar' : guessNameLanguage(name);
       names[lang === 'ar' ? 'nameAr' : lang === 'fr' ? 'nameFr' : lang === 'es' ? 'nameEs' : 'nameEn'] = name;
+      for (const a of lone.list)
+        r.adjustments.record(a.column, `names.${lang}`, a.asWritten, a.stored, a.reasons);
     }
   }
   if (!hasName(names)) r.bad(null, null, 'no name: give names.ar, names.fr, names.en or names.es (or name)');
@@ -90,7 +95,7 @@ export function readId(r: RecordReader, names: Names, country: string | null): s
 /** The record's classification, cleaned like a name; null when the column is absent or empty. */
 export function readClassification(r: RecordReader): string | null {
   const classification = r.has('classification')
-    ? cleanName(r.text('classification'), 'classification', r.warn)
+    ? cleanName(r.text('classification'), 'classification', r.warn, r.adjustments)
     : null;
   if (classification && classification.length > MAX_CLASSIFICATION)
     r.bad(

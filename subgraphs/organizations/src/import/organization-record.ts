@@ -1,3 +1,4 @@
+import { SourceAdjustments } from '@civic/common/import/adjust';
 import type { ImportContext } from '@civic/common/import/pipeline';
 import type { ImportIssue } from '@civic/common/import/report';
 import type { Warn } from './names';
@@ -28,6 +29,8 @@ export interface RecordReader {
   bad(name: string | null, value: unknown, reason: string): void;
   /** Warns of a correction made to a column (null: to the record as a whole). */
   warn: Warn;
+  /** The record's cells stored otherwise than written, by canonical column name (see `label`). */
+  readonly adjustments: SourceAdjustments;
   /** True when the source has the column, even empty. */
   has(name: string): boolean;
   /** A value as it was read (a JSON list or object stays one); undefined when absent. */
@@ -61,6 +64,7 @@ export function recordReader(src: OrganizationSource, line: number, ctx: ImportC
     label,
     bad,
     warn,
+    adjustments: new SourceAdjustments(),
     has: (name) => src.values.has(name),
     raw: (name) => src.values.get(name),
     text,

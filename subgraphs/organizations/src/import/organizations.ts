@@ -200,7 +200,9 @@ function validate(
     ogpMembershipType: ogp?.type ?? null,
     ogpJoined: ogp?.joined ?? null,
   };
-  return organizationRow(ctx, source, line, id, content, fieldsOf(r), identifiers);
+  // Adjustments cite the column as the source names it (`name_fr`), not its canonical name (`names.fr`).
+  const adjustments = r.adjustments.list.map((a) => ({ ...a, column: r.label(a.column) }));
+  return organizationRow(ctx, source, line, id, content, fieldsOf(r), identifiers, null, adjustments);
 }
 
 /** The `organizations` part, for one run's options (--dataset, --source-url, --license). */

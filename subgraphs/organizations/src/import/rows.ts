@@ -13,7 +13,7 @@ import {
 } from '@civic/common/import/write';
 import { chunk } from '@civic/common/db';
 import { removeDocuments } from '@civic/common/search';
-import type { WithProvenance } from '@civic/common/provenance';
+import type { SourceAdjustment, WithProvenance } from '@civic/common/provenance';
 import type { Organization } from '../entities/Organization';
 import { indexOrganizations, ORGANIZATION_SEARCH_TYPE } from '../search';
 
@@ -77,6 +77,7 @@ export type OrganizationContent = Omit<Organization, keyof WithProvenance>;
 /**
  * The row a source record writes. The row digest covers the content, which fields the source gives and the
  * identifiers, never where it was read: the same record in another file (CSV or JSON) digests the same.
+ * `adjustments`: the cells stored otherwise than written (kept in the provenance, covered by the digest).
  */
 export function organizationRow(
   ctx: ImportContext,
@@ -87,6 +88,7 @@ export function organizationRow(
   fields: readonly OrganizationField[],
   identifiers: readonly { scheme: string; value: string }[] | null,
   ownSchemes: readonly string[] | null = null,
+  adjustments: readonly SourceAdjustment[] = [],
 ): OrganizationRow {
   const o: Partial<Organization> = content;
   const d = digest({
@@ -101,7 +103,8 @@ export function organizationRow(
     ),
     identifiers: identifiers?.map((i) => `${i.scheme}:${i.value}`).sort() ?? null,
   });
-  return { org: { ...content, ...ctx.provenance(source, line, record, d) }, fields, identifiers, ownSchemes };
+  const provenance = ctx.provenance(source, line, record, d, adjustments);
+  return { org: { ...content, ...provenance }, fields, identifiers, ownSchemes };
 }
 
 /**

@@ -12,6 +12,7 @@ import {
 } from './rows';
 import {
   MUNICIPALITY_COLUMNS,
+  governorateAdjustments,
   governorateContent,
   governorateOf,
   governoratesByCodePrefix,
@@ -87,11 +88,15 @@ export function tnMunicipalitiesPart(): ImporterPart<Cells, MunicipalityGroup> {
     if (governorate && !governorates.has(governorate)) {
       governorates.add(governorate);
       const content = governorateContent(governorate);
-      rows.push(organizationRow(ctx, SOURCE, row.line, `state=${governorate}`, content, FIELDS, null));
+      const record = `state=${governorate}`;
+      const adjusted = governorateAdjustments(m, governorate);
+      rows.push(organizationRow(ctx, SOURCE, row.line, record, content, FIELDS, null, null, adjusted));
     }
     const content = municipalityContent(m, governorate);
     const identifiers = [{ scheme: SCHEME, value: m.code }];
-    rows.push(organizationRow(ctx, SOURCE, row.line, m.code, content, FIELDS, identifiers, [SCHEME]));
+    rows.push(
+      organizationRow(ctx, SOURCE, row.line, m.code, content, FIELDS, identifiers, [SCHEME], m.adjustments),
+    );
     return { key: content.id, rows };
   }
 

@@ -1,4 +1,6 @@
+import { SourceAdjustments } from '@civic/common/import/adjust';
 import type { CsvColumn } from '@civic/common/import/csv';
+import type { SourceAdjustment } from '@civic/common/provenance';
 import { tunisiaGovernorateId, tunisiaMunicipalityId } from '@civic/formats/keys';
 import { cleanName, type Warn } from './names';
 import type { OrganizationContent } from './rows';
@@ -36,6 +38,10 @@ export interface Municipality {
   nameAr: string | null;
   state: string | null;
   line: number;
+  /** The municipality's names stored otherwise than the row wrote them (its provenance keeps the cells). */
+  adjustments: SourceAdjustment[];
+  /** The `state` cell as written, for the governorate this row first names. */
+  stateAsWritten: string;
 }
 
 /** Why a row is not a municipality: the column and reason. */
@@ -54,8 +60,9 @@ export function readMunicipality(
   if (!code) return { column: 'municipal_id', reason: 'no municipal_id' };
   if (!/^\d{5}$/.test(code))
     warn('municipal_id', `municipal_id ${JSON.stringify(code)} is not the 5-digit official code`);
-  const nameFr = cleanName(cells.name, 'name', warn);
-  const nameAr = cleanName(cells.name_ar, 'name_ar', warn);
+  const adjustments = new SourceAdjustments();
+  const nameFr = cleanName(cells.name, 'name', warn, adjustments, 'names.fr');
+  const nameAr = cleanName(cells.name_ar, 'name_ar', warn, adjustments, 'names.ar');
   if (!nameFr && !nameAr) return { column: 'name', reason: 'no name and no name_ar' };
   if (!nameFr || !nameAr) warn(nameFr ? 'name_ar' : 'name', `no ${nameFr ? 'name_ar' : 'name'}`);
   let state = cleanName(cells.state, 'state', warn);
@@ -64,7 +71,15 @@ export function readMunicipality(
     warn('state', `state ${JSON.stringify(state)} read as ${JSON.stringify(stripped)}`);
     state = stripped;
   }
-  return { code, nameFr, nameAr, state, line };
+  return {
+    code,
+    nameFr,
+    nameAr,
+    state,
+    line,
+    adjustments: adjustments.list,
+    stateAsWritten: cells.state ?? '',
+  };
 }
 
 /** The governorate most rows of a code prefix name, and how many of them do. */
@@ -152,6 +167,31 @@ export const municipalityContent = (r: Municipality, governorate: string | null)
   ogpMembershipType: null,
   ogpJoined: null,
 });
+
+/**
+ * How the governorate a row first names differs from that row's `state` cell (the cell its provenance cites):
+ * cleaned like a name, "Gouvernorat de" removed, or (when the code's prefix decided) another row's spelling.
+ */
+export function governorateAdjustments(r: Municipality, governorate: string): SourceAdjustment[] {
+  const cell = r.stateAsWritten;
+  if (cell === governorate) return [];
+  const adjustments = new SourceAdjustments();
+  const cleaned = adjustments.cleanText(cell, 'state', 'names.fr');
+  const reasons = adjustments.list[0]?.reasons ?? [];
+  const stripped = cleaned?.replace(/^gouvernorat\s+(?:de\s+|du\s+|d['’]\s*)/i, '') ?? null;
+  const more: SourceAdjustment['reasons'] = [];
+  if (stripped !== cleaned) more.push('PREFIX_REMOVED');
+  if (stripped !== governorate) more.push('CORRECTED');
+  return [
+    {
+      column: 'state',
+      field: 'names.fr',
+      asWritten: cell,
+      stored: governorate,
+      reasons: [...reasons, ...more],
+    },
+  ];
+}
 
 /** A governorate's organization (without provenance): its French name only, the one the file gives. */
 export const governorateContent = (name: string): OrganizationContent => ({

@@ -1,3 +1,4 @@
+import { ENDS_ONLY, SourceAdjustments } from '@civic/common/import/adjust';
 import type { ImportIssue } from '@civic/common/import/report';
 import type { Language } from '@civic/common/localized';
 import { PackageRefused, str, type Json } from './descriptor';
@@ -144,14 +145,16 @@ export function lineCode(
 }
 
 /**
- * A row's labels by language, the first non-empty one of each. A label without a language is Arabic when it
- * has Arabic letters, else English (the package was warned about). Problems are pushed.
+ * A row's labels by language, the first non-empty one of each, their ends trimmed (a trimmed label is recorded
+ * in `adjustments`, with its cell). A label without a language is Arabic when it has Arabic letters, else
+ * English (the package was warned about). Problems are pushed.
  */
 export function lineLabels(
   cls: Classification,
   read: ReadAttr,
   issue: IssueAt,
   problems: ImportIssue[],
+  adjustments: SourceAdjustments = new SourceAdjustments(),
 ): Partial<Record<Language, string>> {
   const labels: Partial<Record<Language, string>> = {};
   for (const { attr, language } of cls.labels) {
@@ -163,7 +166,8 @@ export function lineLabels(
       continue;
     }
     const lang = language ?? (ARABIC.test(v) ? 'ar' : 'en');
-    labels[lang] ??= v;
+    if (labels[lang] !== undefined) continue;
+    labels[lang] = adjustments.cleanText(raw, attr.source ?? attr.key, `labels.${lang}`, ENDS_ONLY)!;
   }
   return labels;
 }

@@ -129,8 +129,9 @@ export function fiscalDataPackagePart(
     },
     key: (g) => g.key,
     write: (m, rows, w) => writeLineGroups(m, rows, w, writer),
-    missing: (m, ctx) => missingLines(m, ctx, [...budgets], ['EXPENDITURE', 'REVENUE']),
-    prune: (m, ctx, _scope, w) => pruneLines(m, ctx, [...budgets], ['EXPENDITURE', 'REVENUE'], w),
+    missing: (m, ctx) => missingLines(m, ctx, [...budgets], ['EXPENDITURE', 'REVENUE'], writer.contributed),
+    prune: (m, ctx, _scope, w) =>
+      pruneLines(m, ctx, [...budgets], ['EXPENDITURE', 'REVENUE'], w, writer.contributed),
   };
 }
 

@@ -1,9 +1,11 @@
+import { SourceAdjustments } from '@civic/common/import/adjust';
 import type { ImportContext } from '@civic/common/import/pipeline';
 import type { ImportIssue } from '@civic/common/import/report';
 import { digest } from '@civic/common/import/write';
+import type { SourceAdjustment } from '@civic/common/provenance';
 import type { Language } from '@civic/common/localized';
 import type { Budget, BudgetAmount, BudgetDirection, BudgetLine } from '../../entities/Budget';
-import type { LineGroup, LineWrite } from '../lines';
+import { amountSource, type LineGroup, type LineWrite } from '../lines';
 import { DIRECTION_CODE } from '../tn-municipal-budget/nomenclature';
 import { rowAmounts, type Figure } from './amounts';
 import { lineCode, lineLabels, type IssueAt, type ReadAttr } from './classification';
@@ -48,6 +50,8 @@ interface LineParts {
   figures: Figure[];
   record: string;
   line: number;
+  /** Labels stored otherwise than their cells wrote them (trimmed): kept in the line's provenance. */
+  adjustments: readonly SourceAdjustment[];
 }
 
 /** One line of a row, with its amounts and provenance (the digest covers the amounts too). */
@@ -57,7 +61,7 @@ function lineWrite(pkg: Package, ctx: ImportContext, p: LineParts): LineWrite {
     phase: m.phase,
     asOf: '',
     amountMinor: minor,
-    sourceRecord: `${p.record} column ${m.source}`.slice(0, MAX_RECORD),
+    ...amountSource(ctx, p.line, m.source, `${p.record} column ${m.source}`.slice(0, MAX_RECORD)),
   }));
   const { ar = null, fr = null, en = null, es = null } = p.labels;
   const content = [
@@ -70,7 +74,8 @@ function lineWrite(pkg: Package, ctx: ImportContext, p: LineParts): LineWrite {
     es,
     pkg.classification,
     pkg.source,
-    amounts.map((a) => [a.phase, a.amountMinor, a.sourceRecord]),
+    // With the column each figure cites, so a line stored before figures had their own source is rewritten once.
+    amounts.map((a) => [a.phase, a.amountMinor, a.sourceRecord, a.sourceColumn]),
   ];
   const line: BudgetLine = {
     id: p.id,
@@ -82,7 +87,7 @@ function lineWrite(pkg: Package, ctx: ImportContext, p: LineParts): LineWrite {
     labelEn: en,
     labelEs: es,
     classification: pkg.classification,
-    ...ctx.provenance(pkg.source, p.line, p.record, digest(content)),
+    ...ctx.provenance(pkg.source, p.line, p.record, digest(content), p.adjustments),
   };
   return { line, amounts, slots: pkg.slots[p.direction] };
 }
@@ -125,7 +130,9 @@ export function validateRow(
   const problems: ImportIssue[] = [];
   const year = rowYear(pkg, read, issue, problems);
   const code = lineCode(pkg, read, issue, problems);
-  const labels = lineLabels(pkg, read, issue, problems);
+  const adjusted = new SourceAdjustments();
+  const labels = lineLabels(pkg, read, issue, problems, adjusted);
+  const adjustments = adjusted.list;
   const amounts = rowAmounts(pkg.measures, res.name, row.values, issue, problems);
   if (problems.length || year === null) {
     ctx.refuse(problems);
@@ -142,7 +149,17 @@ export function validateRow(
       return null;
     }
     lines.push(
-      lineWrite(pkg, ctx, { id, budgetId, direction, code, labels, figures, record, line: row.line }),
+      lineWrite(pkg, ctx, {
+        id,
+        budgetId,
+        direction,
+        code,
+        labels,
+        figures,
+        record,
+        line: row.line,
+        adjustments,
+      }),
     );
   }
   const budget = budgetOf(pkg, ctx, budgetCache, year, row);

@@ -83,17 +83,19 @@ export function tnMunicipalBudgetPart(
     },
     async *read(ctx) {
       state = newRunState();
-      writer = newWriterState();
       const pl = planOf(ctx);
       if ('refused' in pl)
         throw new FileRefused({ line: null, column: pl.column, value: pl.value, reason: pl.refused });
+      // A monthly execution file complements the lines the per-year file describes (contributions.ts).
+      writer = newWriterState(pl.layout === 'monthly');
       yield* readBudgetRows(pl, p, state, ctx);
     },
     validate: (row, ctx) => validateRow(planOf(ctx) as Plan, state, row, ctx),
     key: (g) => g.key,
     write: (m, rows, w) => writeLineGroups(m, rows, w, writer),
-    missing: (m, ctx) => missingLines(m, ctx, [...state.budgets], [...state.directions]),
-    prune: (m, ctx, _scope, w) => pruneLines(m, ctx, [...state.budgets], [...state.directions], w),
+    missing: (m, ctx) => missingLines(m, ctx, [...state.budgets], [...state.directions], writer.contributed),
+    prune: (m, ctx, _scope, w) =>
+      pruneLines(m, ctx, [...state.budgets], [...state.directions], w, writer.contributed),
   };
 }
 

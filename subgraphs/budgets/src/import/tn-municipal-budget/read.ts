@@ -57,7 +57,7 @@ function warnSummary(state: RunState, params: Params, ctx: ImportContext) {
         null,
         LABEL_COLUMN,
         null,
-        `${state.trimmed} labels had spaces at either end, trimmed (nothing else changed)`,
+        `${state.trimmed} labels had spaces at either end, trimmed (nothing else changed; each line's source.adjustments keeps the cell)`,
       ),
     );
   if (state.otherYears)

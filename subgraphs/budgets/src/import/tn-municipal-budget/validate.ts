@@ -1,9 +1,11 @@
+import { ENDS_ONLY, SourceAdjustments } from '@civic/common/import/adjust';
 import type { ImportContext, SourceRow } from '@civic/common/import/pipeline';
 import type { ImportIssue } from '@civic/common/import/report';
 import { digest } from '@civic/common/import/write';
+import type { SourceAdjustment } from '@civic/common/provenance';
 import { tunisiaMunicipalityId } from '@civic/formats/keys';
 import type { Budget, BudgetAmount, BudgetDirection } from '../../entities/Budget';
-import type { LineGroup, LineWrite } from '../lines';
+import { amountSource, type LineGroup, type LineWrite } from '../lines';
 import { parseMillimes } from './amounts';
 import type { Plan } from './layouts';
 import {
@@ -99,7 +101,7 @@ function amountsOf(
         phase: c.phase,
         asOf: c.asOf,
         amountMinor: a.minor,
-        sourceRecord: `${pl.name}:line ${line} column ${c.column}`,
+        ...amountSource(ctx, line, c.column, `${pl.name}:line ${line} column ${c.column}`),
       });
   }
   return out;
@@ -111,6 +113,8 @@ interface RowLine {
   direction: BudgetDirection;
   label: string | null;
   line: number;
+  /** The label as stored otherwise than the cell wrote it (trimmed): kept in the line's provenance. */
+  adjustments: SourceAdjustment[];
 }
 
 /** The line of a row for one year, with its amounts and full provenance (its digest covers the amounts). */
@@ -130,7 +134,8 @@ function lineWrite(
     label: r.label,
     classification: CLASSIFICATION,
     source: pl.source,
-    amounts: amounts.map((a) => [a.phase, a.asOf, a.amountMinor, a.sourceRecord]),
+    // With the column each figure cites, so a line stored before figures had their own source is rewritten once.
+    amounts: amounts.map((a) => [a.phase, a.asOf, a.amountMinor, a.sourceRecord, a.sourceColumn]),
   };
   return {
     line: {
@@ -143,7 +148,7 @@ function lineWrite(
       labelEn: null,
       labelEs: null,
       classification: CLASSIFICATION,
-      ...ctx.provenance(pl.source, r.line, `${pl.name}:line ${r.line}`, digest(content)),
+      ...ctx.provenance(pl.source, r.line, `${pl.name}:line ${r.line}`, digest(content), r.adjustments),
     },
     amounts,
     slots: pl.slots,
@@ -185,7 +190,10 @@ export function validateRow(
     return null;
   }
   const rawLabel = v[LABEL_COLUMN] ?? '';
-  const r: RowLine = { ...cd, label: rawLabel.trim() || null, line };
+  // Only the ends are trimmed (the cell stays in the line's provenance); inner spacing is kept as written.
+  const adjusted = new SourceAdjustments();
+  const label = adjusted.cleanText(rawLabel, LABEL_COLUMN, 'labels.ar', ENDS_ONLY);
+  const r: RowLine = { ...cd, label, line, adjustments: adjusted.list };
   const problems: ImportIssue[] = [];
   const lines: LineWrite[] = [];
   const budgets: Budget[] = [];

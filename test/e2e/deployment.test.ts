@@ -1,0 +1,292 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { parse as parseYaml } from 'yaml';
+import { dropDatabase } from '@civic/common/db';
+import { datasetPath, SOURCES } from '@civic/formats/sources';
+import { SUBGRAPH_NAMES, type SubgraphName } from '@civic/subgraphs/catalog';
+import { readCsv, sumMillimes } from '../support/datasets';
+
+/**
+ * The deployment smoke test: what docker-compose runs, run for real. Each catalog subgraph and the gateway
+ * is its own process started with the command of its npm script (`tsx subgraphs/<name>/src/index.ts`,
+ * `tsx gateway/src/index.ts`) and the environment docker-compose.yml gives its service, changed only where a
+ * test must: MySQL is this run's server, every subgraph gets a fresh, uniquely named database (dropped after),
+ * and every port is 0, each service saying the port it bound in its "ready" log line, which is where the
+ * gateway is pointed. Each subgraph seeds its empty database on start (SEED_ON_START from the compose file),
+ * answers /health, the gateway answers one query that reads all three subgraphs, and SIGTERM stops each one.
+ *
+ * MySQL only: docker-compose deploys nothing else. Skipped on SQLite-only runs, as the other MySQL tests are.
+ */
+
+const ROOT = join(__dirname, '..', '..');
+const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+const MYSQL_URL = (process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/$/, '');
+const mysqlDescribe = process.env.TEST_MYSQL === '1' ? describe : describe.skip;
+
+/** How long a process may take to exit after SIGTERM. */
+const STOP_WITHIN_MS = 15_000;
+/** Seeding an empty database happens before the port opens (docker-compose allows 180 s). */
+const READY_WITHIN_MS = 180_000;
+
+interface ComposeService {
+  command?: string | string[];
+  environment?: Record<string, string | number | boolean | null> | string[];
+}
+const compose = parseYaml(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, ComposeService>;
+};
+const scripts = (
+  JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+).scripts;
+
+/** A compose service's environment as strings, `${VAR:-default}` taking its default (no .env in a test). */
+function composeEnvironment(service: string): Record<string, string> {
+  const env = compose.services[service].environment ?? {};
+  const entries = Array.isArray(env)
+    ? env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])
+    : Object.entries(env).map(([k, v]) => [k, v == null ? '' : String(v)]);
+  return Object.fromEntries(
+    entries.map(([k, v]) => [
+      k,
+      v.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g, (w, _n, def?: string) =>
+        w === '$$' ? '$' : (def ?? ''),
+      ),
+    ]),
+  );
+}
+
+/** The script a compose service runs: its command must be `npm run <script>`; returns the script's words. */
+function scriptOf(service: string): string[] {
+  const command = compose.services[service].command;
+  const words = Array.isArray(command) ? command : (command ?? '').split(/\s+/);
+  expect(words.slice(0, 2)).toEqual(['npm', 'run']);
+  const script = scripts[words[2]];
+  expect(script).toMatch(/^tsx \S+\.ts$/);
+  return script.split(/\s+/);
+}
+
+/** The environment a test process starts from: this run's, without any storage or port it may have set. */
+function baseEnvironment(): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !/(_DATABASE_URL|^DATABASE_URL|_PORT|_URL|^DATA_DIR|^HOST|^SEED_ON_START|^LOG_LEVEL)$/.test(k),
+    ),
+  );
+}
+
+interface Running {
+  name: string;
+  child: ChildProcessWithoutNullStreams;
+  /** The port the service says it bound. */
+  ready: Promise<number>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  output(): string;
+  /** Whether the process is still running. */
+  alive(): boolean;
+}
+
+/**
+ * Starts a compose service's script as its own process group (so a failed test can kill the tsx wrapper and
+ * the Node process it runs, by the group's id) and watches its JSON log for the "ready at <url>" line.
+ */
+function startService(name: string, env: Record<string, string>): Running {
+  const [, entry] = scriptOf(name);
+  const child = spawn(process.execPath, [TSX, entry], {
+    cwd: ROOT,
+    env: { ...baseEnvironment(), ...env },
+    detached: true,
+  }) as ChildProcessWithoutNullStreams;
+  let output = '';
+  let running = true;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      running = false;
+      resolve({ code, signal });
+    }),
+  );
+  const ready = new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${name} not ready within ${READY_WITHIN_MS} ms:\n${output}`)),
+      READY_WITHIN_MS,
+    );
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+      for (const line of output.split('\n')) {
+        if (!line.startsWith('{')) continue;
+        try {
+          const entry = JSON.parse(line) as { msg?: string; url?: string };
+          if (entry.url && /ready at http/.test(entry.msg ?? '')) {
+            clearTimeout(timer);
+            resolve(Number(new URL(entry.url).port));
+          }
+        } catch {
+          // A partial line: the rest comes with the next chunk.
+        }
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${code ?? signal}) before it was ready:\n${output}`));
+    });
+  });
+  ready.catch(() => undefined);
+  return { name, child, ready, exited, output: () => output, alive: () => running };
+}
+
+/** Kills what is left of a service's process group (the tsx wrapper and its Node child). */
+function killGroup(r: Running) {
+  try {
+    if (r.child.pid) process.kill(-r.child.pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Exited by itself with status 0, or ended by the SIGTERM it was sent. */
+const clean = (r: { code: number | null; signal: NodeJS.Signals | null } | 'timeout') =>
+  r !== 'timeout' && (r.code === 0 || r.signal === 'SIGTERM');
+
+const within = <T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> =>
+  Promise.race([p, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms).unref())]);
+
+// What the answer must be, read from the bundled files (not from the code under test).
+const BUDGET = 'tn-34012-2018';
+const approved2018 = sumMillimes(readCsv('tunisia/depense_per_year_34012.csv').map((r) => r['2018']));
+const bouArada = readCsv(SOURCES.tunisiaMunicipalities.file).find((m) => m.municipal_id === '34012')!;
+const ogp = parseCsv(readFileSync(datasetPath(SOURCES.ogpCommitments.file), 'utf8'), {
+  columns: true,
+  bom: true,
+}) as Record<string, string>[];
+const MO0012 = ogp.find((r) => r['Commitment Unique Identifier'] === 'MO0012')!;
+
+mysqlDescribe('the deployment: docker-compose services as separate processes on MySQL', () => {
+  const tag = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const databases = Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, `civic_deploy_${tag}_${n}`])) as Record<
+    SubgraphName,
+    string
+  >;
+  const running: Running[] = [];
+  const ports = {} as Record<SubgraphName | 'gateway', number>;
+  let exits: { name: string; result: { code: number | null; signal: NodeJS.Signals | null } | 'timeout' }[] =
+    [];
+
+  beforeAll(async () => {
+    // The subgraphs start side by side, as compose starts them once MySQL is healthy.
+    const subgraphs = SUBGRAPH_NAMES.map((name) => {
+      const env = composeEnvironment(name);
+      expect(env.DATABASE_URL).toMatch(/^mysql:\/\//);
+      const r = startService(name, {
+        ...env,
+        DATABASE_URL: MYSQL_URL,
+        // Wins over DATABASE_URL: a database of this test's own instead of civic_<name>.
+        [`${name.toUpperCase()}_DATABASE_URL`]: `${MYSQL_URL}/${databases[name]}`,
+        [`${name.toUpperCase()}_PORT`]: '0',
+      });
+      running.push(r);
+      return r;
+    });
+    for (const r of subgraphs) ports[r.name as SubgraphName] = await r.ready;
+    const env = composeEnvironment('gateway');
+    for (const name of SUBGRAPH_NAMES) {
+      // Compose points the gateway at the service names; here each is on this machine at its own port.
+      expect(env[`${name.toUpperCase()}_URL`]).toMatch(new RegExp(`^http://${name}:\\d+/graphql$`));
+      env[`${name.toUpperCase()}_URL`] = `http://127.0.0.1:${ports[name]}/graphql`;
+    }
+    const gateway = startService('gateway', { ...env, GATEWAY_PORT: '0' });
+    running.push(gateway);
+    ports.gateway = await gateway.ready;
+  }, READY_WITHIN_MS + 60_000);
+
+  afterAll(async () => {
+    for (const r of running) killGroup(r);
+    await Promise.all(running.map((r) => within(r.exited, 5000)));
+    await Promise.all(
+      SUBGRAPH_NAMES.map((n) => dropDatabase({ type: 'mysql', url: MYSQL_URL, database: databases[n] })),
+    );
+  });
+
+  it('seeds each empty database on start and says so', () => {
+    for (const r of running.filter((x) => x.name !== 'gateway')) expect(r.output()).toMatch(/"msg":"seeded"/);
+  });
+
+  it.each([...SUBGRAPH_NAMES, 'gateway'])('%s answers /health', async (name) => {
+    const res = await fetch(`http://127.0.0.1:${ports[name as SubgraphName]}/health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'ok' });
+  });
+
+  it('answers one query through the gateway that reads all three subgraphs', async () => {
+    const res = await fetch(`http://127.0.0.1:${ports.gateway}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: /* GraphQL */ `
+          query {
+            budget(id: "${BUDGET}") {
+              id
+              fiscalYear
+              organization {
+                names {
+                  ar
+                  fr
+                }
+              }
+              total(direction: EXPENDITURE, phase: APPROVED) {
+                amount
+                currency
+              }
+            }
+            commitment(id: "MO0012") {
+              id
+              title(lang: EN)
+              shortTitle
+            }
+          }
+        `,
+      }),
+    });
+    expect({ status: res.status, body: await res.json() }).toEqual({
+      status: 200,
+      body: {
+        data: {
+          budget: {
+            id: BUDGET,
+            fiscalYear: 2018,
+            organization: { names: { ar: bouArada.name_ar, fr: expect.any(String) as unknown } },
+            total: { amount: approved2018, currency: 'TND' },
+          },
+          commitment: { id: 'MO0012', title: MO0012['Commitment Title'], shortTitle: MO0012['Short Title'] },
+        },
+      },
+    });
+  });
+
+  describe('on SIGTERM', () => {
+    beforeAll(async () => {
+      // Gateway first, as compose stops dependents before what they depend on.
+      for (const r of [...running].reverse()) {
+        r.child.kill('SIGTERM');
+        exits.push({ name: r.name, result: await within(r.exited, STOP_WITHIN_MS) });
+      }
+    }, STOP_WITHIN_MS * 5);
+    afterAll(() => (exits = []));
+
+    it('the gateway exits cleanly', () => {
+      const gateway = exits.find((e) => e.name === 'gateway')!;
+      expect({ name: gateway.name, clean: clean(gateway.result) }).toEqual({ name: 'gateway', clean: true });
+    });
+
+    it('each subgraph exits cleanly', () => {
+      for (const e of exits.filter((x) => x.name !== 'gateway')) {
+        expect({ name: e.name, exit: e.result, clean: clean(e.result) }).toMatchObject({
+          name: e.name,
+          clean: true,
+        });
+      }
+    });
+  });
+});
