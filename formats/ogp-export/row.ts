@@ -1,4 +1,6 @@
+import { ENDS_ONLY, SourceAdjustments } from '@civic/common/import/adjust';
 import type { ImportContext } from '@civic/common/import/pipeline';
+import type { SourceAdjustment } from '@civic/common/provenance';
 import { institutionId } from '@civic/formats/keys';
 import { isMissing, textOrNull, type Parsed } from './cells';
 import {
@@ -50,6 +52,8 @@ export interface OgpDate {
 export interface OgpExportRow {
   /** Line of the file where the row starts (the header is line 1). */
   line: number;
+  /** The text cells stored otherwise than written (title, short title and theme trimmed), each verbatim. */
+  adjustments: SourceAdjustment[];
   /** "Commitment Unique Identifier", e.g. "MO0012". */
   id: string;
   /** "Action Plan ID", e.g. "AP_MAR01". */
@@ -67,6 +71,8 @@ export interface OgpExportRow {
   endDate: OgpDate;
   /** "Lead Institution" exactly as the export wrote it (untrimmed); null for an empty cell or a missing-value marker. */
   leadInstitutionText: string | null;
+  /** "Supporting Institution(s)" exactly as written; null for an empty cell or a missing-value marker. */
+  supportingInstitutionsText: string | null;
   /** Every institution "Lead Institution" names, in cell order, deduplicated by id. */
   leads: InstitutionRef[];
   /** The first of {@link leads}: the commitment's lead organization. */
@@ -261,21 +267,28 @@ export function parseOgpExportRow(
   const leadCell = get(OGP_COLUMNS.lead);
   const { policyAreas, ogpValues } = readFlags(cells, policyAreaColumns);
   const url = cells.url();
+  // Titles and themes are stored without the spaces around them; a cell that had some keeps its text verbatim
+  // in the record's provenance (Provenance.adjustments).
+  const adjustments = new SourceAdjustments();
+  const text = (column: string, field: string) =>
+    isMissing(get(column)) ? null : adjustments.cleanText(get(column), column, field, ENDS_ONLY);
   const row: OgpExportRow = {
     line,
+    adjustments: adjustments.list,
     id: id!,
     actionPlanId: textOrNull(get(OGP_COLUMNS.actionPlanId))!,
     member,
     actionPlanNumber: cells.int(OGP_COLUMNS.actionPlanNumber),
     yearOfSubmission: cells.int(OGP_COLUMNS.yearOfSubmission),
     actionPlanEndYear: cells.int(OGP_COLUMNS.actionPlanEndYear),
-    theme: textOrNull(get(OGP_COLUMNS.theme)),
-    title: textOrNull(get(OGP_COLUMNS.title))!,
-    shortTitle: textOrNull(get(OGP_COLUMNS.shortTitle)),
+    theme: text(OGP_COLUMNS.theme, 'theme'),
+    title: text(OGP_COLUMNS.title, 'title')!,
+    shortTitle: text(OGP_COLUMNS.shortTitle, 'shortTitle'),
     description: textOrNull(get(OGP_COLUMNS.fullText)) === null ? null : get(OGP_COLUMNS.fullText),
     startDate: cells.date(OGP_COLUMNS.startDate),
     endDate: cells.date(OGP_COLUMNS.endDate),
     leadInstitutionText: isMissing(leadCell) ? null : leadCell,
+    supportingInstitutionsText: isMissing(get(OGP_COLUMNS.supporting)) ? null : get(OGP_COLUMNS.supporting),
     leads,
     lead: leads[0] ?? null,
     supporters,

@@ -38,7 +38,20 @@ const QUERY = /* GraphQL */ `
       }
       nodes {
         id
+        title
+        shortTitle
+        theme
+        source {
+          adjustments {
+            column
+            field
+            asWritten
+            stored
+            reasons
+          }
+        }
         leadInstitutionText
+        supportingInstitutionsText
         leadOrganization {
           id
           name
@@ -57,7 +70,20 @@ const QUERY = /* GraphQL */ `
 
 interface Node {
   id: string;
+  title: string;
+  shortTitle: string | null;
+  theme: string | null;
+  source: {
+    adjustments: {
+      column: string;
+      field: string;
+      asWritten: string;
+      stored: string | null;
+      reasons: string[];
+    }[];
+  };
   leadInstitutionText: string | null;
+  supportingInstitutionsText: string | null;
   leadOrganization: { id: string; name: string } | null;
   leadOrganizations: { id: string; name: string }[];
   supportingOrganizations: { id: string }[];
@@ -77,6 +103,50 @@ async function allCommitments(sys: System): Promise<Map<string, Node>> {
 
 const systemOf = systemsPerBackend();
 
+/** The export's text columns stored trimmed, by the Commitment field that shows each. */
+const TEXT_COLUMNS = [
+  { column: 'Commitment Title', field: 'title' },
+  { column: 'Short Title', field: 'shortTitle' },
+  { column: 'Theme', field: 'theme' },
+] as const;
+
+describe.each(BACKENDS)('titles and themes as the export writes them, on %s', (backend) => {
+  let nodes: Map<string, Node>;
+  beforeAll(async () => {
+    nodes = await allCommitments(await systemOf(backend));
+  });
+
+  it('gives every title, short title and theme as its cell, or says how it differs', () => {
+    let adjusted = 0;
+    for (const row of ogp) {
+      const n = nodes.get(row[ID])!;
+      for (const { column, field } of TEXT_COLUMNS) {
+        const cell = row[column];
+        const value = n[field];
+        const adjustment = n.source.adjustments.find((a) => a.column === column);
+        if (isMissing(cell)) {
+          expect({ id: n.id, field, value }).toEqual({ id: n.id, field, value: null });
+        } else if (value === cell) {
+          expect({ id: n.id, field, adjustment }).toEqual({ id: n.id, field, adjustment: undefined });
+        } else {
+          adjusted += 1;
+          expect({ id: n.id, adjustment }).toEqual({
+            id: n.id,
+            adjustment: { column, field, asWritten: cell, stored: value, reasons: ['TRIMMED'] },
+          });
+          expect(value).toBe(cell.trim());
+        }
+      }
+    }
+    // The bundled export has no title, short title or theme with spaces around it: every cell comes back as is.
+    expect(adjusted).toBe(
+      ogp.filter((r) =>
+        TEXT_COLUMNS.some(({ column }) => !isMissing(r[column]) && r[column] !== r[column].trim()),
+      ).length,
+    );
+  });
+});
+
 describe.each(BACKENDS)('lead institutions as the export writes them, on %s', (backend) => {
   let byId: Map<string, Node>;
   beforeAll(async () => {
@@ -91,6 +161,16 @@ describe.each(BACKENDS)('lead institutions as the export writes them, on %s', (b
       return !node || node.leadInstitutionText !== (isMissing(r[LEAD]) ? null : r[LEAD]);
     });
     expect(differing.map((r) => r[ID])).toEqual([]);
+  });
+
+  test('supportingInstitutionsText is each of the 558 supporting cells verbatim (null only when empty or NA)', () => {
+    const SUPPORTING = 'Supporting Institution(s)';
+    const differing = ogp.filter((r) => {
+      const node = byId.get(r[ID]);
+      return !node || node.supportingInstitutionsText !== (isMissing(r[SUPPORTING]) ? null : r[SUPPORTING]);
+    });
+    expect(differing.map((r) => r[ID])).toEqual([]);
+    expect(ogp.filter((r) => !isMissing(r[SUPPORTING])).length).toBe(394);
   });
 
   test('leadOrganization is the first of leadOrganizations; no lead is also a supporter', () => {

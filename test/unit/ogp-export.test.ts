@@ -676,6 +676,42 @@ describe('readOgpExport on a synthetic export', () => {
     return `\uFEFF${lines.join('\r\n')}\r\n`;
   }
 
+  it('stores a title, short title and theme trimmed, each padded cell kept verbatim as an adjustment', () => {
+    const path = join(dir, 'padded.csv');
+    writeFileSync(
+      path,
+      csvWith([
+        {
+          'Commitment Unique Identifier': 'T0100',
+          'Commitment Title': '  Open budgets\u00a0',
+          'Short Title': 'Budgets',
+          Theme: ' Fiscal Openness ',
+        },
+      ]),
+    );
+    const [r] = readOgpExport(path).rows;
+    expect([r.title, r.shortTitle, r.theme]).toEqual(['Open budgets', 'Budgets', 'Fiscal Openness']);
+    // In the order the row is read: theme, then title.
+    expect(r.adjustments).toEqual([
+      {
+        column: 'Theme',
+        field: 'theme',
+        asWritten: ' Fiscal Openness ',
+        stored: 'Fiscal Openness',
+        reasons: ['TRIMMED'],
+      },
+      {
+        column: 'Commitment Title',
+        field: 'title',
+        asWritten: '  Open budgets\u00a0',
+        stored: 'Open budgets',
+        reasons: ['TRIMMED'],
+      },
+    ]);
+    // MO0012 as the export writes it: nothing to say.
+    expect(row('MO0012').adjustments).toEqual([]);
+  });
+
   it('refuses rows missing an id, an action plan or a title, and duplicate ids, with reasons', () => {
     const path = join(dir, 'refusals.csv');
     writeFileSync(

@@ -470,6 +470,7 @@ describe('commitments from the commitments export (ogp-commitments)', () => {
     for (const c of comExport.commitments) {
       const r = rows.get(c.id)!;
       expect(c.leadInstitutionText).toBe(r.leadInstitutionText);
+      expect(c.supportingInstitutionsText).toBe(r.supportingInstitutionsText);
       const coLeads = comExport.coLeads
         .filter((l) => l.commitmentId === c.id)
         .sort((a, b) => a.position - b.position);
@@ -541,6 +542,7 @@ describe('commitments from the OGP Local members file (ogp-local)', () => {
       shortTitle: null,
       leadOrganizationName: null,
       leadInstitutionText: null,
+      supportingInstitutionsText: null,
       description: null,
       theme: null,
       leadOrganizationId: null,

@@ -137,6 +137,7 @@ export async function generateCommitments(ds: DataSource, scaleN: number, seed: 
           leadOrganizationId: lead,
           leadOrganizationName: leadIndex === null ? null : nameOf(leadIndex),
           leadInstitutionText: leadIndex === null ? null : nameOf(leadIndex),
+          supportingInstitutionsText: null,
           startDate: `${year}-${String(r.int(1, 12)).padStart(2, '0')}-01`,
           endDate: String(year + r.int(1, 3)),
           startDateText: null,

@@ -47,6 +47,8 @@ export interface Commitment extends WithProvenance {
    * empty cell or a missing-value marker (NA, ND, ...), and for sources without one.
    */
   leadInstitutionText: string | null;
+  /** The source's supporting-institutions cell exactly as written; null when empty, a marker, or none. */
+  supportingInstitutionsText: string | null;
   /** ISO 8601, possibly reduced precision; null where the source date could not be read. */
   startDate: string | null;
   endDate: string | null;
@@ -78,6 +80,7 @@ export const CommitmentEntity = new EntitySchema<Commitment>({
     leadOrganizationId: { type: 'varchar', length: 191, name: 'lead_organization_id', nullable: true },
     leadOrganizationName: { type: 'varchar', length: 255, name: 'lead_organization_name', nullable: true },
     leadInstitutionText: { type: 'text', name: 'lead_institution_text', nullable: true },
+    supportingInstitutionsText: { type: 'text', name: 'supporting_institutions_text', nullable: true },
     startDate: { type: 'varchar', length: 10, name: 'start_date', nullable: true },
     endDate: { type: 'varchar', length: 10, name: 'end_date', nullable: true },
     startDateText: { type: 'varchar', length: 255, name: 'start_date_text', nullable: true },

@@ -161,6 +161,12 @@ export type Commitment = {
   startDate: Maybe<Scalars['String']['output']>;
   /** The start date exactly as the source wrote it. */
   startDateText: Maybe<Scalars['String']['output']>;
+  /**
+   * The source's supporting-institutions cell exactly as written (the OGP export's "Supporting Institution(s)",
+   * untrimmed, with its line breaks and prose): what `supportingOrganizations` was read from, so each name can be
+   * checked against it. Null when the cell is empty or a missing-value marker, and for sources without one.
+   */
+  supportingInstitutionsText: Maybe<Scalars['String']['output']>;
   /** The supporting institutions the source names (the OGP export's "Supporting Institution(s)"), in its order, never one of `leadOrganizations`. */
   supportingOrganizations: Array<Organization>;
   /** The theme the member gave it. */
@@ -883,6 +889,7 @@ export type CommitmentResolvers<
   source?: Resolver<ResolversTypes['Provenance'], ParentType, ContextType>;
   startDate?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   startDateText?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  supportingInstitutionsText?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   supportingOrganizations?: Resolver<Array<ResolversTypes['Organization']>, ParentType, ContextType>;
   theme?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType, Partial<CommitmentTitleArgs>>;

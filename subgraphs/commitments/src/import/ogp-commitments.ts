@@ -381,7 +381,7 @@ export function ogpCommitmentsPart(): ImporterPart<Cells, CommitmentImportRow> {
       const source = exportCommitmentSource(r);
       const commitment: Commitment = {
         ...content,
-        ...ctx.provenance(source, row.line, r.id, digest([content, source.url, links])),
+        ...ctx.provenance(source, row.line, r.id, digest([content, source.url, links]), r.adjustments),
       };
       const planContent = exportActionPlan(r);
       const plan: ActionPlan = {

@@ -82,6 +82,7 @@ function describedCommitments(
       leadOrganizationId: null,
       leadOrganizationName: null,
       leadInstitutionText: null,
+      supportingInstitutionsText: null,
       startDate: null,
       endDate: null,
       startDateText: null,

@@ -71,6 +71,8 @@ export function exportCommitment(row: OgpExportRow): Omit<Commitment, keyof With
     leadOrganizationName: row.lead?.name ?? null,
     // The cell itself, verbatim: what a reader compares the leads with.
     leadInstitutionText: row.leadInstitutionText,
+    // Likewise the supporting cell: what supportingOrganizations was read from.
+    supportingInstitutionsText: row.supportingInstitutionsText,
     startDate: row.startDate.iso,
     endDate: row.endDate.iso,
     startDateText: row.startDate.text,

@@ -7,7 +7,8 @@ const KEYS: KeyColumn[] = [
 ];
 
 /**
- * Every lead institution the source names: the lead cell as written (`lead_institution_text`, verbatim), and
+ * Every lead institution the source names: the lead and supporting cells as written (`lead_institution_text`,
+ * `supporting_institutions_text`, verbatim), and
  * the leads after the first (`commitment_co_lead_organizations`, in cell order; the first stays
  * `lead_organization_id`). Keys compare by code point on MySQL, as in BinaryKeys.
  */
@@ -16,6 +17,7 @@ export class LeadInstitutions1764700000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.addColumn('commitments', new TableColumn(col.text('lead_institution_text', true)));
+    await q.addColumn('commitments', new TableColumn(col.text('supporting_institutions_text', true)));
     await q.createTable(
       new Table({
         name: 'commitment_co_lead_organizations',
@@ -28,6 +30,7 @@ export class LeadInstitutions1764700000000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.dropTable('commitment_co_lead_organizations');
+    await q.dropColumn('commitments', 'supporting_institutions_text');
     await q.dropColumn('commitments', 'lead_institution_text');
   }
 }

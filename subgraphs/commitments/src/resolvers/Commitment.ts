@@ -35,6 +35,7 @@ export const Commitment: CommitmentResolvers = {
         ]
       : [],
   leadInstitutionText: (c) => c.leadInstitutionText ?? null,
+  supportingInstitutionsText: (c) => c.supportingInstitutionsText ?? null,
   supportingOrganizations: async (c, _, ctx) =>
     (await ctx.loaders.supportersByCommitment.load(c.id)).map((s) =>
       entityRef('Organization', s.organizationId),
