@@ -284,6 +284,48 @@ describe('fiscal-data-package validation', () => {
     expect(r.parts[0].scope).toBe('package bou-arada-2018-approved-expenditure');
   });
 
+  it('reads a model under "mapping" (its earlier name) as the model, saying so', async () => {
+    const r = await dry(
+      'fiscal-data-package',
+      cofogPackage(null, (d) => {
+        d.mapping = d.model;
+        delete d.model;
+      }),
+    );
+    const original = await dry('fiscal-data-package', cofogPackage(null));
+    expect(r.outcome).toBe('validated');
+    expect(r.rows).toEqual(original.rows);
+    expect(r.rows.refused).toBe(0);
+    expect(r.warnings.map((w) => w.reason)).toContainEqual(expect.stringMatching(/model is under "mapping"/));
+  });
+
+  it('reads a semicolon CSV with a byte-order mark and no dialect, saying which delimiter it found', async () => {
+    // The sample's cells hold no semicolon: the same rows, separated by ";" as a French spreadsheet writes.
+    const source = readFileSync(join(FIXTURES, 'cofog-sample', 'budget.csv'), 'utf8');
+    expect(source).not.toContain(';');
+    const lines = source.trimEnd().split('\n');
+    const semicolons = `\uFEFF${lines.map((l) => l.replace(/,/g, ';')).join('\r\n')}\r\n`;
+    const r = await dry(
+      'fiscal-data-package',
+      cofogPackage(semicolons, (d) => {
+        for (const res of d.resources as Record<string, unknown>[]) delete res.dialect;
+      }),
+    );
+    expect(r.outcome).toBe('validated');
+    expect(r.rows).toEqual({ read: lines.length - 1, valid: lines.length - 1, refused: 0 });
+    expect(r.warnings.map((w) => w.reason)).toContainEqual(
+      expect.stringMatching(/declares no dialect; its header is separated by ";"/),
+    );
+    // Declared, a dialect is taken as it is: the same file read with "," is one column, refused whole.
+    const declared = await dry(
+      'fiscal-data-package',
+      cofogPackage(semicolons, (d) => {
+        for (const res of d.resources as Record<string, unknown>[]) res.dialect = { delimiter: ',' };
+      }),
+    );
+    expect(declared.outcome).toBe('refused');
+  });
+
   it('refuses each bad row with its resource file, line, column, value and reason', async () => {
     const csv = [
       HEADER,

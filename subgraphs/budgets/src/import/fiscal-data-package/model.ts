@@ -43,11 +43,21 @@ export interface Measure {
 /** A dimension of the model, by key (dimensions that are not objects are left out). */
 export type Dimension = [key: string, d: Json];
 
-/** The model's measures and dimensions, each checked to be a non-empty object. */
-export function modelOf(json: Json): { measures: Json; dimensions: Dimension[] } {
-  const model = json.model;
+/**
+ * The model's measures and dimensions, each checked to be a non-empty object. Many published packages (those
+ * of OpenSpending's demo collection among them) describe it under `mapping`, its earlier name: read the same,
+ * with a warning, since the messages then say `model` for what the file calls `mapping`.
+ */
+export function modelOf(json: Json, warnings: string[]): { measures: Json; dimensions: Dimension[] } {
+  const underMapping = !isObject(json.model) && isObject(json.mapping);
+  const model = underMapping ? json.mapping : json.model;
   if (!isObject(model))
-    throw new PackageRefused('model', null, 'the package has no model (Fiscal Data Package 0.3)');
+    throw new PackageRefused(
+      'model',
+      null,
+      'the package has no model (Fiscal Data Package 0.3: "model", or "mapping")',
+    );
+  if (underMapping) warnings.push('the model is under "mapping" (its earlier name): read as "model"');
   if (!isObject(model.measures) || !Object.keys(model.measures).length)
     throw new PackageRefused('model.measures', null, 'the model has no measures');
   if (!isObject(model.dimensions) || !Object.keys(model.dimensions).length)

@@ -48,7 +48,12 @@ export function loadPackage(path: string, file: string, params: Params): Package
   const language = packageLanguage(json);
   const resources = readResources(json, descPath, descDisplay);
   const resourceNames = new Set(resources.map((r) => r.name));
-  const model = modelOf(json);
+  const model = modelOf(json, warnings);
+  for (const r of resources)
+    if (r.delimiterDetected && r.delimiter !== ',')
+      warnings.push(
+        `${r.display}: the resource declares no dialect; its header is separated by "${r.delimiter}": read so`,
+      );
   const { measures, currency } = readMeasures(model.measures, params, resourceNames);
   const classification = readClassification(model.dimensions, resourceNames, language, warnings);
   const date = dateAttribute(model.dimensions, resourceNames);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { fileFacts, type FileFacts } from '@civic/common/import/file';
@@ -20,6 +20,8 @@ export interface Resource {
   /** As named to the importer: the package's path joined with `relative` (refused rows cite it). */
   display: string;
   delimiter: string;
+  /** The delimiter was not declared (no `dialect.delimiter`) but read off the header line. */
+  delimiterDetected: boolean;
 }
 
 /** A URL rather than a path: remote resources are not fetched. */
@@ -61,14 +63,47 @@ function readResource(r: unknown, i: number, root: string, descDisplay: string):
   if ((format && format !== 'csv') || (!format && !/\.csv$/i.test(rel)))
     throw new PackageRefused(`${at}.path`, rel, 'only CSV resources are read');
   const dialect = isObject(r.dialect) ? r.dialect : {};
-  const delimiter = str(dialect.delimiter) ?? ',';
+  const declared = str(dialect.delimiter);
+  const delimiter = declared ?? sniffDelimiter(abs);
   return {
     name: str(r.name) ?? `resource ${i + 1}`,
     path: abs,
     relative: normalize(rel),
     display: join(dirname(descDisplay), rel),
     delimiter,
+    delimiterDetected: declared === null,
   };
+}
+
+/** The delimiters a CSV resource without a dialect may use, the standard one first. */
+const DELIMITERS = [',', ';', '\t', '|'];
+
+/**
+ * The delimiter of a resource that declares none: the one found most often outside quotes on its header line
+ * (a byte-order mark aside), ',' on a tie, for a header of one column, or for a file that cannot be read (the
+ * read then refuses it, naming the file). Semicolons are what spreadsheets in many locales write.
+ */
+export function sniffDelimiter(path: string): string {
+  let head: string;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const buf = Buffer.alloc(65536);
+      head = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return ',';
+  }
+  const counts = new Map(DELIMITERS.map((d) => [d, 0]));
+  let quoted = false;
+  for (const c of head.replace(/^\uFEFF/, '')) {
+    if (c === '"') quoted = !quoted;
+    else if (!quoted && (c === '\n' || c === '\r')) break;
+    else if (!quoted && counts.has(c)) counts.set(c, counts.get(c)! + 1);
+  }
+  return DELIMITERS.reduce((best, d) => (counts.get(d)! > counts.get(best)! ? d : best), ',');
 }
 
 /** The local resource paths a descriptor lists, read leniently: an unreadable one lists none. */
