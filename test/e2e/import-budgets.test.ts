@@ -7,13 +7,14 @@ import { parse } from 'csv-parse/sync';
 import type { DataSource } from 'typeorm';
 import { prepareSubgraph } from '@civic/common/bootstrap';
 import type { StorageConfig } from '@civic/common/config';
-import { runImport, type ImportOptions } from '@civic/common/import/pipeline';
-import type { ImportReport, TableCounts } from '@civic/common/import/report';
+import type { ImportOptions } from '@civic/common/import/pipeline';
+import type { ImportReport } from '@civic/common/import/report';
 import { SOURCES, datasetPath } from '@civic/formats/sources';
 import { importers as budgetsImporters } from '@civic/subgraphs/budgets/src/import';
 import { writeFiscalDataPackageFile } from '../bench/files/fiscal-data-package';
 import { sumMillimes, tnBudgetCode } from '../support/datasets';
 import { importEnv, runImportCli } from '../support/import-cli';
+import { counts, importWith } from '../support/imports';
 import { BACKENDS, MODULES, freshStorage, type Backend } from '../support/system';
 
 const ROOT = join(__dirname, '..', '..');
@@ -88,26 +89,8 @@ async function openDb(backend: Backend, seed: 'always' | 'never'): Promise<Db> {
   };
 }
 
-const run = (db: Db, kind: string, path: string, options: Partial<ImportOptions> = {}) => {
-  const params = options.params ?? {};
-  const importer = budgetsImporters.find((i) => i.kind === kind)!;
-  return runImport(kind, path, [{ part: importer.part(params), ds: db.ds }], {
-    strict: false,
-    dryRun: false,
-    prune: false,
-    batchSize: 2000,
-    params,
-    ...options,
-  });
-};
-
-const counts = (c: Partial<TableCounts>): TableCounts => ({
-  inserted: 0,
-  updated: 0,
-  unchanged: 0,
-  deleted: 0,
-  ...c,
-});
+const run = (db: Db, kind: string, path: string, options: Partial<ImportOptions> = {}) =>
+  importWith(budgetsImporters, kind, db.ds, path, options);
 const tables = (r: ImportReport) => r.parts[0].tables;
 
 const TABLES = ['budgets', 'budget_lines', 'budget_amounts', 'search_documents', 'commitment_budget_lines'];

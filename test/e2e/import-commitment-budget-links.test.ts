@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { prepareSubgraph } from '@civic/common/bootstrap';
 import type { StorageConfig } from '@civic/common/config';
-import { runImport, type ImportOptions } from '@civic/common/import/pipeline';
-import type { ImportReport, TableCounts } from '@civic/common/import/report';
+import type { ImportOptions } from '@civic/common/import/pipeline';
+import type { ImportReport } from '@civic/common/import/report';
 import { importers as budgetsImporters } from '@civic/subgraphs/budgets/src/import';
 import { readCsv, sumMillimes } from '../support/datasets';
 import { runImportCli } from '../support/import-cli';
+import { counts, importWith } from '../support/imports';
 import { BACKENDS, MODULES, freshStorage, startSystem, type Backend, type System } from '../support/system';
 
 // The `commitment-budget-links` importer over the seeded budgets, with the example file the README shows
@@ -52,25 +53,8 @@ async function openDb(backend: Backend): Promise<Db> {
     },
   };
 }
-const run = (ds: DataSource, path: string, options: Partial<ImportOptions> = {}) => {
-  const params = options.params ?? {};
-  const importer = budgetsImporters.find((i) => i.kind === KIND)!;
-  return runImport(KIND, path, [{ part: importer.part(params), ds }], {
-    strict: false,
-    dryRun: false,
-    prune: false,
-    batchSize: 2000,
-    params,
-    ...options,
-  });
-};
-const counts = (c: Partial<TableCounts>): TableCounts => ({
-  inserted: 0,
-  updated: 0,
-  unchanged: 0,
-  deleted: 0,
-  ...c,
-});
+const run = (ds: DataSource, path: string, options: Partial<ImportOptions> = {}) =>
+  importWith(budgetsImporters, KIND, ds, path, options);
 const linkTable = (r: ImportReport) => r.parts[0].tables.commitment_budget_lines;
 interface StoredLink {
   c: string;

@@ -10,12 +10,13 @@ import { prepareSubgraph } from '@civic/common/bootstrap';
 import type { StorageConfig } from '@civic/common/config';
 import type { SubgraphName } from '@civic/subgraphs/catalog';
 import { runImport, type BoundPart, type ImportOptions } from '@civic/common/import/pipeline';
-import type { ImportReport, TableCounts } from '@civic/common/import/report';
+import type { ImportReport } from '@civic/common/import/report';
 import { SOURCES, datasetPath } from '@civic/formats/sources';
 import { readOgpExport } from '@civic/formats/ogp-export';
 import { importers as commitmentsImporters } from '@civic/subgraphs/commitments/src/import';
 import { importers as organizationsImporters } from '@civic/subgraphs/organizations/src/import';
 import { importEnv, runImportCli } from '../support/import-cli';
+import { counts } from '../support/imports';
 import { BACKENDS, MODULES, freshStorage, type Backend } from '../support/system';
 import { tableContents } from '../support/tables';
 
@@ -110,14 +111,6 @@ const run = (db: Db, path: string, options: Partial<ImportOptions> = {}) =>
 
 const partOf = (r: ImportReport, subgraph: string) => r.parts.find((p) => p.subgraph === subgraph)!;
 const tablesOf = (r: ImportReport, subgraph: string) => partOf(r, subgraph).tables;
-const counts = (c: Partial<TableCounts>): TableCounts => ({
-  inserted: 0,
-  updated: 0,
-  unchanged: 0,
-  deleted: 0,
-  ...c,
-});
-
 const ORG_TABLES = ['organizations', 'organization_identifiers'];
 const COM_TABLES = [
   'action_plans',
