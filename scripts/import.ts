@@ -60,6 +60,9 @@ function usage(): string {
 
 async function main(): Promise<number> {
   const params = [...kinds().values()].flatMap((k) => k.params.map((p) => p.name));
+  const flags = new Set(
+    [...kinds().values()].flatMap((k) => k.params.filter((p) => p.flag).map((p) => p.name)),
+  );
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
@@ -70,7 +73,12 @@ async function main(): Promise<number> {
       'batch-size': { type: 'string' },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
-      ...Object.fromEntries([...new Set(params)].map((p) => [p, { type: 'string' as const }])),
+      ...Object.fromEntries(
+        [...new Set(params)].map((p) => [
+          p,
+          { type: flags.has(p) ? ('boolean' as const) : ('string' as const) },
+        ]),
+      ),
     },
   });
   if (values.help) {
@@ -85,7 +93,7 @@ async function main(): Promise<number> {
   const kindParams: Record<string, string | undefined> = {};
   for (const p of new Set(params)) {
     const v = (values as Record<string, unknown>)[p];
-    if (v === undefined) continue;
+    if (v === undefined || v === false) continue;
     if (!known.params.some((q) => q.name === p)) throw new UsageError(`--${p} does not apply to ${kind}`);
     kindParams[p] = String(v);
   }

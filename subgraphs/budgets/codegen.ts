@@ -8,6 +8,8 @@ export const mappers = ({ connection, reference }: MapperHelpers): Record<string
   Budget: '../entities/Budget#Budget as BudgetModel',
   BudgetLine: '../entities/Budget#BudgetLine as BudgetLineModel',
   CommitmentBudgetLink: '../entities/Budget#CommitmentBudgetLine as CommitmentBudgetLinkModel',
+  BudgetClassification: '../classifications#ClassificationModel',
+  BudgetCode: '../classifications#CodeModel',
   BudgetConnection: connection('BudgetModel'),
   BudgetLineConnection: connection('BudgetLineModel'),
   Organization: reference,

@@ -74,6 +74,56 @@ export const BENCH_QUERIES: BenchQuery[] = [
     count: rows('budgetSummary'),
   },
   {
+    name: 'dashboard: budget by COFOG division (FUNCTIONAL 1)',
+    query: /* GraphQL */ `
+      {
+        budgetSummary(grouping: [{ dimension: FUNCTIONAL, level: 1 }]) {
+          keys {
+            value
+            scheme
+            label
+          }
+          currency
+          lineCount
+          executionRate
+          totals {
+            phase
+            amount {
+              amount
+            }
+          }
+        }
+      }
+    `,
+    count: rows('budgetSummary'),
+  },
+  {
+    // One organization: over every line, the level-2 codes (Titre.Article) are more than a summary returns.
+    name: 'dashboard: one budget by ECONOMIC level 2',
+    query: /* GraphQL */ `
+      {
+        budgetSummary(
+          filter: { organizationId: "tn-municipality-34012", fiscalYear: 2018 }
+          grouping: [{ dimension: DIRECTION }, { dimension: ECONOMIC, level: 2 }]
+        ) {
+          keys {
+            value
+            label
+          }
+          currency
+          executionRate
+          totals {
+            phase
+            amount {
+              amount
+            }
+          }
+        }
+      }
+    `,
+    count: rows('budgetSummary'),
+  },
+  {
     name: 'dashboard: commitments by country and completion',
     query: `{ commitmentStats(groupBy: [COUNTRY, COMPLETION_END_OF_TERM]) { keys { value label } count } }`,
     count: rows('commitmentStats'),

@@ -333,13 +333,13 @@ describe('fiscal-data-package validation', () => {
       ',Police,Police,Policía,480000.00,', // 3 missing code
       '04.5.1,Road,Route,Carretera,2 300 000,', // 4 malformed
       '07.3.1,Hospitals,Hôpitaux,Hospitales,3100000.005,', // 5 three decimals in EUR
-      '01.1.1,Executive,Exécutif,Ejecutivo,1250000.00,1198430.55', // 6 duplicate of line 2
+      '01.1.1,Executive,Exécutif,Ejecutivo,1250000.00,1198430.55', // 6 valid: identical to line 2 (warned)
       '09.1.2,"Primary" education,Primaire,Primaria,1,', // 7 broken quoting
       '10.1.2,Disability,Invalidité,Incapacidad,-650000,0', // 8 valid: negative, zero
     ].join('\n');
     const folder = cofogPackage(csv);
     const r = await dry('fiscal-data-package', folder);
-    expect(r.rows).toEqual({ read: 7, valid: 2, refused: 5 });
+    expect(r.rows).toEqual({ read: 7, valid: 3, refused: 4 });
     const csvFile = join(folder, 'budget.csv');
     expect(at(r, 3)).toEqual([
       {
@@ -368,7 +368,15 @@ describe('fiscal-data-package validation', () => {
         reason: '"3100000.005" has 3 decimals; EUR has 2',
       },
     ]);
-    expect(at(r, 6)[0].reason).toBe('duplicate key: the same record as line 2');
+    // Two identical rows can be two real payments: the second is a fact of its own, said in a warning.
+    expect(at(r, 6)).toEqual([]);
+    expect(r.warnings.filter((w) => w.line === 6)).toEqual([
+      expect.objectContaining({
+        file: csvFile,
+        reason:
+          'identical in every column to line 2: loaded as a fact of its own (two identical payments can be real; --dedupe merges such rows)',
+      }),
+    ]);
     expect(at(r, 7)[0]).toMatchObject({ file: csvFile, reason: expect.stringMatching(/^broken quoting/) });
   });
 
@@ -414,27 +422,28 @@ describe('fiscal-data-package validation', () => {
     const cases: [(d: Record<string, unknown>) => void, Record<string, string>, RegExp][] = [
       [(d) => delete d.organization, {}, /no organization: give --organization/],
       [(d) => (d.organization = 'Not A Key'), {}, /not a stable organization key/],
-      [(d) => delete model(d).measures.approved.direction, {}, /no direction: give --direction/],
       [
         (d) => (model(d).measures.approved.phase = 'spent'),
         {},
         /phase must be proposed, approved, adjusted or executed/,
       ],
       [
-        (d) => (model(d).measures.executed.phase = 'approved'),
+        (d) => (model(d).measures.approved.direction = 'outgoing'),
         {},
-        /measures approved and executed are both expenditure approved/,
+        /direction must be expenditure or revenue/,
       ],
-      [(d) => (model(d).measures.executed.currency = 'TND'), {}, /several currencies/],
+      [(d) => (model(d).measures.approved.factor = -1000), {}, /factor must be a positive number/],
+      [(d) => (model(d).measures.approved.factor = 'thousands'), {}, /factor must be a positive number/],
+      [(d) => delete d.fiscalPeriod, {}, /no fiscal year.*--year/],
       [
         (d) => {
-          const { classificationType: _, ...programme } = model(d).dimensions.cofog;
-          model(d).dimensions = { programme: { ...programme, dimensionType: 'activity' } };
+          delete d.model;
+          const fields = (d.resources as { schema: { fields: Record<string, string>[] } }[])[0].schema.fields;
+          fields[0].columnType = 'functional-classification:cofog:code:full';
         },
         {},
-        /no classification dimension/,
+        /types its fields with "columnType" \(Fiscal Data Package 1\.0\), which is not read/,
       ],
-      [(d) => delete d.fiscalPeriod, {}, /no fiscal year.*--year/],
       [
         (d) => ((d.resources as { path: string }[])[0].path = '../budget.csv'),
         {},
@@ -459,6 +468,29 @@ describe('fiscal-data-package validation', () => {
     writeFileSync(join(notJson, 'datapackage.json'), '{ "name": ');
     expect(reasons(await dry('fiscal-data-package', notJson))).toEqual([
       expect.stringMatching(/is not JSON/),
+    ]);
+  });
+
+  it('reads what a package leaves unsaid as the report explains: direction, phase, type, measures of one phase', async () => {
+    const r = await dry(
+      'fiscal-data-package',
+      cofogPackage(null, (d) => {
+        for (const m of Object.values(model(d).measures)) {
+          delete m.direction;
+          delete m.phase;
+        }
+        const { classificationType: _, ...programme } = model(d).dimensions.cofog;
+        model(d).dimensions = { programme: { ...programme, dimensionType: undefined } };
+      }),
+    );
+    expect(r.outcome).toBe('validated');
+    expect(r.rows).toEqual({ read: 7, valid: 7, refused: 0 });
+    expect(r.warnings.map((w) => w.reason)).toEqual([
+      'measures approved, executed say no direction: taken as expenditure (give --direction revenue if they are revenue)',
+      'measures approved, executed say no phase: taken as approved (the package\'s granularity is not "transactional"); give --phase to say otherwise',
+      'measures approved, executed are all expenditure approved: each is its own figure, named by its measure; a summary of the phase adds them unless it is filtered by measure',
+      'dimension programme (no dimensionType) is taken as ACTIVITY, as its name says',
+      'the model declares no classification dimension: lines have no code, each fact is told by its dimensions',
     ]);
   });
 

@@ -4,6 +4,8 @@ import type { ImporterPart } from './pipeline';
 export interface ImportParam {
   name: string;
   description: string;
+  /** An option that takes no value (`--dedupe`): the part sees "true" when it is given. */
+  flag?: boolean;
 }
 
 /**

@@ -1,9 +1,20 @@
+import type DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
+import { checkGroupBy } from '@civic/common/aggregates';
 import { binary, isMysql, textType } from '@civic/common/dialect';
+import { badInput } from '@civic/common/errors';
 import { bestText, type Language, type LocalizedText } from '@civic/common/localized';
 import { money } from '@civic/common/money';
-import { BUDGET_PHASES, type BudgetDirection, type BudgetPhase } from './entities/Budget';
-import type { BudgetAmount, BudgetDimension, BudgetGroup } from './generated/resolvers-types';
+import { chooseLabel, codeKey, type CodeEntry, type CodeRef } from './classifications';
+import {
+  BUDGET_PHASES,
+  CLASSIFICATION_TYPES,
+  STORED_LEVELS,
+  type BudgetDirection,
+  type BudgetPhase,
+  type ClassificationType,
+} from './entities/Budget';
+import type { BudgetAmount, BudgetDimension, BudgetGroup, BudgetGrouping } from './generated/resolvers-types';
 import {
   latestFigureSql,
   lineConditions,
@@ -26,8 +37,10 @@ export interface SummaryRow {
   organizationId: string | null;
   /** The budget, when groups are computed for several budgets at once (a hidden key, after the organization). */
   budgetId: string | null;
-  /** One value per dimension of `groupBy`, in that order. */
+  /** One value per dimension of the grouping, in that order. */
   values: (string | null)[];
+  /** The code scheme of each classification value (null for other dimensions, and for no value). */
+  schemes: (string | null)[];
   currency: string;
   lineCount: number;
   /** In phase order, only the phases with at least one figure. */
@@ -35,9 +48,97 @@ export interface SummaryRow {
 }
 
 /**
+ * One dimension of a summary's grouping, validated: `groupBy`'s dimensions, or `grouping`'s with their level
+ * (1..3, classification types only; null: the most specific code) and dimension name (null: the line's
+ * primary dimension of the type). Plain JSON, so equal groupings batch together.
+ */
+export interface GroupSpec {
+  dimension: BudgetDimension;
+  level: number | null;
+  name: string | null;
+}
+
+/** The most groups a summary returns; past this, the client is asked to group by less or filter more. */
+export const MAX_GROUPS = 10000;
+
+/** Whether a dimension is a classification type (its key is a code of a line's dimension row). */
+export const isClassification = (d: BudgetDimension): d is BudgetDimension & ClassificationType =>
+  (CLASSIFICATION_TYPES as readonly string[]).includes(d);
+
+/**
+ * Reads `budgetSummary`'s `groupBy` or `grouping` (exactly one of them must be given) as group specs; runs no
+ * statement. Bad input is BAD_USER_INPUT naming the argument: a dimension listed twice, a level or name on a
+ * dimension that is no classification type, a level out of 1..3, an empty or too long name. Returns the
+ * specs and the argument they came from (for errors found later, such as too many groups).
+ */
+export function groupSpecs(
+  groupBy: readonly BudgetDimension[] | null | undefined,
+  grouping: readonly BudgetGrouping[] | null | undefined,
+): { specs: GroupSpec[]; argument: 'groupBy' | 'grouping' } {
+  if (groupBy != null && grouping != null) {
+    throw badInput('Give "groupBy" or "grouping", not both', 'grouping');
+  }
+  if (groupBy != null) {
+    return {
+      specs: checkGroupBy(groupBy).map((dimension) => ({ dimension, level: null, name: null })),
+      argument: 'groupBy',
+    };
+  }
+  if (grouping == null) {
+    throw badInput(
+      'Give "groupBy" (dimensions) or "grouping" (dimensions with a level): one of them is required; [] for one total per currency',
+      'groupBy',
+    );
+  }
+  const seen = new Set<string>();
+  const specs = grouping.map((g, i) => {
+    const at = `grouping[${i}]`;
+    const classification = isClassification(g.dimension);
+    if (g.level != null) {
+      if (!classification) {
+        throw badInput(
+          `Argument "${at}.level" is given for ${g.dimension}: only classification types (ECONOMIC, FUNCTIONAL...) have levels`,
+          `${at}.level`,
+        );
+      }
+      if (!Number.isInteger(g.level) || g.level < 1 || g.level > STORED_LEVELS) {
+        throw badInput(
+          `Argument "${at}.level" must be 1 to ${STORED_LEVELS}, or absent for the most specific code; got ${g.level}`,
+          `${at}.level`,
+        );
+      }
+    }
+    if (g.name != null) {
+      if (!classification) {
+        throw badInput(
+          `Argument "${at}.name" is given for ${g.dimension}: only classification types are named by their source`,
+          `${at}.name`,
+        );
+      }
+      if (!g.name || [...g.name].length > 64) {
+        throw badInput(
+          `Argument "${at}.name" must be a dimension name of 1 to 64 characters; got "${g.name}"`,
+          `${at}.name`,
+        );
+      }
+    }
+    const spec: GroupSpec = { dimension: g.dimension, level: g.level ?? null, name: g.name ?? null };
+    const key = JSON.stringify(spec);
+    if (seen.has(key)) throw badInput(`Argument "grouping" lists ${describe(spec)} twice`, 'grouping');
+    seen.add(key);
+    return spec;
+  });
+  return { specs, argument: 'grouping' };
+}
+
+/** A group spec as an error message names it. */
+const describe = (g: GroupSpec) =>
+  [g.dimension, g.level === null ? '' : ` level ${g.level}`, g.name === null ? '' : ` "${g.name}"`].join('');
+
+/**
  * A dimension's value as SQL over `budget_lines l` joined to `budgets b`. Code levels cut the code at its
  * dots (`1.01101.0001.000` → `1`, `1.01101`); a code with fewer segments is its own level. Text compares and
- * groups by code point on both backends.
+ * groups by code point on both backends. (Classification types read their joined dimension row instead.)
  */
 function dimensionSql(ds: DataSource, d: BudgetDimension): string {
   const mysql = isMysql(ds);
@@ -58,10 +159,51 @@ function dimensionSql(ds: DataSource, d: BudgetDimension): string {
       return mysql
         ? binary(ds, `SUBSTRING_INDEX(l.code, '.', 2)`)
         : `CASE WHEN instr(l.code, '.') = 0 THEN l.code ELSE substr(l.code, 1, instr(l.code, '.') + instr(substr(l.code, instr(l.code, '.') + 1) || '.', '.') - 1) END`;
+    default:
+      throw new Error(`dimensionSql: ${d} is read from a dimension row`);
   }
 }
 
 const isCodeLevel = (d: BudgetDimension) => d === 'CODE_LEVEL_1' || d === 'CODE_LEVEL_2';
+
+/** The column of a dimension row a classification key reads: the code at a level, or the most specific. */
+const LEVEL_COLUMNS = ['level_1', 'level_2', 'level_3'] as const;
+
+/**
+ * The joins of a grouping's classification keys: one LEFT JOIN of budget_line_dimensions per distinct type
+ * and name, on the line's primary row of the type (`is_primary = 1`) or its row of that name. The primary key
+ * (line_id, dimension) and the writer's one primary row per type make it at most one row per line, so each
+ * line still counts once and sums stay exact; a line with no such row has a null key.
+ */
+function classificationJoins(specs: readonly GroupSpec[]): {
+  joins: string[];
+  aliasOf: string[];
+  params: Record<string, unknown>;
+} {
+  const joins: string[] = [];
+  const aliasOf: string[] = [];
+  const params: Record<string, unknown> = {};
+  const bySelector = new Map<string, string>();
+  specs.forEach((g, i) => {
+    if (!isClassification(g.dimension)) return;
+    const selector = JSON.stringify([g.dimension, g.name]);
+    let alias = bySelector.get(selector);
+    if (!alias) {
+      alias = `gd${bySelector.size}`;
+      bySelector.set(selector, alias);
+      // The type is an enum value checked against CLASSIFICATION_TYPES (isClassification) before going in.
+      const on = [`${alias}.line_id = l.id`, `${alias}.type = '${g.dimension}'`];
+      if (g.name === null) on.push(`${alias}.is_primary = 1`);
+      else {
+        on.push(`${alias}.dimension = :${alias}_name`);
+        params[`${alias}_name`] = g.name;
+      }
+      joins.push(`LEFT JOIN budget_line_dimensions ${alias} ON ${on.join(' AND ')}`);
+    }
+    aliasOf[i] = alias;
+  });
+  return { joins, aliasOf, params };
+}
 
 type Raw = Record<string, string | number | null>;
 
@@ -89,22 +231,26 @@ function phaseColumns(ds: DataSource): string[] {
 
 /**
  * Groups the lines matching a filter by the given dimensions and currency, and adds up their amounts per
- * phase, in one statement. Each line contributes, per phase, the figure `lineAmountSql` picks (whole-year
- * figure, else latest date), so a line counts once per phase however many dates it has.
+ * phase, in one statement. Each line contributes, per phase (and measure), the figure `lineAmountSql` picks
+ * (whole-year figure, else latest date), so a line counts once per phase and measure however many dates it
+ * has; with `filter.measure`, only that measure's figures. A classification key is its scheme and code
+ * (ordered scheme first), from one joined dimension row per line at most (see classificationJoins).
  *
  * @param organizationIds when given, only these organizations' budgets, with the organization as a hidden
  *   first key, so one statement serves a whole batch of `Organization.budgetSummary`.
  * @param budgetIds when given, only these budgets' lines, with the budget as a hidden key, so one statement
  *   serves a whole batch of `Budget.total`.
+ * @param limit at most this many rows are read (the caller refuses a summary that reaches it).
  */
 export async function summarize(
   ds: DataSource,
   opts: {
     filter: LineFilter;
     bounds: readonly AmountBounds[];
-    groupBy: readonly BudgetDimension[];
+    groupBy: readonly GroupSpec[];
     organizationIds?: readonly string[];
     budgetIds?: readonly string[];
+    limit?: number;
   },
 ): Promise<SummaryRow[]> {
   const select: string[] = [];
@@ -117,10 +263,20 @@ export async function summarize(
     select.push('l.budget_id AS bud');
     keys.push('bud');
   }
-  opts.groupBy.forEach((d, i) => {
-    const sql = dimensionSql(ds, d);
-    select.push(`${sql} AS k${i}`);
-    keys.push(`k${i}`);
+  const dims = classificationJoins(opts.groupBy);
+  opts.groupBy.forEach((g, i) => {
+    const alias = dims.aliasOf[i];
+    if (alias) {
+      const column = g.level === null ? 'code' : LEVEL_COLUMNS[g.level - 1];
+      select.push(
+        `${binary(ds, `${alias}.scheme`)} AS s${i}`,
+        `${binary(ds, `${alias}.${column}`)} AS k${i}`,
+      );
+      keys.push(`s${i}`, `k${i}`);
+    } else {
+      select.push(`${dimensionSql(ds, g.dimension)} AS k${i}`);
+      keys.push(`k${i}`);
+    }
   });
   select.push(
     `${binary(ds, 'b.currency')} AS cur`,
@@ -137,27 +293,51 @@ export async function summarize(
     where.sql.push('l.budget_id IN (:...lf_budgets)');
     where.params.lf_budgets = [...opts.budgetIds];
   }
+  const measure = opts.filter.measure !== null ? ' AND a.measure = :lf_measure' : '';
   const [sql, params] = positional(
     ds,
     `SELECT ${select.join(', ')}
      FROM budget_lines l
      JOIN budgets b ON b.id = l.budget_id
-     LEFT JOIN budget_amounts a ON a.line_id = l.id AND ${latestFigureSql('a')}
+     ${dims.joins.join('\n     ')}
+     LEFT JOIN budget_amounts a ON a.line_id = l.id AND ${latestFigureSql('a')}${measure}
      ${where.sql.length ? `WHERE ${where.sql.join(' AND ')}` : ''}
      GROUP BY ${keys.join(', ')}
-     ORDER BY ${keys.join(', ')}`,
-    where.params,
+     ORDER BY ${keys.join(', ')}${opts.limit === undefined ? '' : `\n     LIMIT ${Math.trunc(opts.limit)}`}`,
+    { ...where.params, ...dims.params },
   );
   const rows: Raw[] = await ds.query(sql, params);
   return rows.map((r) => ({
     organizationId: opts.organizationIds ? String(r.org) : null,
     budgetId: opts.budgetIds ? String(r.bud) : null,
     values: opts.groupBy.map((_, i) => text(r[`k${i}`])),
+    schemes: opts.groupBy.map((_, i) => text(r[`s${i}`])),
     currency: String(r.cur),
     lineCount: Number(r.line_count),
     totals: phaseTotals(r),
   }));
 }
+
+/**
+ * A summary's rows for `budgetSummary`: at most {@link MAX_GROUPS}, else BAD_USER_INPUT naming the grouping
+ * argument.
+ */
+export async function summaryRows(
+  ds: DataSource,
+  opts: { filter: LineFilter; bounds: readonly AmountBounds[]; groupBy: readonly GroupSpec[] },
+  argument: string,
+): Promise<SummaryRow[]> {
+  const rows = await summarize(ds, { ...opts, limit: MAX_GROUPS + 1 });
+  if (rows.length > MAX_GROUPS) throw tooManyGroups(argument);
+  return rows;
+}
+
+/** The error of a summary with more than {@link MAX_GROUPS} groups. */
+export const tooManyGroups = (argument: string) =>
+  badInput(
+    `Argument "${argument}" gives more than ${MAX_GROUPS} groups: group by fewer dimensions or coarser levels, or narrow "filter"`,
+    argument,
+  );
 
 /**
  * The totals of each budget's lines in one direction, per phase, for many budgets in one statement: what
@@ -195,15 +375,24 @@ export interface AggregateLine {
  * The aggregate lines that can label the CODE_LEVEL keys of a summary, in one statement: lines whose code
  * is its own first or first two segments, in the budgets the filter selects, of its direction and
  * classification (its code prefix, amount range and search do not apply: they select detail lines, not the
- * line that names their Titre). Latest fiscal year first, then by id.
+ * line that names their Titre; nor do its classification conditions and measure). Latest fiscal year first,
+ * then by id.
  */
 export async function aggregateLines(
   ds: DataSource,
-  opts: { filter: LineFilter; groupBy: readonly BudgetDimension[]; organizationIds?: readonly string[] },
+  opts: { filter: LineFilter; groupBy: readonly GroupSpec[]; organizationIds?: readonly string[] },
 ): Promise<AggregateLine[]> {
-  const levels = opts.groupBy.filter(isCodeLevel);
+  const levels = opts.groupBy.map((g) => g.dimension).filter(isCodeLevel);
   if (!levels.length) return [];
-  const where = lineConditions(ds, { ...opts.filter, codePrefix: null, amount: null, search: null }, [], 'l');
+  const aggregateFilter: LineFilter = {
+    ...opts.filter,
+    codePrefix: null,
+    amount: null,
+    search: null,
+    classifications: null,
+    measure: null,
+  };
+  const where = lineConditions(ds, aggregateFilter, [], 'l');
   where.sql.push(`(${levels.map((d) => `${binary(ds, 'l.code')} = ${dimensionSql(ds, d)}`).join(' OR ')})`);
   if (opts.organizationIds) {
     where.sql.push('b.organization_id IN (:...lf_orgs)');
@@ -233,6 +422,20 @@ export async function aggregateLines(
 export interface Summary {
   rows: SummaryRow[];
   aggregates: AggregateLine[];
+}
+
+/** The codes a summary's classification keys take their labels from: each distinct scheme and value. */
+export function summaryCodes(rows: readonly SummaryRow[], groupBy: readonly GroupSpec[]): CodeRef[] {
+  const refs = new Map<string, CodeRef>();
+  for (const r of rows)
+    groupBy.forEach((g, i) => {
+      const scheme = r.schemes[i];
+      const code = r.values[i];
+      if (isClassification(g.dimension) && scheme !== null && code !== null) {
+        refs.set(codeKey({ scheme, code }), { scheme, code });
+      }
+    });
+  return [...refs.values()];
 }
 
 /** The totals of the lines linked to each commitment, per currency and phase. */
@@ -296,28 +499,29 @@ export function executionRate(approved: string | undefined, executed: string | u
 export const toAmounts = (totals: readonly PhaseTotal[], currency: string): BudgetAmount[] =>
   totals.map((t) => ({ phase: t.phase, amount: money(t.minor, currency), asOf: t.asOf }));
 
-/** The aggregate line's attribute a dimension compares (null: code levels, which compare the code). */
-const ATTRIBUTE: Record<BudgetDimension, keyof AggregateLine | null> = {
+/** The aggregate line's attribute a dimension compares (null: code levels and classifications, not compared). */
+const ATTRIBUTE: Partial<Record<BudgetDimension, keyof AggregateLine>> = {
   ORGANIZATION: 'organizationId',
   FISCAL_YEAR: 'fiscalYear',
   DIRECTION: 'direction',
   CLASSIFICATION: 'classification',
-  CODE_LEVEL_1: null,
-  CODE_LEVEL_2: null,
 };
 
 /**
  * A summary as BudgetGroups: keys with their labels, totals and the execution rate. A CODE_LEVEL key's label
  * is that of the first aggregate line (latest fiscal year, then id) whose code is the key's value and that
- * shares the group's other keys (organization, year, direction, classification); null when there is none.
+ * shares the group's other keys (organization, year, direction, classification); null when there is none. A
+ * classification key's label is its code's in the dictionary (`codes`, by {@link codeKey}): the first of the
+ * request's languages with one, else the label of no named language, else null.
  */
 export function toBudgetGroups(
   summary: Summary,
-  groupBy: readonly BudgetDimension[],
+  groupBy: readonly GroupSpec[],
   languages: readonly Language[],
+  codes: ReadonlyMap<string, CodeEntry | null> = new Map(),
 ): BudgetGroup[] {
   const label = (r: SummaryRow, i: number): string | null => {
-    const d = groupBy[i];
+    const d = groupBy[i].dimension;
     const value = r.values[i];
     if (value === null) return null;
     if (d === 'DIRECTION') {
@@ -325,14 +529,19 @@ export function toBudgetGroups(
         ? bestText(DIRECTION_LABELS[value as BudgetDirection], languages)
         : value;
     }
+    if (isClassification(d)) {
+      const scheme = r.schemes[i];
+      const entry = scheme === null ? null : codes.get(codeKey({ scheme, code: value }));
+      return entry ? chooseLabel(entry.labels, entry.sourceLabel, languages) : null;
+    }
     if (!isCodeLevel(d)) return value;
     const line = summary.aggregates.find(
       (a) =>
         a.code === value &&
         (r.organizationId === null || a.organizationId === r.organizationId) &&
         groupBy.every((other, j) => {
-          const attribute = ATTRIBUTE[other];
-          return attribute === null || a[attribute] === r.values[j];
+          const attribute = ATTRIBUTE[other.dimension];
+          return attribute === undefined || a[attribute] === r.values[j];
         }),
     );
     return line ? bestText(line.labels, languages) : null;
@@ -340,11 +549,37 @@ export function toBudgetGroups(
   return summary.rows.map((r) => {
     const byPhase = new Map(r.totals.map((t) => [t.phase, t.minor]));
     return {
-      keys: groupBy.map((d, i) => ({ dimension: d, value: r.values[i], label: label(r, i) })),
+      keys: groupBy.map((g, i) => ({
+        dimension: g.dimension,
+        value: r.values[i],
+        label: label(r, i),
+        scheme: r.schemes[i],
+      })),
       currency: r.currency,
       lineCount: r.lineCount,
       totals: toAmounts(r.totals, r.currency),
       executionRate: executionRate(byPhase.get('APPROVED'), byPhase.get('EXECUTED')),
     };
   });
+}
+
+/**
+ * {@link toBudgetGroups} with the labels of the classification keys read through the request's code loader
+ * (one statement for every summary of the request that groups by a classification; none otherwise).
+ */
+export async function labelledGroups(
+  codes: DataLoader<CodeRef, CodeEntry | null, string>,
+  summary: Summary,
+  groupBy: readonly GroupSpec[],
+  languages: readonly Language[],
+): Promise<BudgetGroup[]> {
+  const refs = summaryCodes(summary.rows, groupBy);
+  const entries = refs.length ? await codes.loadMany(refs) : [];
+  const byKey = new Map<string, CodeEntry | null>();
+  refs.forEach((r, i) => {
+    const e = entries[i];
+    if (e instanceof Error) throw e;
+    byKey.set(codeKey(r), e);
+  });
+  return toBudgetGroups(summary, groupBy, languages, byKey);
 }

@@ -5,7 +5,9 @@ import { ImportRunEntity } from '@civic/common/import/runs';
 import { SearchDocumentEntity } from '@civic/common/search';
 import {
   BudgetAmountEntity,
+  BudgetCodeEntity,
   BudgetEntity,
+  BudgetLineDimensionEntity,
   BudgetLineEntity,
   CommitmentBudgetLineEntity,
 } from './entities/Budget';
@@ -17,12 +19,15 @@ import { Imports1764400000000 } from './migrations/1764400000000-Imports';
 import { AmountSourcesAndLinks1764500000000 } from './migrations/1764500000000-AmountSourcesAndLinks';
 import { SourceAdjustments1764600000000 } from './migrations/1764600000000-SourceAdjustments';
 import { SearchStatistics1764800000000 } from './migrations/1764800000000-SearchStatistics';
+import { BudgetFacts1764900000000 } from './migrations/1764900000000-BudgetFacts';
 
 export const entities = [
   BudgetEntity,
   BudgetLineEntity,
   BudgetAmountEntity,
   CommitmentBudgetLineEntity,
+  BudgetLineDimensionEntity,
+  BudgetCodeEntity,
   SearchDocumentEntity,
   ImportRunEntity,
 ];
@@ -35,6 +40,7 @@ export const migrations = [
   AmountSourcesAndLinks1764500000000,
   SourceAdjustments1764600000000,
   SearchStatistics1764800000000,
+  BudgetFacts1764900000000,
 ];
 
 /** The budgets subgraph's only DataSource: the tables it owns. */

@@ -5,8 +5,15 @@ import { LIKE_ESCAPE, likePattern } from '@civic/common/filters';
 import { currencyDigits } from '@civic/common/money';
 import { decimalParts, decimalRange, yearRange, type Range } from '@civic/common/range';
 import type { ParsedSearch } from '@civic/common/search';
-import { BUDGET_PHASES, type BudgetDirection, type BudgetPhase } from './entities/Budget';
-import type { BudgetLineFilter } from './generated/resolvers-types';
+import {
+  BUDGET_PHASES,
+  CLASSIFICATION_TYPES,
+  type BudgetDirection,
+  type BudgetPhase,
+  type ClassificationType,
+} from './entities/Budget';
+import { PATH_SEPARATOR } from './facts';
+import type { BudgetLineFilter, ClassificationCondition } from './generated/resolvers-types';
 import { lineSearchSql, parseLineSearch } from './search';
 
 /** A validated range of years: either end may be open. */
@@ -34,6 +41,18 @@ export interface LineFilter {
   amount: AmountRange | null;
   /** The terms of `filter.search`, parsed (plain JSON too): only lines whose labels hold every one. */
   search: ParsedSearch | null;
+  /** Only lines matching every one of these (`filter.classifications`). */
+  classifications: ClassificationFilter[] | null;
+  /** Only lines with a figure of this measure, and only those figures count (`filter.measure`). */
+  measure: string | null;
+}
+
+/** One `filter.classifications` condition, validated: null where it does not restrict. */
+export interface ClassificationFilter {
+  type: ClassificationType | null;
+  dimension: string | null;
+  scheme: string | null;
+  code: string;
 }
 
 /**
@@ -56,7 +75,53 @@ export const NO_LINE_FILTER: LineFilter = {
   classification: null,
   amount: null,
   search: null,
+  classifications: null,
+  measure: null,
 };
+
+/** The most conditions `filter.classifications` takes. */
+export const MAX_CLASSIFICATION_CONDITIONS = 20;
+
+/** A text argument no longer than its column, not empty: what a dimension name, scheme, code or measure is. */
+function checkedText(value: string, max: number, argument: string, what: string): string {
+  if (!value || [...value].length > max || value.includes(PATH_SEPARATOR)) {
+    throw badInput(
+      `Argument "${argument}" must be a ${what} of 1 to ${max} characters (no control character U+001F); got "${value}"`,
+      argument,
+    );
+  }
+  return value;
+}
+
+/** Validates `filter.classifications`: the conditions, each restricting by type, name or scheme. */
+function classificationFilters(
+  input: readonly ClassificationCondition[] | null | undefined,
+): ClassificationFilter[] | null {
+  if (input == null) return null;
+  if (input.length > MAX_CLASSIFICATION_CONDITIONS) {
+    throw badInput(
+      `Argument "filter.classifications" has ${input.length} conditions; at most ${MAX_CLASSIFICATION_CONDITIONS} are taken`,
+      'filter.classifications',
+    );
+  }
+  return input.map((c, i) => {
+    const at = `filter.classifications[${i}]`;
+    if (c.type == null && c.dimension == null && c.scheme == null) {
+      throw badInput(
+        `Argument "${at}" says which dimension to look in with none of type, dimension and scheme: give at least one`,
+        at,
+      );
+    }
+    if (c.type != null && !CLASSIFICATION_TYPES.includes(c.type)) throw new Error(`Unknown type ${c.type}`);
+    return {
+      type: c.type ?? null,
+      dimension:
+        c.dimension == null ? null : checkedText(c.dimension, 64, `${at}.dimension`, 'dimension name'),
+      scheme: c.scheme == null ? null : checkedText(c.scheme, 191, `${at}.scheme`, 'code scheme'),
+      code: checkedText(c.code, 191, `${at}.code`, 'code'),
+    };
+  });
+}
 
 /**
  * Validates a BudgetLineFilter (argument `filter`): ranges (checked as every range is, common/src/range.ts),
@@ -77,6 +142,8 @@ export function lineFilter(input: BudgetLineFilter | null | undefined): LineFilt
     classification: f.classification ?? null,
     amount,
     search: parseLineSearch(f.search),
+    classifications: classificationFilters(f.classifications),
+    measure: f.measure == null ? null : checkedText(f.measure, 64, 'filter.measure', 'measure name'),
   };
 }
 
@@ -158,19 +225,20 @@ export async function filterCurrencies(ds: DataSource, f: LineFilter): Promise<s
 
 /**
  * A line's amount in a phase, as SQL over the line alias: its figure for the whole year (as_of '') when it
- * has one, else its figure at its latest as_of (execution to date is cumulative). The primary key
- * (line_id, phase, as_of) serves the lookup.
+ * has one, else its figure at its latest as_of (execution to date is cumulative). With `measure` (the
+ * parameter `:lf_measure`, which {@link lineConditions} sets), that measure's figure; without, the first
+ * measure's in code point order ('' first). The primary key (line_id, phase, as_of, measure) serves the lookup.
  */
-export function lineAmountSql(line: string, phase: BudgetPhase): string {
-  return `(SELECT fa.amount_minor FROM budget_amounts fa WHERE fa.line_id = ${line}.id AND fa.phase = '${checkedPhase(phase)}' ORDER BY CASE WHEN fa.as_of = '' THEN 0 ELSE 1 END, fa.as_of DESC LIMIT 1)`;
+export function lineAmountSql(line: string, phase: BudgetPhase, measure: boolean): string {
+  return `(SELECT fa.amount_minor FROM budget_amounts fa WHERE fa.line_id = ${line}.id AND fa.phase = '${checkedPhase(phase)}'${measure ? ' AND fa.measure = :lf_measure' : ''} ORDER BY fa.measure, CASE WHEN fa.as_of = '' THEN 0 ELSE 1 END, fa.as_of DESC LIMIT 1)`;
 }
 
 /**
- * A join condition over budget_amounts aliased `a` keeping, for each line and phase, only the figure
+ * A join condition over budget_amounts aliased `a` keeping, for each line, phase and measure, only the figure
  * {@link lineAmountSql} picks: there is no whole-year figure beside a dated one, nor a later dated one.
  */
 export const latestFigureSql = (a: string) =>
-  `NOT EXISTS (SELECT 1 FROM budget_amounts n WHERE n.line_id = ${a}.line_id AND n.phase = ${a}.phase AND ${a}.as_of <> '' AND (n.as_of = '' OR n.as_of > ${a}.as_of))`;
+  `NOT EXISTS (SELECT 1 FROM budget_amounts n WHERE n.line_id = ${a}.line_id AND n.phase = ${a}.phase AND n.measure = ${a}.measure AND ${a}.as_of <> '' AND (n.as_of = '' OR n.as_of > ${a}.as_of))`;
 
 /** Phases are GraphQL enum values, checked again before they go into SQL text. */
 function checkedPhase(phase: BudgetPhase): BudgetPhase {
@@ -231,8 +299,34 @@ export function lineConditions(
     sql.push(`${binary(ds, `${line}.classification`)} = :lf_class`);
     params.lf_class = f.classification;
   }
+  f.classifications?.forEach((c, i) => {
+    // The code or an ancestor's: the path holds every level's code between separators. INSTR, not LIKE:
+    // SQLite's LIKE ignores ASCII case, and codes compare exactly (by code point, binary on MySQL, where the
+    // dimension, scheme and measure columns are binary-collated by migration already).
+    const where = [`INSTR(${binary(ds, 'cd.path')}, :lf_cpath${i}) > 0`];
+    params[`lf_cpath${i}`] = `${PATH_SEPARATOR}${c.code}${PATH_SEPARATOR}`;
+    if (c.type !== null) {
+      where.push(`cd.type = :lf_ctype${i}`);
+      params[`lf_ctype${i}`] = c.type;
+    }
+    if (c.dimension !== null) {
+      where.push(`cd.dimension = :lf_cdim${i}`);
+      params[`lf_cdim${i}`] = c.dimension;
+    }
+    if (c.scheme !== null) {
+      where.push(`cd.scheme = :lf_cscheme${i}`);
+      params[`lf_cscheme${i}`] = c.scheme;
+    }
+    sql.push(`${line}.id IN (SELECT cd.line_id FROM budget_line_dimensions cd WHERE ${where.join(' AND ')})`);
+  });
+  if (f.measure !== null) {
+    sql.push(
+      `EXISTS (SELECT 1 FROM budget_amounts ma WHERE ma.line_id = ${line}.id AND ma.measure = :lf_measure)`,
+    );
+    params.lf_measure = f.measure;
+  }
   if (f.amount) {
-    const amount = lineAmountSql(line, f.amount.phase);
+    const amount = lineAmountSql(line, f.amount.phase, f.measure !== null);
     sql.push(`${amount} IS NOT NULL`);
     if (needsCurrencies(f)) {
       // Each currency has its own bounds in its own minor units; a currency with none matches nothing.

@@ -20,24 +20,29 @@ import {
 import {
   BudgetAmountEntity,
   BudgetEntity,
+  BudgetLineDimensionEntity,
   BudgetLineEntity,
   CommitmentBudgetLineEntity,
   type Budget,
   type BudgetAmount,
   type BudgetDirection,
   type BudgetLine,
+  type BudgetLineDimension,
   type BudgetPhase,
   type CommitmentBudgetLine,
 } from './entities/Budget';
-import type { BudgetDimension } from './generated/resolvers-types';
+import { codeLoader, type CodeEntry, type CodeRef } from './classifications';
 import { lineConditions, NO_LINE_FILTER, positional, type AmountBounds, type LineFilter } from './list';
 import { lineSearchSql } from './search';
 import {
   aggregateLines,
   budgetTotals,
   fundingOf,
+  MAX_GROUPS,
   summarize,
+  tooManyGroups,
   type FundingRow,
+  type GroupSpec,
   type Summary,
 } from './aggregates';
 
@@ -214,6 +219,10 @@ export interface BudgetLoaders {
   lineById: DataLoader<string, BudgetLine | null>;
   budgetsByOrganization: DataLoader<string, Budget[]>;
   amountsByLine: DataLoader<string, BudgetAmount[]>;
+  /** A line's dimension rows, in the source's order: one statement per batch of lines. */
+  dimensionsByLine: DataLoader<string, BudgetLineDimension[]>;
+  /** The dictionary entries of codes (labels): one statement per batch of codes. */
+  codeByKey: DataLoader<CodeRef, CodeEntry | null, string>;
   linksByLine: DataLoader<string, CommitmentBudgetLine[]>;
   linksByCommitment: DataLoader<string, CommitmentBudgetLine[]>;
   linePagesByBudget: DataLoader<PageKey<LinesVariant>, ChildPage, string>;
@@ -227,37 +236,46 @@ export interface BudgetLoaders {
 /** One organization's summary, grouped by some dimensions. */
 export interface SummaryKey {
   organizationId: string;
-  groupBy: BudgetDimension[];
+  groupBy: GroupSpec[];
+  /** The argument the grouping came from, named when the summary has too many groups. */
+  argument: string;
 }
 
 /**
- * Organization.budgetSummary for many organizations: one statement per distinct groupBy (two with a code
+ * Organization.budgetSummary for many organizations: one statement per distinct grouping (two with a code
  * level: its labels come from aggregate lines), the organization as a hidden first key; each key gets its
- * organization's groups, in order.
+ * organization's groups, in order, or an error when it has more than MAX_GROUPS of them.
  */
 function summariesLoader(ds: DataSource): DataLoader<SummaryKey, Summary, string> {
-  const keyOf = (organizationId: string, groupBy: readonly string[]) =>
+  const keyOf = (organizationId: string, groupBy: readonly GroupSpec[]) =>
     JSON.stringify([organizationId, groupBy]);
   return new DataLoader(
     async (keys) => {
       const byGroupBy = new Map<string, SummaryKey[]>();
       for (const k of keys) {
-        const g = k.groupBy.join(',');
+        const g = JSON.stringify(k.groupBy);
         byGroupBy.set(g, [...(byGroupBy.get(g) ?? []), k]);
       }
-      const result = new Map<string, Summary>();
+      const result = new Map<string, Summary | Error>();
       for (const group of byGroupBy.values()) {
-        const { groupBy } = group[0];
+        const { groupBy, argument } = group[0];
         const organizationIds = [...new Set(group.map((k) => k.organizationId))];
         const opts = { filter: NO_LINE_FILTER, groupBy, organizationIds };
+        // Past the limit, rows of the last organizations read may be missing: none of them is answered.
+        const limit = MAX_GROUPS * organizationIds.length + 1;
         const [rows, aggregates] = await Promise.all([
-          summarize(ds, { ...opts, bounds: [] }),
+          summarize(ds, { ...opts, bounds: [], limit }),
           aggregateLines(ds, opts),
         ]);
-        for (const id of organizationIds) result.set(keyOf(id, groupBy), { rows: [], aggregates: [] });
+        const summaries = new Map<string, Summary>();
+        for (const id of organizationIds) summaries.set(id, { rows: [], aggregates: [] });
         // Rows come in order, organization first: each organization's groups keep that order.
-        for (const r of rows) result.get(keyOf(r.organizationId!, groupBy))?.rows.push(r);
-        for (const a of aggregates) result.get(keyOf(a.organizationId, groupBy))?.aggregates.push(a);
+        for (const r of rows) summaries.get(r.organizationId!)?.rows.push(r);
+        for (const a of aggregates) summaries.get(a.organizationId)?.aggregates.push(a);
+        for (const [id, summary] of summaries) {
+          const refused = rows.length >= limit || summary.rows.length > MAX_GROUPS;
+          result.set(keyOf(id, groupBy), refused ? tooManyGroups(argument) : summary);
+        }
       }
       return keys.map((k) => result.get(keyOf(k.organizationId, k.groupBy))!);
     },
@@ -286,7 +304,12 @@ export function createBudgetLoaders(ds: DataSource): BudgetLoaders {
     amountsByLine: groupLoader(ds.getRepository(BudgetAmountEntity), 'lineId', 'amountsByLine', {
       phase: 'ASC',
       asOf: 'ASC',
+      measure: 'ASC',
     }),
+    dimensionsByLine: groupLoader(ds.getRepository(BudgetLineDimensionEntity), 'lineId', 'dimensionsByLine', {
+      position: 'ASC',
+    }),
+    codeByKey: codeLoader(ds),
     linksByLine: groupLoader(ds.getRepository(CommitmentBudgetLineEntity), 'lineId', 'linksByLine', {
       commitmentId: 'ASC',
     }),

@@ -52,13 +52,18 @@ function amountValue(figure: BudgetAmount | null | undefined): number | null {
 /**
  * Resolves `budgetLines(orderBy)` over a query builder on `budget_lines` aliased `l`. AMOUNT needs a phase
  * (and only AMOUNT takes one); each AMOUNT term joins the line's figure in its phase (the whole-year figure,
- * else the latest dated one, as `lineAmountSql` picks it) and maps it onto the line, so the cursor holds the
- * very value the rows were ordered by. The phase is part of the term's name, and so of the cursor: a cursor
- * made under AMOUNT APPROVED is refused under AMOUNT EXECUTED.
+ * else the latest dated one, of the filter's measure or else the first measure, as `lineAmountSql` picks it)
+ * and maps it onto the line, so the cursor holds the very value the rows were ordered by. The phase is part
+ * of the term's name, and so of the cursor: a cursor made under AMOUNT APPROVED is refused under AMOUNT
+ * EXECUTED.
+ *
+ * @param measure whether the filter names a measure: the join then reads the parameter `:lf_measure`, which
+ *   the line filter sets (list.ts `lineConditions`).
  */
 export function applyLineOrder(
   qb: SelectQueryBuilder<BudgetLine>,
   orderBy: readonly BudgetLineOrder[] | null | undefined,
+  measure = false,
 ): OrderTerm<BudgetLine>[] {
   const keys: Record<string, SortKey<BudgetLine>> = {
     ID: { sql: '(l.id)', value: (l) => l.id, text: false },
@@ -99,9 +104,10 @@ export function applyLineOrder(
       `l.${amountProperty(phase)}`,
       BudgetAmountEntity.options.name,
       alias,
-      `${alias}.line_id = l.id AND ${alias}.phase = '${phase}' AND ${alias}.as_of = (
-         SELECT fo.as_of FROM budget_amounts fo WHERE fo.line_id = l.id AND fo.phase = '${phase}'
-         ORDER BY CASE WHEN fo.as_of = '' THEN 0 ELSE 1 END, fo.as_of DESC LIMIT 1)`,
+      `${alias}.line_id = l.id AND ${alias}.phase = '${phase}' AND (${alias}.measure, ${alias}.as_of) = (
+         SELECT fo.measure, fo.as_of FROM budget_amounts fo WHERE fo.line_id = l.id AND fo.phase = '${phase}'
+         ${measure ? 'AND fo.measure = :lf_measure' : ''}
+         ORDER BY fo.measure, CASE WHEN fo.as_of = '' THEN 0 ELSE 1 END, fo.as_of DESC LIMIT 1)`,
     );
   }
   return terms;

@@ -8,6 +8,8 @@ import { createBudgetLoaders } from './loaders';
 import { Query } from './resolvers/Query';
 import { Budget } from './resolvers/Budget';
 import { BudgetLine } from './resolvers/BudgetLine';
+import { BudgetClassification } from './resolvers/BudgetClassification';
+import { BudgetCode } from './resolvers/BudgetCode';
 import { Organization } from './resolvers/Organization';
 import { Commitment } from './resolvers/Commitment';
 import { CommitmentBudgetLink } from './resolvers/CommitmentBudgetLink';
@@ -17,6 +19,8 @@ export const resolvers: Resolvers = {
   Query,
   Budget,
   BudgetLine,
+  BudgetClassification,
+  BudgetCode,
   Organization,
   Commitment,
   CommitmentBudgetLink,

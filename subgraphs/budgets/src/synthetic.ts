@@ -19,12 +19,16 @@ import {
 import {
   BudgetAmountEntity,
   BudgetEntity,
+  BudgetLineDimensionEntity,
   BudgetLineEntity,
   NO_AMOUNT_SOURCE,
   type Budget,
   type BudgetAmount,
   type BudgetLine,
+  type BudgetLineDimension,
 } from './entities/Budget';
+import { lineDimensionRows, type FactDimension } from './facts';
+import { nomenclatureDimension } from './import/tn-municipal-budget/nomenclature';
 import { isMysql } from '@civic/common/dialect';
 import { LINE_SEARCH_TYPE, lineDocuments } from './search';
 
@@ -46,6 +50,7 @@ export async function generateBudgets(ds: DataSource, scale: number, seed: numbe
   const r = prng(seed ^ 0x0b0b);
   await ds.transaction(async (m) => {
     await m.query(`DELETE FROM budget_amounts WHERE line_id LIKE 'syn-%'`);
+    await m.query(`DELETE FROM budget_line_dimensions WHERE line_id LIKE 'syn-%'`);
     await m.getRepository(BudgetLineEntity).delete({ sourceDataset: SYNTHETIC_DATASET });
     await m.getRepository(BudgetEntity).delete({ sourceDataset: SYNTHETIC_DATASET });
     // The old synthetic lines' index goes in one statement (a previous run may have been at another scale,
@@ -67,6 +72,7 @@ export async function generateBudgets(ds: DataSource, scale: number, seed: numbe
       const budgets: Budget[] = [];
       const lines: BudgetLine[] = [];
       const amounts: BudgetAmount[] = [];
+      const dimensions: BudgetLineDimension[] = [];
       for (let b = begin; b < Math.min(sizes.budgets, begin + CHUNK_BUDGETS); b++) {
         const id = syntheticBudgetId(b);
         const year = 2013 + (b % 12);
@@ -99,6 +105,9 @@ export async function generateBudgets(ds: DataSource, scale: number, seed: numbe
             classification: 'tn-municipal-budget-nomenclature',
             ...syntheticSource(scale, seed, `budget ${b} line ${l}`),
           });
+          dimensions.push(
+            ...lineDimensionRows(lineId, [nomenclatureDimension(code), syntheticFunction(b, l)]),
+          );
           const approved =
             BigInt(r.int(0, 500_000)) * BigInt(10 ** currency.digits) +
             BigInt(r.int(0, 10 ** currency.digits - 1));
@@ -106,6 +115,7 @@ export async function generateBudgets(ds: DataSource, scale: number, seed: numbe
             lineId,
             phase: 'APPROVED',
             asOf: '',
+            measure: '',
             amountMinor: approved.toString(),
             ...NO_AMOUNT_SOURCE,
           });
@@ -116,6 +126,7 @@ export async function generateBudgets(ds: DataSource, scale: number, seed: numbe
               lineId,
               phase: 'EXECUTED',
               asOf: `${year}-01-31`,
+              measure: '',
               amountMinor: jan.toString(),
               ...NO_AMOUNT_SOURCE,
             });
@@ -123,6 +134,7 @@ export async function generateBudgets(ds: DataSource, scale: number, seed: numbe
               lineId,
               phase: 'EXECUTED',
               asOf: `${year}-02-28`,
+              measure: '',
               amountMinor: feb.toString(),
               ...NO_AMOUNT_SOURCE,
             });
@@ -131,6 +143,7 @@ export async function generateBudgets(ds: DataSource, scale: number, seed: numbe
       }
       await insertAll(m, BudgetEntity, budgets);
       await insertAll(m, BudgetLineEntity, lines, 500);
+      await insertAll(m, BudgetLineDimensionEntity, dimensions, 500);
       await insertAll(m, BudgetAmountEntity, amounts, 1000);
       await indexDocuments(m, lineDocuments(lines));
       await emptyFts();
@@ -139,4 +152,21 @@ export async function generateBudgets(ds: DataSource, scale: number, seed: numbe
   });
   await settleSearchStatistics(ds);
   return sizes.budgetLines;
+}
+
+/**
+ * A synthetic line's functional classification: a COFOG division, group and class spread evenly over the lines
+ * (derived from the budget and line numbers, not drawn, so the rest of the data stays what it was). Codes
+ * only: COFOG's labels are not the synthetic data's to give.
+ */
+function syntheticFunction(budget: number, line: number): FactDimension {
+  const division = String((line % 10) + 1).padStart(2, '0');
+  const group = `${division}.${((budget + line) % 5) + 1}`;
+  const cls = `${group}.${((budget * 7 + line) % 3) + 1}`;
+  return {
+    dimension: 'cofog',
+    type: 'FUNCTIONAL',
+    scheme: 'cofog',
+    levels: [{ code: division }, { code: group }, { code: cls }],
+  };
 }

@@ -213,6 +213,8 @@ export function toGroups(
       dimension,
       value: r.values[i],
       label: DIMENSIONS[dimension].label(r.values[i], r.labels[i], languages),
+      // No dimension of commitments is a code of a classification scheme.
+      scheme: null,
     })),
     count: r.count,
   }));

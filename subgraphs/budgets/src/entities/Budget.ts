@@ -73,6 +73,12 @@ export const BudgetLineEntity = new EntitySchema<BudgetLine>({
 export interface BudgetAmount {
   lineId: string;
   phase: BudgetPhase;
+  /**
+   * The measure of the source the figure was read from, as its package names it ('' for files with one measure
+   * per phase, the Tunisian layouts): a package may give several measures in one phase (the EU's absorption
+   * figures: Total Paid, Advance, Interim), each its own figure.
+   */
+  measure: string;
   /** ISO 8601 date the amount stands at (execution to date); '' for the phase's final amount. */
   asOf: string;
   amountMinor: string | number;
@@ -115,6 +121,7 @@ export const BudgetAmountEntity = new EntitySchema<BudgetAmount>({
     lineId: { type: 'varchar', length: 191, name: 'line_id', primary: true },
     phase: { type: 'varchar', length: 16, primary: true },
     asOf: { type: 'varchar', length: 10, name: 'as_of', primary: true },
+    measure: { type: 'varchar', length: 64, primary: true },
     amountMinor: { type: 'bigint', name: 'amount_minor' },
     sourceRecord: { type: 'varchar', length: 255, name: 'source_record', nullable: true },
     sourceFile: { type: 'varchar', length: 1024, name: 'source_file', nullable: true },
@@ -122,6 +129,113 @@ export const BudgetAmountEntity = new EntitySchema<BudgetAmount>({
     sourceLine: { type: 'integer', name: 'source_line', nullable: true },
     sourceColumn: { type: 'varchar', length: 191, name: 'source_column', nullable: true },
     importedAt: { type: 'varchar', length: 24, name: 'imported_at', nullable: true },
+  },
+});
+
+/**
+ * The kinds of dimension a budget fact is classified by. FDP's `dimensionType` and `classificationType` map to
+ * them (import/fiscal-data-package/dimensions.ts); a dimension the source types otherwise is OTHER.
+ */
+export const CLASSIFICATION_TYPES = [
+  'ADMINISTRATIVE',
+  'FUNCTIONAL',
+  'ECONOMIC',
+  'ACTIVITY',
+  'GEOGRAPHY',
+  'PAYEE',
+  'PAYER',
+  'PERIOD',
+  'OTHER',
+] as const;
+export type ClassificationType = (typeof CLASSIFICATION_TYPES)[number];
+
+/** How many levels of a code's hierarchy a fact stores as columns (level_1..level_3), for grouping. */
+export const STORED_LEVELS = 3;
+
+/**
+ * A budget line as a fact: its value in one dimension of its source (a classification, the payee, the
+ * geography, the period...). A line has one row per dimension its source declares; amounts stay on the line, so
+ * a summary grouped by one dimension joins one row per line (`dimension` is part of the key) and stays exact.
+ */
+export interface BudgetLineDimension {
+  lineId: string;
+  /** The dimension's name in its source (`economic`, `administrative`, `payee`); unique within a line. */
+  dimension: string;
+  type: ClassificationType;
+  /** 1 for the line's first dimension of its type (in the source's order): what grouping by a type reads. */
+  isPrimary: number;
+  /** The code scheme (`cofog`, `tn-municipal-budget-nomenclature`, `fdp:<package>:<dimension>`). */
+  scheme: string;
+  /** The most specific code: the last level's code (see `path`). */
+  code: string;
+  /** How many levels the code has (1 for a flat dimension). */
+  depth: number;
+  /** The code at level 1, 2, 3 (a code with fewer levels is its own deeper level). */
+  level1: string;
+  level2: string;
+  level3: string;
+  /** Every level's code from the top, each between U+001F separators: finds a line by any ancestor's code. */
+  path: string;
+  /** The dimension's position in the source's model (0-based). */
+  position: number;
+}
+
+export const BudgetLineDimensionEntity = new EntitySchema<BudgetLineDimension>({
+  name: 'BudgetLineDimension',
+  tableName: 'budget_line_dimensions',
+  columns: {
+    lineId: { type: 'varchar', length: 191, name: 'line_id', primary: true },
+    dimension: { type: 'varchar', length: 64, primary: true },
+    type: { type: 'varchar', length: 16 },
+    isPrimary: { type: 'integer', name: 'is_primary' },
+    scheme: { type: 'varchar', length: 191 },
+    code: { type: 'varchar', length: 191 },
+    depth: { type: 'integer' },
+    level1: { type: 'varchar', length: 191, name: 'level_1' },
+    level2: { type: 'varchar', length: 191, name: 'level_2' },
+    level3: { type: 'varchar', length: 191, name: 'level_3' },
+    path: { type: 'varchar', length: 1024 },
+    position: { type: 'integer' },
+  },
+  indices: [
+    { name: 'IDX_budget_line_dimensions_scheme_code', columns: ['scheme', 'code'] },
+    { name: 'IDX_budget_line_dimensions_type_level1', columns: ['type', 'level1'] },
+  ],
+});
+
+/**
+ * A code of a scheme, with its labels and parent: the dictionary the facts' codes are read against (one row
+ * per code, however many lines carry it). Labels are in the languages their source names; `label` holds a
+ * label whose language the source does not say (Macedonian, Albanian...), never guessed.
+ */
+export interface BudgetCode extends WithProvenance {
+  scheme: string;
+  code: string;
+  type: ClassificationType;
+  /** The code's level, 1 at the top. */
+  depth: number;
+  /** The code one level up; null at the top. */
+  parentCode: string | null;
+  labelAr: string | null;
+  labelFr: string | null;
+  labelEn: string | null;
+  labelEs: string | null;
+  /** A label in a language the source does not name. */
+  label: string | null;
+}
+
+export const BudgetCodeEntity = new EntitySchema<BudgetCode>({
+  name: 'BudgetCode',
+  tableName: 'budget_codes',
+  columns: {
+    scheme: { type: 'varchar', length: 191, primary: true },
+    code: { type: 'varchar', length: 191, primary: true },
+    type: { type: 'varchar', length: 16 },
+    depth: { type: 'integer' },
+    parentCode: { type: 'varchar', length: 191, name: 'parent_code', nullable: true },
+    ...localizedColumns('label', 1024),
+    label: { type: 'varchar', length: 1024, nullable: true },
+    ...provenanceColumns,
   },
 });
 

@@ -5,6 +5,7 @@ import type {
   BudgetLine as BudgetLineModel,
   CommitmentBudgetLine as CommitmentBudgetLinkModel,
 } from '../entities/Budget';
+import type { ClassificationModel, CodeModel } from '../classifications';
 import type { Connection } from '@civic/common/pagination';
 import type { Context } from '../context';
 export type Maybe<T> = T | null;
@@ -88,6 +89,74 @@ export type BudgetAmountRange = {
   phase: BudgetPhase;
 };
 
+/**
+ * A budget line's value in one dimension of its source: its code in a classification scheme, with the code's
+ * labels and the codes above it. Labels come from the scheme's code list as the imports give it (in the
+ * languages their sources name).
+ */
+export type BudgetClassification = {
+  __typename?: 'BudgetClassification';
+  /** The codes above this one in its scheme, the top level first (`1`, `1.01101`, `1.01101.0001`); empty at the top. */
+  ancestors: Array<BudgetCode>;
+  /** The line's code in this dimension, the most specific one (`1.01101.0001.000`, `01.1.1`). */
+  code: Scalars['String']['output'];
+  /** The dimension's name in the source (`nomenclature`, `economic`, `administrative`, `payee`). */
+  dimension: Scalars['String']['output'];
+  /**
+   * The code's label in the first language that has one, in this order: `lang` when given, then the request's
+   * Accept-Language preferences, then the configured fallback; else `sourceLabel`. Null when there is none.
+   */
+  label: Maybe<Scalars['String']['output']>;
+  /**
+   * The code's label in every language its source names. For the line's own code in its own classification
+   * (`scheme` is `BudgetLine.classification` and `code` is `BudgetLine.code`), the line's labels when the
+   * code list has none (Tunisian files label their lines, not their codes).
+   */
+  labels: LocalizedText;
+  /** How many levels the code has: 1 for a flat dimension, 4 for a Tunisian sous-paragraphe. */
+  level: Scalars['Int']['output'];
+  /** The code scheme (`tn-municipal-budget-nomenclature`, `cofog`, or `fdp:<package>:<dimension>` for a package's own codes). */
+  scheme: Scalars['String']['output'];
+  /** A label whose language the source does not name (never guessed); null when there is none. */
+  sourceLabel: Maybe<Scalars['String']['output']>;
+  /** The kind of dimension. */
+  type: ClassificationType;
+};
+
+/**
+ * A budget line's value in one dimension of its source: its code in a classification scheme, with the code's
+ * labels and the codes above it. Labels come from the scheme's code list as the imports give it (in the
+ * languages their sources name).
+ */
+export type BudgetClassificationLabelArgs = {
+  lang?: InputMaybe<Language>;
+};
+
+/** A code of a classification scheme, with its labels. */
+export type BudgetCode = {
+  __typename?: 'BudgetCode';
+  /** The code, as its source writes it. */
+  code: Scalars['String']['output'];
+  /**
+   * The code's label in the first language that has one, in this order: `lang` when given, then the request's
+   * Accept-Language preferences, then the configured fallback; else `sourceLabel`. Null when there is none.
+   */
+  label: Maybe<Scalars['String']['output']>;
+  /** The code's label in every language its source names (null where none). */
+  labels: LocalizedText;
+  /** Its level in the scheme, 1 at the top. */
+  level: Scalars['Int']['output'];
+  /** The code scheme. */
+  scheme: Scalars['String']['output'];
+  /** A label whose language the source does not name (never guessed); null when there is none. */
+  sourceLabel: Maybe<Scalars['String']['output']>;
+};
+
+/** A code of a classification scheme, with its labels. */
+export type BudgetCodeLabelArgs = {
+  lang?: InputMaybe<Language>;
+};
+
 /** A page of budgets. */
 export type BudgetConnection = {
   __typename?: 'BudgetConnection';
@@ -106,6 +175,14 @@ export type BudgetConnection = {
  * `label` a text for people, as described for each dimension.
  */
 export type BudgetDimension =
+  /** The line's code in its first ACTIVITY dimension (programme, project); key and label as for ADMINISTRATIVE. */
+  | 'ACTIVITY'
+  /**
+   * The line's code in its first ADMINISTRATIVE dimension (null for lines with none), grouped by scheme too
+   * (`GroupKey.scheme`). Label: the code's label in the request's language, else the label in a language its
+   * source does not name; null when the code list has none. The same for the other classification types.
+   */
+  | 'ADMINISTRATIVE'
   /** The classification scheme of the code (null for lines with none). Label: the scheme's id. */
   | 'CLASSIFICATION'
   /**
@@ -121,10 +198,24 @@ export type BudgetDimension =
   | 'CODE_LEVEL_2'
   /** EXPENDITURE or REVENUE. Label: Dépenses / Expenditure / نفقات / Gastos (or Recettes / Revenue / موارد / Ingresos) in the request's language. */
   | 'DIRECTION'
+  /** The line's code in its first ECONOMIC dimension (the Tunisian nomenclature); key and label as for ADMINISTRATIVE. */
+  | 'ECONOMIC'
   /** The budget's fiscal year (four digits). Label: the year. */
   | 'FISCAL_YEAR'
+  /** The line's code in its first FUNCTIONAL dimension (COFOG where given); key and label as for ADMINISTRATIVE. */
+  | 'FUNCTIONAL'
+  /** The line's code in its first GEOGRAPHY dimension; key and label as for ADMINISTRATIVE. */
+  | 'GEOGRAPHY'
   /** The organization whose budget it is: value and label are its id (names live in the organizations subgraph: ask for `Organization.name` there). */
-  | 'ORGANIZATION';
+  | 'ORGANIZATION'
+  /** The line's code in its first OTHER dimension; key and label as for ADMINISTRATIVE. */
+  | 'OTHER'
+  /** The line's code in its first PAYEE dimension (the recipient); key and label as for ADMINISTRATIVE. */
+  | 'PAYEE'
+  /** The line's code in its first PAYER dimension; key and label as for ADMINISTRATIVE. */
+  | 'PAYER'
+  /** The line's code in its first PERIOD dimension; key and label as for ADMINISTRATIVE. */
+  | 'PERIOD';
 
 /** Expenditure or revenue. */
 export type BudgetDirection =
@@ -164,7 +255,7 @@ export type BudgetGroup = {
    * Null when either total is missing or APPROVED is zero.
    */
   executionRate: Maybe<Scalars['Float']['output']>;
-  /** One key per dimension of `groupBy`, in that order. */
+  /** One key per dimension of `groupBy` (or `grouping`), in that order. */
   keys: Array<GroupKey>;
   /** How many lines are in this group, with or without amounts. */
   lineCount: Scalars['Int']['output'];
@@ -177,6 +268,27 @@ export type BudgetGroup = {
    * added (null when every figure added is a whole-year one).
    */
   totals: Array<BudgetAmount>;
+};
+
+/**
+ * One dimension of a `budgetSummary` grouping: a dimension, and for a classification type the level of its
+ * codes and which of the line's dimensions of that type.
+ */
+export type BudgetGrouping = {
+  /** What to group by. */
+  dimension: BudgetDimension;
+  /**
+   * For a classification type: group by the code at this level, 1 to 3 (`FUNCTIONAL` level 1: COFOG
+   * divisions; `ECONOMIC` level 2 of the Tunisian nomenclature: Titre.Article); a code with fewer levels is
+   * its own deeper level. Absent: the most specific code. Refused for other dimensions.
+   */
+  level?: InputMaybe<Scalars['Int']['input']>;
+  /**
+   * For a classification type: the line's dimension of that type with this name in its source (`economic`,
+   * `programme`), when a source has several of one type. Absent: the line's first dimension of the type.
+   * Refused for other dimensions.
+   */
+  name?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** One line of a budget. */
@@ -192,6 +304,12 @@ export type BudgetLine = {
   budget: Budget;
   /** The classification scheme of `code`. */
   classification: Maybe<Scalars['String']['output']>;
+  /**
+   * The line's value in every dimension of its source (a budget line is a fact: its economic, functional,
+   * administrative... classifications, its payee, its geography), in the source's order. A Tunisian
+   * municipal line has one: its code in `tn-municipal-budget-nomenclature` (ECONOMIC, four levels).
+   */
+  classifications: Array<BudgetClassification>;
   /** The line's code in its classification, as the source writes it (for Tunisian municipalities: Titre.Article.Paragraphe.Sous-paragraphe). */
   code: Scalars['String']['output'];
   /** The commitments this line funds. */
@@ -211,12 +329,20 @@ export type BudgetLine = {
   /**
    * Why this line matched the `filter.search` of the list it came from (`budgetLines`, `Budget.lines`): one
    * entry per label holding a searched word (`labelAr`, `labelFr`, `labelEn`, `labelEs`, in the request's
-   * language order). Empty when the list was not searched, and for a line reached any other way
-   * (`budgetLine`, `Commitment.budgetLines`...).
+   * language order); for a line whose own labels do not hold every searched word (found through the labels of
+   * its classifications), then the labels of its classifications' codes, every level of every dimension
+   * (`classificationLabelAr`... in the same order, then `classificationSourceLabel` for labels in no named
+   * language). Empty when the list was not searched, and for a line reached any other way (`budgetLine`,
+   * `Commitment.budgetLines`...).
    */
   searchHighlights: Array<SearchHighlight>;
   /** Where this record came from (file and line). */
   source: Provenance;
+};
+
+/** One line of a budget. */
+export type BudgetLineClassificationsArgs = {
+  type?: InputMaybe<ClassificationType>;
 };
 
 /** One line of a budget. */
@@ -237,6 +363,12 @@ export type BudgetLineAmount = {
    * stands at the last day of that month). Null for the phase's full-year amount.
    */
   asOf: Maybe<Scalars['String']['output']>;
+  /**
+   * The measure of the source this figure was read from, as its package names it, when a source gives several
+   * figures in one phase (a Fiscal Data Package's `Total Paid`, `Advance`, `Interim`). Null for a source with
+   * one measure per phase (the Tunisian files).
+   */
+  measure: Maybe<Scalars['String']['output']>;
   /** The budget phase. */
   phase: BudgetPhase;
   /**
@@ -281,6 +413,12 @@ export type BudgetLineFilter = {
   budgetId?: InputMaybe<Scalars['ID']['input']>;
   /** Only lines whose code is in this classification scheme (for example `tn-municipal-budget-nomenclature`). */
   classification?: InputMaybe<Scalars['String']['input']>;
+  /**
+   * Only lines classified by every one of these conditions (combined with AND): a line matches a condition
+   * when one of its dimensions of that type, name and scheme has that code, or has it among its ancestors
+   * (`{ type: ECONOMIC, code: "1.01101" }` finds every line under Titre 1, Article 01101). At most 20.
+   */
+  classifications?: InputMaybe<Array<ClassificationCondition>>;
   /** Only lines whose code starts with this text (for example `1.` for Titre 1). */
   codePrefix?: InputMaybe<Scalars['String']['input']>;
   /** Only expenditure or only revenue. */
@@ -289,10 +427,18 @@ export type BudgetLineFilter = {
   fiscalYear?: InputMaybe<Scalars['Int']['input']>;
   /** Only the lines of budgets whose fiscal year is in this range, both ends included. */
   fiscalYears?: InputMaybe<IntRange>;
+  /**
+   * Only lines with a figure of this measure (`BudgetLineAmount.measure`, as the source names it), and only
+   * those figures count: in `budgetSummary` totals, in `amount` and in the AMOUNT order. Without it, a line
+   * with several measures in a phase adds all of them to a summary's totals, and its AMOUNT (range and order)
+   * is the figure of its first measure in code point order (no measure first).
+   */
+  measure?: InputMaybe<Scalars['String']['input']>;
   /** Only the lines of this organization's budgets. */
   organizationId?: InputMaybe<Scalars['ID']['input']>;
   /**
-   * Only lines whose labels (in any language) hold every word of this text, together: accents, case and Arabic
+   * Only lines whose labels, with the labels of their classifications' codes (every level of every
+   * dimension), in any language, hold every word of this text, together: accents, case and Arabic
    * diacritics do not matter, and the Arabic article does not either (`الأجر` finds `أجر`); the last word also
    * matches the start of a longer word. Words shorter than 3 letters and very common English words (the, for,
    * with...) are ignored; a text with no other word is refused.
@@ -354,6 +500,45 @@ export type BudgetPhase =
   /** Proposed by the executive. */
   | 'PROPOSED';
 
+/**
+ * A condition on a budget line's classifications: one of its dimensions (of `type`, named `dimension`, in
+ * `scheme`: give at least one of the three) has `code` as its code or among its ancestors.
+ */
+export type ClassificationCondition = {
+  /** The code, exactly as the source writes it (case and dots count): the line's own or an ancestor's. */
+  code: Scalars['String']['input'];
+  /** The dimension's name in the source (`economic`, `nomenclature`). */
+  dimension?: InputMaybe<Scalars['String']['input']>;
+  /** The code scheme (`cofog`, `tn-municipal-budget-nomenclature`). */
+  scheme?: InputMaybe<Scalars['String']['input']>;
+  /** The kind of dimension. */
+  type?: InputMaybe<ClassificationType>;
+};
+
+/**
+ * The kind of a dimension a budget line is classified by. A data package's dimension types map to these; a
+ * Tunisian municipal line's code is ECONOMIC.
+ */
+export type ClassificationType =
+  /** The programme, project or activity. */
+  | 'ACTIVITY'
+  /** Who spends or collects: the ministry, department or municipal service. */
+  | 'ADMINISTRATIVE'
+  /** What kind of spending or revenue: salaries, goods and services, taxes, grants (the Tunisian nomenclature). */
+  | 'ECONOMIC'
+  /** What for: the government function (COFOG where the source gives it). */
+  | 'FUNCTIONAL'
+  /** Where: the region, municipality or country the line concerns. */
+  | 'GEOGRAPHY'
+  /** Any other dimension the source declares. */
+  | 'OTHER'
+  /** Who receives the money (transactional data: the recipient of a payment). */
+  | 'PAYEE'
+  /** Who pays the money. */
+  | 'PAYER'
+  /** A period the source gives as a dimension (a date, a month), besides the budget's fiscal year. */
+  | 'PERIOD';
+
 /** A commitment, as the budgets subgraph sees it: the budget lines that fund it. */
 export type Commitment = {
   __typename?: 'Commitment';
@@ -407,6 +592,12 @@ export type GroupKey = {
   dimension: Scalars['String']['output'];
   /** A label for the value, in the request's language where the data has one (member name, theme, budget code label). */
   label: Maybe<Scalars['String']['output']>;
+  /**
+   * The code scheme of a value that is a code of a classification (`cofog`, `tn-municipal-budget-nomenclature`):
+   * codes of different schemes are different things, grouped apart. Null for other dimensions and for rows that
+   * have no value.
+   */
+  scheme: Maybe<Scalars['String']['output']>;
   /** The value of that dimension for this group; null for rows that have none. */
   value: Maybe<Scalars['String']['output']>;
 };
@@ -475,7 +666,8 @@ export type Organization = {
 
 /** An organization, as the budgets subgraph sees it: its budgets. */
 export type OrganizationBudgetSummaryArgs = {
-  groupBy: Array<BudgetDimension>;
+  groupBy?: InputMaybe<Array<BudgetDimension>>;
+  grouping?: InputMaybe<Array<BudgetGrouping>>;
 };
 
 /** An organization, as the budgets subgraph sees it: its budgets. */
@@ -535,13 +727,16 @@ export type Query = {
    */
   budgetLines: BudgetLineConnection;
   /**
-   * Exact totals of the lines matching `filter`, grouped by the dimensions of `groupBy` (in that order) and
-   * always by currency: amounts in different currencies are never added, so one combination of keys gives one
-   * group per currency. Each line counts in exactly one group. A line's amount in a phase is its figure for
-   * the whole year (no `asOf`) when it has one, else its figure at its latest `asOf` (execution to date is
-   * cumulative), and each group adds up those figures (see `BudgetGroup.totals`). With an empty `groupBy`, one
-   * group per currency with no keys. Groups come in the order of their keys (fiscal years in number order,
-   * other dimensions by value in code point order, no value first), then by currency.
+   * Exact totals of the lines matching `filter`, grouped by the dimensions of `groupBy` or `grouping` (give
+   * exactly one of them; the keys come in its order) and always by currency: amounts in different currencies
+   * are never added, so one combination of keys gives one group per currency. Each line counts in exactly one
+   * group: a line with no value in a classification asked for is in that key's null group. A line's amount in
+   * a phase is its figure for the whole year (no `asOf`) when it has one, else its figure at its latest `asOf`
+   * (execution to date is cumulative), and each group adds up those figures (see `BudgetGroup.totals`). With
+   * an empty `groupBy` or `grouping`, one group per currency with no keys. Groups come in the order of their
+   * keys (fiscal years in number order, a classification key by scheme then code, other dimensions by value,
+   * text in code point order, no value first), then by currency. At most 10000 groups: beyond that the
+   * request is refused (group by less or filter more).
    */
   budgetSummary: Array<BudgetGroup>;
   /**
@@ -584,7 +779,8 @@ export type QueryBudgetLinesArgs = {
  */
 export type QueryBudgetSummaryArgs = {
   filter?: InputMaybe<BudgetLineFilter>;
-  groupBy: Array<BudgetDimension>;
+  groupBy?: InputMaybe<Array<BudgetDimension>>;
+  grouping?: InputMaybe<Array<BudgetGrouping>>;
 };
 
 /**
@@ -770,6 +966,8 @@ export type ResolversTypes = {
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   BudgetAmount: ResolverTypeWrapper<BudgetAmount>;
   BudgetAmountRange: BudgetAmountRange;
+  BudgetClassification: ResolverTypeWrapper<ClassificationModel>;
+  BudgetCode: ResolverTypeWrapper<CodeModel>;
   BudgetConnection: ResolverTypeWrapper<Connection<BudgetModel>>;
   BudgetDimension: BudgetDimension;
   BudgetDirection: BudgetDirection;
@@ -777,6 +975,7 @@ export type ResolversTypes = {
   BudgetFilter: BudgetFilter;
   BudgetGroup: ResolverTypeWrapper<BudgetGroup>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  BudgetGrouping: BudgetGrouping;
   BudgetLine: ResolverTypeWrapper<BudgetLineModel>;
   BudgetLineAmount: ResolverTypeWrapper<BudgetLineAmount>;
   BudgetLineConnection: ResolverTypeWrapper<Connection<BudgetLineModel>>;
@@ -787,6 +986,8 @@ export type ResolversTypes = {
   BudgetOrder: BudgetOrder;
   BudgetOrderField: BudgetOrderField;
   BudgetPhase: BudgetPhase;
+  ClassificationCondition: ClassificationCondition;
+  ClassificationType: ClassificationType;
   Commitment: ResolverTypeWrapper<{ id: string }>;
   CommitmentBudgetLink: ResolverTypeWrapper<CommitmentBudgetLinkModel>;
   GroupKey: ResolverTypeWrapper<GroupKey>;
@@ -813,11 +1014,14 @@ export type ResolversParentTypes = {
   ID: Scalars['ID']['output'];
   BudgetAmount: BudgetAmount;
   BudgetAmountRange: BudgetAmountRange;
+  BudgetClassification: ClassificationModel;
+  BudgetCode: CodeModel;
   BudgetConnection: Connection<BudgetModel>;
   BudgetEdge: Omit<BudgetEdge, 'node'> & { node: ResolversParentTypes['Budget'] };
   BudgetFilter: BudgetFilter;
   BudgetGroup: BudgetGroup;
   Float: Scalars['Float']['output'];
+  BudgetGrouping: BudgetGrouping;
   BudgetLine: BudgetLineModel;
   BudgetLineAmount: BudgetLineAmount;
   BudgetLineConnection: Connection<BudgetLineModel>;
@@ -825,6 +1029,7 @@ export type ResolversParentTypes = {
   BudgetLineFilter: BudgetLineFilter;
   BudgetLineOrder: BudgetLineOrder;
   BudgetOrder: BudgetOrder;
+  ClassificationCondition: ClassificationCondition;
   Commitment: { id: string };
   CommitmentBudgetLink: CommitmentBudgetLinkModel;
   GroupKey: GroupKey;
@@ -878,6 +1083,39 @@ export type BudgetAmountResolvers<
   phase?: Resolver<ResolversTypes['BudgetPhase'], ParentType, ContextType>;
 };
 
+export type BudgetClassificationResolvers<
+  ContextType = Context,
+  ParentType extends ResolversParentTypes['BudgetClassification'] =
+    ResolversParentTypes['BudgetClassification'],
+> = {
+  ancestors?: Resolver<Array<ResolversTypes['BudgetCode']>, ParentType, ContextType>;
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  dimension?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  label?: Resolver<
+    Maybe<ResolversTypes['String']>,
+    ParentType,
+    ContextType,
+    Partial<BudgetClassificationLabelArgs>
+  >;
+  labels?: Resolver<ResolversTypes['LocalizedText'], ParentType, ContextType>;
+  level?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  scheme?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sourceLabel?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['ClassificationType'], ParentType, ContextType>;
+};
+
+export type BudgetCodeResolvers<
+  ContextType = Context,
+  ParentType extends ResolversParentTypes['BudgetCode'] = ResolversParentTypes['BudgetCode'],
+> = {
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  label?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType, Partial<BudgetCodeLabelArgs>>;
+  labels?: Resolver<ResolversTypes['LocalizedText'], ParentType, ContextType>;
+  level?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  scheme?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sourceLabel?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
 export type BudgetConnectionResolvers<
   ContextType = Context,
   ParentType extends ResolversParentTypes['BudgetConnection'] = ResolversParentTypes['BudgetConnection'],
@@ -921,6 +1159,12 @@ export type BudgetLineResolvers<
   amounts?: Resolver<Array<ResolversTypes['BudgetLineAmount']>, ParentType, ContextType>;
   budget?: Resolver<ResolversTypes['Budget'], ParentType, ContextType>;
   classification?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  classifications?: Resolver<
+    Array<ResolversTypes['BudgetClassification']>,
+    ParentType,
+    ContextType,
+    Partial<BudgetLineClassificationsArgs>
+  >;
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   commitments?: Resolver<Array<ResolversTypes['Commitment']>, ParentType, ContextType>;
   direction?: Resolver<ResolversTypes['BudgetDirection'], ParentType, ContextType>;
@@ -937,6 +1181,7 @@ export type BudgetLineAmountResolvers<
 > = {
   amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   asOf?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  measure?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   phase?: Resolver<ResolversTypes['BudgetPhase'], ParentType, ContextType>;
   source?: Resolver<ResolversTypes['Provenance'], ParentType, ContextType>;
   sourceColumn?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -997,6 +1242,7 @@ export type GroupKeyResolvers<
 > = {
   dimension?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   label?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  scheme?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   value?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
@@ -1033,7 +1279,7 @@ export type OrganizationResolvers<
     Array<ResolversTypes['BudgetGroup']>,
     ParentType,
     ContextType,
-    RequireFields<OrganizationBudgetSummaryArgs, 'groupBy'>
+    Partial<OrganizationBudgetSummaryArgs>
   >;
   budgets?: Resolver<
     Array<ResolversTypes['Budget']>,
@@ -1093,7 +1339,7 @@ export type QueryResolvers<
     Array<ResolversTypes['BudgetGroup']>,
     ParentType,
     ContextType,
-    RequireFields<QueryBudgetSummaryArgs, 'groupBy'>
+    Partial<QueryBudgetSummaryArgs>
   >;
   budgets: Resolver<
     ResolversTypes['BudgetConnection'],
@@ -1125,6 +1371,8 @@ export type SourceAdjustmentResolvers<
 export type Resolvers<ContextType = Context> = {
   Budget?: BudgetResolvers<ContextType>;
   BudgetAmount?: BudgetAmountResolvers<ContextType>;
+  BudgetClassification?: BudgetClassificationResolvers<ContextType>;
+  BudgetCode?: BudgetCodeResolvers<ContextType>;
   BudgetConnection?: BudgetConnectionResolvers<ContextType>;
   BudgetEdge?: BudgetEdgeResolvers<ContextType>;
   BudgetGroup?: BudgetGroupResolvers<ContextType>;

@@ -15,7 +15,9 @@ import { chunk, placeholders } from '@civic/common/db';
 import { quoteName } from '@civic/common/dialect';
 import { indexDocuments, removeDocuments } from '@civic/common/search';
 import type { Budget, BudgetAmount, BudgetLine } from '../entities/Budget';
-import { LINE_SEARCH_TYPE, lineDocuments } from '../search';
+import { lineDimensionRows, type FactDimension } from '../facts';
+import { LINE_SEARCH_TYPE, lineCodeEntries, lineDocuments } from '../search';
+import { dimensionValues, DIMENSION_COLUMNS, writeCodes, type CodeWriterState } from './codes';
 import { contributeFigures, linesOfOtherFiles } from './contributions';
 
 /*
@@ -33,11 +35,17 @@ export interface LineWrite {
   /** Its amounts in this file. */
   amounts: BudgetAmount[];
   /**
-   * The amount slots (`PHASE|asOf`) this file's layout gives for the line, with or without a figure: a
+   * The amount slots ({@link slotOf}) this file's layout gives for the line, with or without a figure: a
    * changed line's amounts in these slots are replaced, those in other slots (another file's, e.g. the
    * execution figures of the monthly file when the per-year file is imported) are kept.
    */
   slots: readonly string[];
+  /**
+   * The fact's value in every dimension of its source (facts.ts), in the source's order; its row digest must
+   * cover them (`dimensionsContent`). A changed line's dimension rows are replaced; its codes go to the
+   * dictionary (budget_codes) with the line's provenance.
+   */
+  dimensions: readonly FactDimension[];
 }
 
 /** What one record of a budget file writes. */
@@ -48,8 +56,8 @@ export interface LineGroup {
   lines: LineWrite[];
 }
 
-/** The amount slot of a phase and date, as {@link LineWrite.slots} lists them. */
-export const slotOf = (phase: string, asOf: string) => `${phase}|${asOf}`;
+/** The amount slot of a phase, date and measure, as {@link LineWrite.slots} lists them. */
+export const slotOf = (phase: string, asOf: string, measure = '') => JSON.stringify([phase, asOf, measure]);
 
 const LINE_COLUMNS = [
   'id',
@@ -81,6 +89,7 @@ const AMOUNT_COLUMNS = [
   'line_id',
   'phase',
   'as_of',
+  'measure',
   'amount_minor',
   'source_record',
   'source_file',
@@ -94,6 +103,7 @@ const amountValues = (a: BudgetAmount): unknown[] => [
   a.lineId,
   a.phase,
   a.asOf,
+  a.measure,
   String(a.amountMinor),
   a.sourceRecord,
   a.sourceFile,
@@ -131,7 +141,7 @@ export function amountSource(
 const BUDGET_COLUMNS = ['id', 'organization_id', 'fiscal_year', 'currency', ...PROVENANCE_COLUMNS] as const;
 
 /** What a run remembers between batches: the budgets it has already checked (each is counted once). */
-export interface LineWriterState {
+export interface LineWriterState extends CodeWriterState {
   budgets: Map<string, { currency: string } | { refused: string }>;
   /**
    * The file complements lines that other files describe (the monthly execution files): a line another file
@@ -144,6 +154,7 @@ export interface LineWriterState {
 
 export const newWriterState = (contributes = false): LineWriterState => ({
   budgets: new Map(),
+  codes: new Map(),
   contributes,
   contributed: new Set(),
 });
@@ -260,6 +271,12 @@ export async function writeLineGroups(
     : new Set<string>();
   for (const id of others) state.contributed.add(id);
 
+  await writeCodes(
+    m,
+    w,
+    state,
+    [...fresh, ...changed].filter((l) => !others.has(l.line.id)),
+  );
   await insertLines(m, fresh, w);
   await updateLines(
     m,
@@ -293,7 +310,17 @@ async function insertLines(m: EntityManager, fresh: readonly LineWrite[], w: Wri
   );
   const amounts = fresh.flatMap((l) => l.amounts);
   await insertRows(m, 'budget_amounts', AMOUNT_COLUMNS, amounts.map(amountValues));
-  await indexDocuments(m, lineDocuments(fresh.map((l) => l.line)), { fresh: true });
+  await insertDimensions(m, fresh, w, 'inserted');
+  await indexDocuments(
+    m,
+    lineDocuments(
+      fresh.map((l) => l.line),
+      await codeEntriesOf(m, fresh),
+    ),
+    {
+      fresh: true,
+    },
+  );
   w.count('budget_lines', 'inserted', fresh.length);
   w.count('budget_amounts', 'inserted', amounts.length);
 }
@@ -311,9 +338,42 @@ async function updateLines(m: EntityManager, changed: readonly LineWrite[], w: W
   await deleteSlots(m, changed);
   const amounts = changed.flatMap((l) => l.amounts);
   await insertRows(m, 'budget_amounts', AMOUNT_COLUMNS, amounts.map(amountValues));
-  await indexDocuments(m, lineDocuments(changed.map((l) => l.line)));
+  await deleteWhereIn(
+    m,
+    'budget_line_dimensions',
+    'line_id',
+    changed.map((l) => l.line.id),
+  );
+  await insertDimensions(m, changed, w, 'updated');
+  await indexDocuments(
+    m,
+    lineDocuments(
+      changed.map((l) => l.line),
+      await codeEntriesOf(m, changed),
+    ),
+  );
   w.count('budget_lines', 'updated', changed.length);
   w.count('budget_amounts', 'updated', amounts.length);
+}
+
+/** The dictionary entries of lines' codes (written by writeCodes before), for their search documents. */
+const codeEntriesOf = (m: EntityManager, lines: readonly LineWrite[]) =>
+  lineCodeEntries(
+    m,
+    lines.map((l) => ({ id: l.line.id, dimensions: l.dimensions })),
+  );
+
+/** Inserts the dimension rows of lines (none stored for them: new lines, or changed ones once cleared). */
+async function insertDimensions(
+  m: EntityManager,
+  lines: readonly LineWrite[],
+  w: WriteContext,
+  counted: 'inserted' | 'updated',
+) {
+  const rows = lines.flatMap((l) => lineDimensionRows(l.line.id, l.dimensions));
+  if (!rows.length) return;
+  await insertRows(m, 'budget_line_dimensions', DIMENSION_COLUMNS, rows.map(dimensionValues));
+  w.count('budget_line_dimensions', counted, rows.length);
 }
 
 function issueFor(ctx: ImportContext, l: BudgetLine | undefined, column: string | null, reason: string) {
@@ -332,10 +392,11 @@ async function deleteSlots(m: EntityManager, lines: readonly LineWrite[]): Promi
   }
   const phase = quoteName(m, 'phase');
   const asOf = quoteName(m, 'as_of');
+  const measure = quoteName(m, 'measure');
   for (const { slots, ids } of bySlots.values()) {
     if (!slots.length) continue;
-    const slotSql = slots.map(() => `(${phase} = ? AND ${asOf} = ?)`).join(' OR ');
-    const slotParams = slots.flatMap((s) => s.split('|'));
+    const slotSql = slots.map(() => `(${phase} = ? AND ${asOf} = ? AND ${measure} = ?)`).join(' OR ');
+    const slotParams = slots.flatMap((s) => JSON.parse(s) as string[]);
     for (const part of chunk(ids, 500))
       await m.query(
         `DELETE FROM budget_amounts WHERE line_id IN (${placeholders(part.length)}) AND (${slotSql})`,
@@ -393,6 +454,7 @@ export async function pruneLines(
     const amounts = await countWhereIn(m, 'budget_amounts', 'line_id', ids);
     const links = await countWhereIn(m, 'commitment_budget_lines', 'line_id', ids);
     await deleteWhereIn(m, 'budget_amounts', 'line_id', ids);
+    await deleteWhereIn(m, 'budget_line_dimensions', 'line_id', ids);
     await deleteWhereIn(m, 'commitment_budget_lines', 'line_id', ids);
     await deleteWhereIn(m, 'budget_lines', 'id', ids);
     await removeDocuments(m, LINE_SEARCH_TYPE, ids);

@@ -2,11 +2,12 @@ import { fromLanguageEnum, languageOrder } from '@civic/common/language';
 import { bestText, readLocalized } from '@civic/common/localized';
 import { money } from '@civic/common/money';
 import { toProvenance, type Provenance } from '@civic/common/provenance';
-import { foundHighlights } from '@civic/common/search';
+import { foundBy, foundHighlights } from '@civic/common/search';
 import { entityRef } from '@civic/common/subgraph';
 import type { BudgetAmount, BudgetLine as BudgetLineModel } from '../entities/Budget';
 import type { BudgetLineResolvers } from '../generated/resolvers-types';
-import { lineSearchText } from '../search';
+import { rowCodes } from '../classifications';
+import { classificationSearchText, holdsEveryTerm, lineSearchText } from '../search';
 
 export const BudgetLine: BudgetLineResolvers = {
   __resolveReference: (ref, ctx) => ctx.loaders.lineById.load(ref.id),
@@ -20,6 +21,11 @@ export const BudgetLine: BudgetLineResolvers = {
   label: (l, args, ctx) =>
     bestText(readLocalized(l, 'label'), languageOrder(ctx.languages, fromLanguageEnum(args.lang))) ?? l.code,
   labels: (l) => readLocalized(l, 'label'),
+  // One statement for the dimension rows of every line of the response (their labels: one more, batched).
+  classifications: async (l, args, ctx) => {
+    const rows = await ctx.loaders.dimensionsByLine.load(l.id);
+    return rows.filter((row) => args.type == null || row.type === args.type).map((row) => ({ line: l, row }));
+  },
   amounts: async (l, _, ctx) => {
     const [budget, amounts] = await Promise.all([
       ctx.loaders.budgetById.load(l.budgetId),
@@ -32,13 +38,27 @@ export const BudgetLine: BudgetLineResolvers = {
       asOf: a.asOf || null,
       source: amountProvenance(l, a),
       sourceColumn: a.sourceColumn,
+      measure: a.measure || null,
     }));
   },
   commitments: async (l, _, ctx) =>
     (await ctx.loaders.linksByLine.load(l.id)).map((k) => entityRef('Commitment', k.commitmentId)),
   source: (l) => toProvenance(l),
   // Computed from the row and the search of the list that found it, labels in the request's order: no SQL.
-  searchHighlights: (l, _, ctx) => foundHighlights(l, lineSearchText(l, ctx.languages)),
+  // A line its own labels do not explain was found by its classification labels: those are read through the
+  // loaders (two statements for every such line of the page) and highlighted after its own.
+  searchHighlights: async (l, _, ctx) => {
+    const search = foundBy(l);
+    if (!search) return [];
+    const own = lineSearchText(l, ctx.languages);
+    if (holdsEveryTerm(own, search)) return foundHighlights(l, own);
+    const rows = await ctx.loaders.dimensionsByLine.load(l.id);
+    const entries = (await ctx.loaders.codeByKey.loadMany(rowCodes(rows))).map((e) => {
+      if (e instanceof Error) throw e;
+      return e;
+    });
+    return foundHighlights(l, { ...own, ...classificationSearchText(entries, ctx.languages) });
+  },
 };
 
 /**

@@ -1,6 +1,5 @@
 import type { OrganizationResolvers } from '../generated/resolvers-types';
-import { checkGroupBy } from '@civic/common/aggregates';
-import { toBudgetGroups } from '../aggregates';
+import { groupSpecs, labelledGroups } from '../aggregates';
 
 /** Organizations are owned by the organizations subgraph; this one adds their budgets. */
 export const Organization: OrganizationResolvers = {
@@ -9,10 +8,15 @@ export const Organization: OrganizationResolvers = {
     const budgets = await ctx.loaders.budgetsByOrganization.load(o.id);
     return args.fiscalYear == null ? budgets : budgets.filter((b) => b.fiscalYear === args.fiscalYear);
   },
-  // Through a loader: a page of organizations costs one statement per distinct groupBy, not one each.
+  // Through loaders: a page of organizations costs one statement per distinct grouping, not one each (and
+  // one for the labels of its classification keys, when it has some).
   budgetSummary: async (o, args, ctx) => {
-    const groupBy = checkGroupBy(args.groupBy);
-    const summary = await ctx.loaders.summariesByOrganization.load({ organizationId: o.id, groupBy });
-    return toBudgetGroups(summary, groupBy, ctx.languages);
+    const { specs: groupBy, argument } = groupSpecs(args.groupBy, args.grouping);
+    const summary = await ctx.loaders.summariesByOrganization.load({
+      organizationId: o.id,
+      groupBy,
+      argument,
+    });
+    return labelledGroups(ctx.loaders.codeByKey, summary, groupBy, ctx.languages);
   },
 };

@@ -14,8 +14,7 @@ import {
 } from '../list';
 import { applyLineOrder, budgetOrder } from '../ordering';
 import { lineSearchSql } from '../search';
-import { checkGroupBy } from '@civic/common/aggregates';
-import { aggregateLines, summarize, toBudgetGroups } from '../aggregates';
+import { aggregateLines, groupSpecs, labelledGroups, summaryRows } from '../aggregates';
 import type { Context } from '../context';
 
 /** A filter's amount bounds in the currencies of the budgets it can match (one statement, only if needed). */
@@ -52,19 +51,19 @@ export const Query: QueryResolvers = {
     toPage({ first: args.first });
     const f = lineFilter(args.filter);
     const qb = ctx.db.getRepository(BudgetLineEntity).createQueryBuilder('l');
-    const terms = applyLineOrder(qb, args.orderBy);
+    const terms = applyLineOrder(qb, args.orderBy, f.measure !== null);
     // The search is left to searchableConnection, which joins it (most relevant first without an order).
     applyLineFilter(qb, f, await boundsFor(ctx, f), { searchJoined: true });
     return searchableConnection(qb, args, terms, f.search && lineSearchSql(ctx.db, f.search));
   },
   budgetSummary: async (_, args, ctx) => {
-    const groupBy = checkGroupBy(args.groupBy);
+    const { specs: groupBy, argument } = groupSpecs(args.groupBy, args.grouping);
     const f = lineFilter(args.filter);
     const bounds = await boundsFor(ctx, f);
     const [rows, aggregates] = await Promise.all([
-      summarize(ctx.db, { filter: f, bounds, groupBy }),
+      summaryRows(ctx.db, { filter: f, bounds, groupBy }, argument),
       aggregateLines(ctx.db, { filter: f, groupBy }),
     ]);
-    return toBudgetGroups({ rows, aggregates }, groupBy, ctx.languages);
+    return labelledGroups(ctx.loaders.codeByKey, { rows, aggregates }, groupBy, ctx.languages);
   },
 };

@@ -25,6 +25,12 @@ export type GroupKey = {
   dimension: Scalars['String']['output'];
   /** A label for the value, in the request's language where the data has one (member name, theme, budget code label). */
   label: Maybe<Scalars['String']['output']>;
+  /**
+   * The code scheme of a value that is a code of a classification (`cofog`, `tn-municipal-budget-nomenclature`):
+   * codes of different schemes are different things, grouped apart. Null for other dimensions and for rows that
+   * have no value.
+   */
+  scheme: Maybe<Scalars['String']['output']>;
   /** The value of that dimension for this group; null for rows that have none. */
   value: Maybe<Scalars['String']['output']>;
 };
@@ -510,6 +516,7 @@ export type GroupKeyResolvers<
 > = {
   dimension?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   label?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  scheme?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   value?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 

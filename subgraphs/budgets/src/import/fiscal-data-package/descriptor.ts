@@ -28,6 +28,8 @@ export interface Params {
   year?: string;
   direction?: string;
   phase?: string;
+  /** Rows identical in every column to an earlier one are merged into it (not written), not loaded as facts. */
+  dedupe?: boolean;
 }
 
 /** A JSON object of the descriptor (not an array, not null). */
@@ -117,6 +119,17 @@ export function packageLanguage(json: Json): Language | null {
   if (language !== null && !(LANGUAGES as readonly string[]).includes(language))
     throw new PackageRefused('language', language, `labels are kept in ${LANGUAGES.join(', ')} only`);
   return language as Language | null;
+}
+
+/**
+ * The package's `granularity`: `transactional` (payments, each row one) or `aggregated` (budget lines); null
+ * when it does not say. Transactional figures are executed ones unless a measure says otherwise.
+ */
+export function packageGranularity(json: Json, warnings: string[]): 'transactional' | 'aggregated' | null {
+  const g = str(json.granularity)?.toLowerCase() ?? null;
+  if (g === null || g === 'transactional' || g === 'aggregated') return g;
+  warnings.push(`granularity "${g}" is neither "aggregated" nor "transactional": read as not said`);
+  return null;
 }
 
 /** The year `fiscalPeriod.start` is in: the year of every row when nothing else gives one. */

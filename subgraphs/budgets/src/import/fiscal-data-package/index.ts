@@ -2,56 +2,69 @@ import { FileRefused } from '@civic/common/import/csv';
 import type { FileFacts } from '@civic/common/import/file';
 import type { SubgraphImporter } from '@civic/common/import/kinds';
 import type { ImportContext, ImporterPart, SourceRow } from '@civic/common/import/pipeline';
-import type { Budget } from '../../entities/Budget';
 import { missingLines, newWriterState, pruneLines, writeLineGroups, type LineGroup } from '../lines';
 import { ORGANIZATION_KEY, PackageRefused, type Params } from './descriptor';
 import { DIRECTIONS, PHASES } from './model';
 import { loadPackage, type Package } from './package';
 import { readPackageRows, type FdpRow } from './read';
 import { packageFacts } from './resources';
-import { validateRow } from './validate';
+import { newRunState, validateRow } from './validate';
 
 export { fdpBudgetId } from './validate';
 
 /**
  * `fiscal-data-package`: a Fiscal Data Package 0.3 (the format OpenSpending publishes): a `datapackage.json`
- * whose `model` maps the columns of its CSV resources to measures (amounts, each with its ISO 4217 currency,
- * `direction` expenditure/revenue and `phase` proposed/approved/adjusted/executed) and dimensions. This
- * folder is the one place that knows the format:
+ * whose `model` (or `mapping`, its earlier name) maps the columns of its CSV resources to measures (figures,
+ * each with its ISO 4217 currency, `direction` expenditure/revenue and `phase` proposed/approved/adjusted/
+ * executed) and dimensions. Every row is a FACT: its figures, and its value in every dimension of the model.
+ * This folder is the one place that knows the format:
  *
- * - `descriptor.ts`: reading datapackage.json, its name, source, organization, language, fiscal period;
+ * - `descriptor.ts`: reading datapackage.json, its name, source, organization, language, granularity, period;
  * - `resources.ts`: the CSV resources, their dialect, and the package's checksum over all of them;
- * - `model.ts`: the model's measures and dimensions, and the date dimension;
- * - `classification.ts`: the dimension giving line codes, its labels by language, and reading both;
- * - `amounts.ts`: amounts exact in the currency's minor unit;
- * - `package.ts`: all of that as one checked Package; `read.ts`, `validate.ts`: rows to lines and budgets
- *   (../lines.ts writes them).
+ * - `model.ts`: the model's measures (factor, direction, phase, period, currency) and dimension attributes;
+ * - `dimensions.ts`: what each dimension is (its type and scheme), its levels and labels, a row's value in it;
+ * - `classification.ts`: the dimension coding the lines, and their labels;
+ * - `amounts.ts`: figures exact in the currency's minor unit;
+ * - `package.ts`: all of that as one checked Package; `read.ts`, `validate.ts`: rows to facts and budgets
+ *   (../lines.ts writes them, ../../facts.ts names them).
  *
  * What is read, and how:
- * - **Budget.** One per fiscal year of the package, `fdp-<package name>-<year>`, for the organization given
- *   by `--organization <stable key>` or the package's `organization` property (e.g. `tn-municipality-34012`).
- *   The fiscal year is the `datetime` dimension's (a dimension of that type, or named date / fiscalYear /
- *   year: `2018` or a date `2018-01-01`), else `--year`, else the year `fiscalPeriod.start` is in.
- * - **Line.** One per row and direction, `<budget>-<EXP|REV>-<code>`. The code comes from ONE classification
- *   dimension, the model's functional one (e.g. COFOG) if it has one, else its economic one, else its
- *   administrative one, else any classification: its `primaryKey` attributes' values joined by dots
- *   (Titre.Article.Paragraphe.Sous_paragraphe → `1.01100.0001.000`; a COFOG code `01.1.1`). The line's
- *   classification is that dimension's name. Two rows giving the same code in the same year are a duplicate:
- *   a package with rows finer than its classification (e.g. by administrative unit) must be aggregated first.
- * - **Labels.** The attributes whose `labelfor` is the last primaryKey attribute, in the language their name
- *   ends with (`label_fr`, `title-ar`, `labelEn`) or else the package's `language`; with neither, Arabic text
- *   is taken as Arabic and other text as English, with a warning.
- * - **Amounts.** Decimal strings in major units (`1437803.283`), times the measure's `factor` (default 1),
- *   exact in the currency's minor unit: more decimals than the currency has (TND 3, EUR 2, JPY 0) is refused,
- *   as is anything not a plain decimal number. An empty cell is no amount. All measures must share one
- *   currency (a budget has one); no two may share a direction and phase.
+ * - **Budget.** One per fiscal year and currency, `fdp-<package name>-<year>` (`…-<currency>` when the
+ *   measures are in several), for the organization given by `--organization <stable key>` or the package's
+ *   `organization` property. The fiscal year is the first `datetime` dimension's (one of that type, or named
+ *   date / fiscalYear / year: `2018`, a date `2018-01-01`, a date-time), else `--year`, else the year
+ *   `fiscalPeriod.start` is in; a measure that is a period (`2014-15`, `2015`: the wide layout, a column per
+ *   year) puts its figures in its period's budget (the year it starts).
+ * - **Fact.** One line per row, budget and direction, with the row's value in every dimension, in the model's
+ *   order (budget_line_dimensions): its type (the declared `dimensionType` and `classificationType`, else
+ *   what its name says, explained in a warning, else OTHER), its scheme (`cofog` for COFOG, else
+ *   `fdp:<package>:<dimension>`), and the codes of its levels (the primaryKey attributes, with their
+ *   `parent`s: values that extend the level above after a separator stand alone, `01`, `01.1`; others are
+ *   joined by dots, `1`, `1.12000`), each with its labels (the attributes whose `labelfor` it is, in the
+ *   language their name ends with, `label_fr`, or the package's `language`; else under no language). A
+ *   datetime value is a PERIOD of levels year, year-month, date. A dimension left empty in a row is no value.
+ * - **Identity.** `factId`: the budget, direction, line code and every dimension's codes (a date that only
+ *   gives the budget's year aside), and the row's rank among the rows of the same cell (n-th row, n-th fact):
+ *   re-importing changes nothing and a changed figure updates its fact. A row identical in every column to
+ *   an earlier one is a fact too, with a warning naming both lines; `--dedupe` merges it instead.
+ * - **Line code and labels.** Those of ONE classification the model declares (functional, e.g. COFOG, else
+ *   economic, else administrative, else any): its most specific code (every level must be given) and that
+ *   level's labels in the languages they are known to be in. A package with no classification (the EU's
+ *   allocations: member state and fund) has lines without a code.
+ * - **Figures.** Decimal strings in major units (`1437803.283`; Table Schema's `decimalChar`, `groupChar`
+ *   honoured), times the measure's `factor` (an exact decimal: 1000, 0.001), exact in the currency's minor
+ *   unit, else refused naming the cell. An empty cell, or one marking no figure (`-`, `nfp`, `n/a`, `..`,
+ *   warned), gives no figure. A measure without direction or phase takes --direction/--phase, else is assumed
+ *   expenditure, executed for a transactional package and approved otherwise, said in a warning. Several
+ *   measures of one direction and phase are each their own figure (`measure` = its key; warned: a summary
+ *   of the phase adds them).
  * - **Resources.** Every CSV resource, relative to the package, streamed in order; a model field is read from
  *   the resource named by its `resource` property, else from every resource. A row's record is
  *   `<resource path>:line N`; provenance names the package as given, with a checksum over the descriptor and
  *   every resource.
  *
  * Scope (checkpoint, missing lines, --prune): the package (its name); missing lines are those of the
- * package's budgets for the years the file has rows for that the file no longer gives.
+ * package's budgets the file has rows for that the file no longer gives.
  */
 export const FISCAL_DATA_PACKAGE = 'fiscal-data-package';
 
@@ -62,7 +75,10 @@ function checkParams(params: Readonly<Record<string, string | undefined>>): Para
     year: params.year,
     direction: params.direction,
     phase: params.phase,
+    dedupe: params.dedupe === 'true',
   };
+  if (params.dedupe !== undefined && params.dedupe !== 'true' && params.dedupe !== 'false')
+    throw new Error(`--dedupe takes no value; got "${params.dedupe}"`);
   if (p.organization !== undefined && !ORGANIZATION_KEY.test(p.organization))
     throw new Error(
       `--organization must be a stable organization key (lowercase letters, digits and hyphens, e.g. tn-municipality-34012); got "${p.organization}"`,
@@ -101,7 +117,7 @@ export function fiscalDataPackagePart(
   };
   const resourceFacts = new Map<string, FileFacts>();
   let budgets = new Set<string>();
-  let budgetCache = new Map<string, Budget>();
+  let state = newRunState();
   let writer = newWriterState();
 
   return {
@@ -114,7 +130,7 @@ export function fiscalDataPackagePart(
     },
     async *read(ctx): AsyncGenerator<SourceRow<FdpRow>> {
       budgets = new Set();
-      budgetCache = new Map();
+      state = newRunState();
       writer = newWriterState();
       const pk = packageOf(ctx);
       if (pk instanceof PackageRefused)
@@ -123,7 +139,7 @@ export function fiscalDataPackagePart(
       yield* readPackageRows(pk, ctx, resourceFacts);
     },
     validate(row, ctx) {
-      const g = validateRow(packageOf(ctx) as Package, row.data, ctx, budgetCache);
+      const g = validateRow(packageOf(ctx) as Package, row.data, ctx, state);
       if (g) for (const b of g.budgets) budgets.add(b.id);
       return g;
     },
@@ -151,6 +167,11 @@ export const fiscalDataPackageImporter: SubgraphImporter = {
     },
     { name: 'direction', description: 'expenditure or revenue, for measures without a direction' },
     { name: 'phase', description: 'proposed, approved, adjusted or executed, for measures without a phase' },
+    {
+      name: 'dedupe',
+      flag: true,
+      description: 'merge rows identical in every column to an earlier one instead of loading each as a fact',
+    },
   ],
   part: fiscalDataPackagePart,
 };

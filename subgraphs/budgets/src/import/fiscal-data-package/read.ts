@@ -4,23 +4,32 @@ import type { ImportContext, SourceRow } from '@civic/common/import/pipeline';
 import type { Package } from './package';
 import type { Resource } from './resources';
 
-/** A row as read: which resource, its line there, its values by field. */
+/** A row as read: which resource, its line there, its values by field (every column of the resource). */
 export interface FdpRow {
   resource: number;
   line: number;
   values: Record<string, string>;
 }
 
-/** The columns a resource must have: every model field read from it. */
+/**
+ * Where a column the model does not read is filed in a row's values: under its header, apart from the model's
+ * fields (a header never starts with a NUL). They are read only to tell rows identical in every column.
+ */
+const OTHER_COLUMN = '\u0000';
+
+/** The columns a resource must have: every model field read from it (measures, codes, labels, the year). */
 function resourceColumns(pkg: Package, r: Resource): CsvColumn[] {
   const fields = new Set<string>();
   const from = (x: { source: string | null; resource: string | null }) => {
     if (x.source !== null && (x.resource === null || x.resource === r.name)) fields.add(x.source);
   };
   pkg.measures.forEach(from);
-  pkg.code.forEach(from);
-  pkg.labels.forEach((l) => from(l.attr));
-  if (pkg.date) from(pkg.date);
+  for (const d of pkg.dimensions)
+    for (const l of d.levels) {
+      from(l.attr);
+      l.labels.forEach((x) => from(x.attr));
+    }
+  if (pkg.yearFrom) from(pkg.yearFrom.attr);
   return [...fields].map((name) => ({ name, required: true }));
 }
 
@@ -53,7 +62,11 @@ export async function* readPackageRows(
         r.path,
         r.display,
         facts,
-        { columns: resourceColumns(pkg, r), delimiter: r.delimiter },
+        {
+          columns: resourceColumns(pkg, r),
+          delimiter: r.delimiter,
+          extra: (header) => (header ? OTHER_COLUMN + header : null),
+        },
         ctx,
       )) {
         last = rec.line;

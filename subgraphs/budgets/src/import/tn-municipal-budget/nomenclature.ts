@@ -1,4 +1,5 @@
 import type { BudgetDirection } from '../../entities/Budget';
+import { DIRECTION_CODE, type FactDimension } from '../../facts';
 
 /*
  * The Tunisian municipal budget nomenclature as the ODMunicipalityTools files write it: a line's code is its
@@ -14,8 +15,6 @@ export const LABEL_COLUMN = 'Imputation';
 export const CLASSIFICATION = 'tn-municipal-budget-nomenclature';
 /** Tunisian budgets are in dinars; amounts are integer millimes (TND has three decimals). */
 export const CURRENCY = 'TND';
-/** The direction as a line id spells it (`…-EXP-…`), shared with the data packages' ids. */
-export const DIRECTION_CODE: Record<BudgetDirection, string> = { EXPENDITURE: 'EXP', REVENUE: 'REV' };
 
 /** The budget of a municipality for a year: `tn-34012-2018`. */
 export const tnBudgetId = (municipalityCode: string, year: number) => `tn-${municipalityCode}-${year}`;
@@ -23,6 +22,25 @@ export const tnBudgetId = (municipalityCode: string, year: number) => `tn-${muni
 /** A line of that budget: `tn-34012-2018-EXP-1.01100.0001.000`. */
 export const tnLineId = (municipalityCode: string, year: number, direction: BudgetDirection, code: string) =>
   `${tnBudgetId(municipalityCode, year)}-${DIRECTION_CODE[direction]}-${code}`;
+
+/** The one dimension of a Tunisian line, as a fact sees it. */
+export const NOMENCLATURE_DIMENSION = 'nomenclature';
+
+/**
+ * A line's dimension: its code in the nomenclature, an economic classification of four levels (Titre, Article,
+ * Paragraphe, Sous-paragraphe: `1`, `1.01101`, `1.01101.0001`, `1.01101.0001.000`). The files label detail
+ * lines only, and a code's label may change from a year to the next: labels stay on the lines, the dictionary
+ * holds the codes and their parents.
+ */
+export function nomenclatureDimension(code: string): FactDimension {
+  const parts = code.split('.');
+  return {
+    dimension: NOMENCLATURE_DIMENSION,
+    type: 'ECONOMIC',
+    scheme: CLASSIFICATION,
+    levels: parts.map((_, i) => ({ code: parts.slice(0, i + 1).join('.') })),
+  };
+}
 
 /** A row's line code, or why it has none. */
 export type LineCode =

@@ -5,6 +5,7 @@ import { digest } from '@civic/common/import/write';
 import type { SourceAdjustment } from '@civic/common/provenance';
 import { tunisiaMunicipalityId } from '@civic/formats/keys';
 import type { Budget, BudgetAmount, BudgetDirection } from '../../entities/Budget';
+import { dimensionsContent } from '../../facts';
 import { amountSource, type LineGroup, type LineWrite } from '../lines';
 import { parseMillimes } from './amounts';
 import type { Plan } from './layouts';
@@ -13,6 +14,7 @@ import {
   CURRENCY,
   LABEL_COLUMN,
   directionOfCodeShape,
+  nomenclatureDimension,
   lineCode,
   tnBudgetId,
   tnLineId,
@@ -100,6 +102,7 @@ function amountsOf(
         lineId,
         phase: c.phase,
         asOf: c.asOf,
+        measure: '',
         amountMinor: a.minor,
         ...amountSource(ctx, line, c.column, `${pl.name}:line ${line} column ${c.column}`),
       });
@@ -127,6 +130,7 @@ function lineWrite(
 ): LineWrite {
   const id = tnLineId(pl.code, year, r.direction, r.code);
   const budgetId = tnBudgetId(pl.code, year);
+  const dimensions = [nomenclatureDimension(r.code)];
   const content = {
     budgetId,
     direction: r.direction,
@@ -136,6 +140,7 @@ function lineWrite(
     source: pl.source,
     // With the column each figure cites, so a line stored before figures had their own source is rewritten once.
     amounts: amounts.map((a) => [a.phase, a.asOf, a.amountMinor, a.sourceRecord, a.sourceColumn]),
+    dimensions: dimensionsContent(dimensions),
   };
   return {
     line: {
@@ -152,6 +157,7 @@ function lineWrite(
     },
     amounts,
     slots: pl.slots,
+    dimensions,
   };
 }
 

@@ -1,0 +1,175 @@
+import type { EntityManager } from 'typeorm';
+import { chunk } from '@civic/common/db';
+import { quoteName } from '@civic/common/dialect';
+import type { WriteContext } from '@civic/common/import/pipeline';
+import {
+  digest,
+  insertRows,
+  PROVENANCE_COLUMNS,
+  provenanceValues,
+  upsertRows,
+} from '@civic/common/import/write';
+import type { BudgetCode, BudgetLineDimension } from '../entities/Budget';
+import type { LineWrite } from './lines';
+
+/*
+ * The code dictionary (budget_codes) an import fills from its facts' dimensions: one row per scheme and code,
+ * with its level, parent and labels, and the provenance of the first row of the run that gave it. A code the
+ * run already wrote is not written again; one given again with other labels keeps the first (a warning names
+ * the line). A stored code whose content differs (another import of the scheme) is updated.
+ */
+
+export const DIMENSION_COLUMNS = [
+  'line_id',
+  'dimension',
+  'type',
+  'is_primary',
+  'scheme',
+  'code',
+  'depth',
+  'level_1',
+  'level_2',
+  'level_3',
+  'path',
+  'position',
+] as const;
+
+export const dimensionValues = (d: BudgetLineDimension): unknown[] => [
+  d.lineId,
+  d.dimension,
+  d.type,
+  d.isPrimary,
+  d.scheme,
+  d.code,
+  d.depth,
+  d.level1,
+  d.level2,
+  d.level3,
+  d.path,
+  d.position,
+];
+
+const CODE_COLUMNS = [
+  'scheme',
+  'code',
+  'type',
+  'depth',
+  'parent_code',
+  'label_ar',
+  'label_fr',
+  'label_en',
+  'label_es',
+  'label',
+  ...PROVENANCE_COLUMNS,
+] as const;
+
+const codeValues = (c: BudgetCode): unknown[] => [
+  c.scheme,
+  c.code,
+  c.type,
+  c.depth,
+  c.parentCode,
+  c.labelAr,
+  c.labelFr,
+  c.labelEn,
+  c.labelEs,
+  c.label,
+  ...provenanceValues(c),
+];
+
+/** What a run remembers of the codes it wrote: their content digest, by scheme and code. */
+export interface CodeWriterState {
+  codes: Map<string, string>;
+}
+
+const codeKey = (scheme: string, code: string) => `${scheme}\u0000${code}`;
+
+/** The codes of a line's dimensions, every level, with the line's provenance (digest: the code's content). */
+function codesOf(l: LineWrite): BudgetCode[] {
+  const out: BudgetCode[] = [];
+  for (const d of l.dimensions)
+    d.levels.forEach((level, i) => {
+      const content = {
+        scheme: d.scheme,
+        code: level.code,
+        type: d.type,
+        depth: i + 1,
+        parentCode: i ? d.levels[i - 1].code : null,
+        labelAr: level.labels?.ar ?? null,
+        labelFr: level.labels?.fr ?? null,
+        labelEn: level.labels?.en ?? null,
+        labelEs: level.labels?.es ?? null,
+        label: level.label ?? null,
+      };
+      out.push({
+        ...content,
+        ...l.line,
+        ...content,
+        rowDigest: digest([content, l.line.sourceDataset, l.line.sourceUrl, l.line.sourceLicense]),
+        sourceAdjustments: null,
+      } as BudgetCode);
+    });
+  return out;
+}
+
+/** Writes the codes of a batch's lines that this run has not written yet. */
+export async function writeCodes(
+  m: EntityManager,
+  w: WriteContext,
+  state: CodeWriterState,
+  lines: readonly LineWrite[],
+): Promise<void> {
+  const wanted = new Map<string, BudgetCode>();
+  for (const l of lines)
+    for (const c of codesOf(l)) {
+      const k = codeKey(c.scheme, c.code);
+      const seen = state.codes.get(k) ?? wanted.get(k)?.rowDigest;
+      if (seen === undefined) wanted.set(k, c);
+      else if (seen !== c.rowDigest && !state.codes.has(`${k}\u0000warned`)) {
+        state.codes.set(`${k}\u0000warned`, '');
+        w.ctx.warn(
+          w.ctx.issue(
+            c.sourceLine,
+            null,
+            c.code,
+            `code ${c.code} of ${c.scheme} is given here with another label or parent than on an earlier line: the first is kept`,
+          ),
+        );
+      }
+    }
+  if (!wanted.size) return;
+  const stored = await storedCodeDigests(m, [...wanted.values()]);
+  const fresh: BudgetCode[] = [];
+  const changed: BudgetCode[] = [];
+  for (const [k, c] of wanted) {
+    state.codes.set(k, c.rowDigest!);
+    const s = stored.get(k);
+    if (s === undefined) fresh.push(c);
+    else if (s !== c.rowDigest) changed.push(c);
+  }
+  await insertRows(m, 'budget_codes', CODE_COLUMNS, fresh.map(codeValues));
+  await upsertRows(m, 'budget_codes', CODE_COLUMNS, ['scheme', 'code'], changed.map(codeValues));
+  w.count('budget_codes', 'inserted', fresh.length);
+  w.count('budget_codes', 'updated', changed.length);
+  w.count('budget_codes', 'unchanged', wanted.size - fresh.length - changed.length);
+}
+
+/** The stored digests of some codes, by scheme and code: one statement per 500 codes of a scheme. */
+async function storedCodeDigests(
+  m: EntityManager,
+  codes: readonly BudgetCode[],
+): Promise<Map<string, string>> {
+  const byScheme = new Map<string, string[]>();
+  for (const c of codes) byScheme.set(c.scheme, [...(byScheme.get(c.scheme) ?? []), c.code]);
+  const out = new Map<string, string>();
+  const code = quoteName(m, 'code');
+  for (const [scheme, list] of byScheme)
+    for (const part of chunk(list, 500)) {
+      const rows: { c: string; d: string | null }[] = await m.query(
+        `SELECT ${code} AS c, row_digest AS d FROM budget_codes WHERE scheme = ? AND ${code} IN (${part.map(() => '?').join(', ')})`,
+        [scheme, ...part],
+      );
+      for (const r of rows) out.set(codeKey(scheme, String(r.c)), r.d ?? '');
+    }
+  return out;
+}
