@@ -1,10 +1,12 @@
 /**
  * `npm start`: the catalog's subgraphs (subgraphs/catalog.ts) and the gateway in one process, on the configured ports (gateway 4000),
  * on MySQL when DATABASE_URL is set and on the embedded SQLite files otherwise; an empty database is seeded
- * with the real datasets first. Ctrl-C stops everything cleanly.
+ * with the real datasets first. The gateway also serves the partner subgraphs of the schema registry, live
+ * (`npm run subgraph:publish`). Ctrl-C stops everything cleanly.
  */
 import { runUntilSignal, startSubgraph } from '@civic/common/bootstrap';
 import { logger } from '@civic/common/log';
+import { openRegistryStore } from '@civic/gateway/registry/store';
 import { createGatewayService } from '@civic/gateway/server';
 import { loadConfig, modulesInOrder, type SubgraphName } from '@civic/subgraphs';
 
@@ -17,7 +19,11 @@ runUntilSignal(async () => {
     services.push(service);
     urls[name] = url;
   }
-  const gateway = await createGatewayService({ subgraphUrls: urls, exportMaxRows: config.exportMaxRows });
+  const gateway = await createGatewayService({
+    subgraphUrls: urls,
+    exportMaxRows: config.exportMaxRows,
+    registry: { store: await openRegistryStore(config.registry), pollMs: config.registryPollMs },
+  });
   services.push(gateway);
   const { port } = await gateway.listen(config.gatewayPort, config.host);
   logger.info(

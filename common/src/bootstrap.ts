@@ -7,10 +7,14 @@ import type { SubgraphImporter } from './import/kinds';
 import { formatImportReport, type ImportReport } from './import/report';
 import type { Service } from './service';
 
-/** How a built service runs: whether it owns its data source, and the configured language fallback. */
+/**
+ * How a built service runs: whether it owns its data source, the configured language fallback, and its
+ * signing secret (SUBGRAPH_SECRET_<NAME>: when set, it answers only requests signed with it).
+ */
 export interface ServiceRuntimeOptions {
   closeDataSource?: boolean;
   languageFallback?: readonly Language[];
+  signatureSecret?: string | null;
 }
 
 /** Everything needed to run one subgraph: how to open its storage, seed it and build its service. */
@@ -57,6 +61,7 @@ export async function startSubgraph(
   const service = await mod.createService(ds, {
     closeDataSource: true,
     languageFallback: config.languageFallback,
+    signatureSecret: config.subgraphSecrets[mod.name],
   });
   const { url } = await service.listen(config.subgraphPorts[mod.name], config.host);
   logger.info(

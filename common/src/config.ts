@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { parseFallback } from './language';
 import type { Language } from './localized';
+import { secretVariable } from './signing';
 
 /**
  * One subgraph of the project, as the platform needs to know it: its name (also its SDL file
@@ -16,6 +17,14 @@ export interface SubgraphEntry {
 /** Where one subgraph keeps its tables. */
 export type StorageConfig =
   { type: 'mysql'; url: string; database: string } | { type: 'sqlite'; path: string };
+
+/**
+ * Where the schema registry (partner subgraphs and their versions) lives: every gateway replica and the
+ * `npm run subgraph:*` commands must be given the same one. A directory of JSON documents, or two tables in a
+ * MySQL database.
+ */
+export type RegistryConfig =
+  { type: 'directory'; dir: string } | { type: 'mysql'; url: string; database: string };
 
 /** Everything the services read from the environment, parsed once; `N` names the project's subgraphs. */
 export interface Config<N extends string = string> {
@@ -32,6 +41,17 @@ export interface Config<N extends string = string> {
   readonly languageFallback: readonly Language[];
   /** The most rows one export (`/export.csv`, `/export.json`, `npm run export`) may have (EXPORT_MAX_ROWS). */
   readonly exportMaxRows: number;
+  /** The schema registry the gateway serves partner subgraphs from (see {@link registryFor}). */
+  readonly registry: RegistryConfig;
+  /** How often (ms) the gateway looks for a change in the registry (REGISTRY_POLL_MS, default 2000). */
+  readonly registryPollMs: number;
+  /** How long the gateway waits for a subgraph's answer, in milliseconds (SUBGRAPH_TIMEOUT_MS). */
+  readonly subgraphTimeoutMs: number;
+  /**
+   * Each subgraph's signing secret (SUBGRAPH_SECRET_<NAME>), or null: with a secret the gateway signs its
+   * calls to that subgraph and the subgraph refuses unsigned ones (common/src/signing.ts).
+   */
+  readonly subgraphSecrets: Readonly<Record<N, string | null>>;
 }
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
@@ -43,6 +63,17 @@ const mysqlUrl = z
 
 /** The default of EXPORT_MAX_ROWS. */
 export const DEFAULT_EXPORT_MAX_ROWS = 1_000_000;
+
+/** The default of SUBGRAPH_TIMEOUT_MS. */
+export const DEFAULT_SUBGRAPH_TIMEOUT_MS = 5000;
+
+const subgraphTimeout = z.coerce.number().int().min(1).max(600_000).default(DEFAULT_SUBGRAPH_TIMEOUT_MS);
+
+/** A signing secret: unset or empty means none; a set one must be long enough not to be guessed. */
+const secret = z.preprocess(
+  (v) => (v === '' ? undefined : v),
+  z.string().min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 32`)').optional(),
+);
 
 const EnvSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -62,6 +93,10 @@ const EnvSchema = z.object({
       }
     }),
   EXPORT_MAX_ROWS: z.coerce.number().int().min(1).default(DEFAULT_EXPORT_MAX_ROWS),
+  REGISTRY_DIR: z.string().min(1).optional(),
+  REGISTRY_DATABASE_URL: mysqlUrl,
+  REGISTRY_POLL_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
+  SUBGRAPH_TIMEOUT_MS: subgraphTimeout,
 });
 
 const ROOT = join(__dirname, '..', '..');
@@ -80,13 +115,32 @@ function storageFor(name: string, own: string | undefined, env: z.infer<typeof E
   return { type: 'sqlite', path: join(env.DATA_DIR ?? join(ROOT, 'data', 'db'), `${name}.sqlite`) };
 }
 
-/** A subgraph's own variables: `<NAME>_PORT`, `<NAME>_URL` and `<NAME>_DATABASE_URL`. */
+/**
+ * Where the schema registry lives. REGISTRY_DATABASE_URL wins (its path names the database, default
+ * `civic_registry`); then REGISTRY_DIR; then DATABASE_URL's server, database `civic_registry`; with none of
+ * them, the directory `registry/` beside the SQLite files' folder: `<DATA_DIR>/registry`, or `data/registry`.
+ */
+function registryFor(env: z.infer<typeof EnvSchema>): RegistryConfig {
+  if (env.REGISTRY_DATABASE_URL) {
+    const path = decodeURIComponent(new URL(env.REGISTRY_DATABASE_URL).pathname.replace(/^\//, ''));
+    return { type: 'mysql', url: env.REGISTRY_DATABASE_URL, database: path || 'civic_registry' };
+  }
+  if (env.REGISTRY_DIR) return { type: 'directory', dir: env.REGISTRY_DIR };
+  if (env.DATABASE_URL) return { type: 'mysql', url: env.DATABASE_URL, database: 'civic_registry' };
+  return { type: 'directory', dir: join(env.DATA_DIR ?? join(ROOT, 'data'), 'registry') };
+}
+
+/**
+ * A subgraph's own variables: `<NAME>_PORT`, `<NAME>_URL`, `<NAME>_DATABASE_URL` and its signing secret
+ * `SUBGRAPH_SECRET_<NAME>`.
+ */
 function subgraphSchema(s: SubgraphEntry) {
   const prefix = s.name.toUpperCase();
   return z.object({
     [`${prefix}_PORT`]: port(s.port),
     [`${prefix}_URL`]: z.url().optional(),
     [`${prefix}_DATABASE_URL`]: mysqlUrl,
+    [secretVariable(s.name)]: secret,
   });
 }
 
@@ -112,8 +166,8 @@ export function loadConfig<N extends string>(
     throw new Error(`Invalid configuration: ${problems}`);
   }
   const e = parsed.data as z.infer<typeof EnvSchema>;
-  const own = (name: string, suffix: string) =>
-    (parsed.data as Record<string, unknown>)[`${name.toUpperCase()}_${suffix}`];
+  const variables = parsed.data as Record<string, unknown>;
+  const own = (name: string, suffix: string) => variables[`${name.toUpperCase()}_${suffix}`];
   const each = <T>(f: (name: N) => T) =>
     Object.freeze(Object.fromEntries(subgraphs.map((s) => [s.name, f(s.name)]))) as Readonly<Record<N, T>>;
   const subgraphPorts = each((name) => own(name, 'PORT') as number);
@@ -129,5 +183,21 @@ export function loadConfig<N extends string>(
     logLevel: e.LOG_LEVEL,
     languageFallback: Object.freeze(parseFallback(e.LANGUAGE_FALLBACK)),
     exportMaxRows: e.EXPORT_MAX_ROWS,
+    registry: Object.freeze(registryFor(e)),
+    registryPollMs: e.REGISTRY_POLL_MS,
+    subgraphTimeoutMs: e.SUBGRAPH_TIMEOUT_MS,
+    subgraphSecrets: each((name) => (variables[secretVariable(name)] as string | undefined) ?? null),
   });
+}
+
+/**
+ * SUBGRAPH_TIMEOUT_MS alone, validated as {@link loadConfig} does: the default timeout of the gateway's calls
+ * to any subgraph, partners' included, where no per-subgraph value is given.
+ */
+export function subgraphTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const parsed = subgraphTimeout.safeParse(env.SUBGRAPH_TIMEOUT_MS);
+  if (!parsed.success) {
+    throw new Error(`Invalid configuration: SUBGRAPH_TIMEOUT_MS: ${parsed.error.issues[0].message}`);
+  }
+  return parsed.data;
 }

@@ -7,7 +7,22 @@ export function badInput(message: string, argument?: string): GraphQLError {
   });
 }
 
-const CLIENT_CODES = new Set([
+/**
+ * The codes of the gateway's own errors about a subgraph call (gateway/src/subgraph-source.ts). Their messages
+ * are written by the gateway, name the subgraph and never its address, so they reach the client as they are.
+ */
+export const SUBGRAPH_ERROR_CODES = [
+  'SUBGRAPH_TIMEOUT',
+  'SUBGRAPH_UNAVAILABLE',
+  'SUBGRAPH_CIRCUIT_OPEN',
+  'SUBGRAPH_RESPONSE_TOO_LARGE',
+  'SUBGRAPH_BAD_RESPONSE',
+] as const;
+
+export type SubgraphErrorCode = (typeof SUBGRAPH_ERROR_CODES)[number];
+
+const CLIENT_CODES = new Set<string>([
+  ...SUBGRAPH_ERROR_CODES,
   'BAD_USER_INPUT',
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
@@ -19,7 +34,9 @@ const CLIENT_CODES = new Set([
 
 /**
  * Apollo `formatError`: client errors pass through; anything else (a database error, a bug) becomes a
- * generic message with no stack, SQL or internal URL, and is logged on the server instead.
+ * generic message with no stack, SQL or internal URL, and is logged on the server instead. A masked error
+ * keeps `extensions.serviceName` (the gateway adds it to a subgraph's errors): the name of the part that
+ * failed is no secret, and it is what a client needs to report it.
  */
 export function maskInternalErrors(log: (err: unknown) => void) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
@@ -30,11 +47,15 @@ export function maskInternalErrors(log: (err: unknown) => void) {
       return { ...formatted, extensions };
     }
     log(error);
+    const serviceName = formatted.extensions?.serviceName;
     return {
       message: 'Internal server error',
       ...(formatted.path ? { path: formatted.path } : {}),
       ...(formatted.locations ? { locations: formatted.locations } : {}),
-      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      extensions: {
+        code: 'INTERNAL_SERVER_ERROR',
+        ...(typeof serviceName === 'string' ? { serviceName } : {}),
+      },
     };
   };
 }

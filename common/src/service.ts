@@ -8,11 +8,12 @@ import {
 } from '@apollo/server/plugin/disabled';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { expressMiddleware } from '@as-integrations/express5';
-import express, { type Request } from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { REQUEST_ID_HEADER, type RequestContext } from './context';
 import { maskInternalErrors } from './errors';
 import { logger } from './log';
+import { SIGNATURE_HEADER, verify } from './signing';
 
 // Apollo's anonymous usage telemetry stays off everywhere.
 process.env.APOLLO_TELEMETRY_DISABLED ??= '1';
@@ -35,6 +36,12 @@ export interface ServiceOptions<C extends RequestContext> {
   routes?: (app: express.Express, graphql: ServiceGraphQL<C>) => void;
   /** Called when the service stops, after the HTTP server has drained (close pools here). */
   onStop?: () => Promise<void>;
+  /**
+   * A subgraph's signing secret (SUBGRAPH_SECRET_<NAME>). When set, every GraphQL request must carry a
+   * valid `x-civic-signature` over its raw body (common/src/signing.ts), or gets 401 saying what was wrong;
+   * `GET /health` stays open. The gateway signs all its calls, so only direct callers are refused.
+   */
+  signatureSecret?: string | null;
 }
 
 /** What {@link ServiceOptions.routes} gets to run GraphQL operations the way `/graphql` does. */
@@ -100,7 +107,16 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
   });
   opts.routes?.(app, { apollo, context: opts.context });
   const handler = expressMiddleware(apollo, { context: async ({ req }) => opts.context(req) });
-  app.use(['/graphql', '/'], express.json({ limit: '1mb' }), handler);
+  const secret = opts.signatureSecret;
+  if (secret) {
+    const guard = signatureGuard(secret);
+    // The raw bytes are kept for the signature check: it covers what was sent, not a re-serialization.
+    const json = express.json({
+      limit: '1mb',
+      verify: (req, _res, buf) => void ((req as SignedRequest).rawBody = buf),
+    });
+    app.use(['/graphql', '/'], guard.present, json, guard.valid, handler);
+  } else app.use(['/graphql', '/'], express.json({ limit: '1mb' }), handler);
   let stopped = false;
   return {
     name: opts.name,
@@ -119,6 +135,38 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
       await apollo.stop();
       if (http.listening) await new Promise<void>((r) => http.close(() => r()));
       await opts.onStop?.();
+    },
+  };
+}
+
+/** A request whose raw body express.json kept. */
+type SignedRequest = Request & { rawBody?: Buffer };
+
+const refuse = (res: Response, status: number, message: string, extensions: Record<string, string>) =>
+  void res.status(status).json({ errors: [{ message, extensions }] });
+
+/**
+ * The two halves of a subgraph's signature check, around body parsing: a request without the header is
+ * refused before its body is read; the others are checked over the raw bytes once read. A GET is refused
+ * even when validly signed: its operation is in the query string, which the signature (over the empty body)
+ * does not cover, so a captured header could carry any other operation; the gateway always POSTs.
+ */
+function signatureGuard(secret: string) {
+  const check = (req: Request, res: Response, body: Buffer | undefined): boolean => {
+    const verdict = verify(secret, req.get(SIGNATURE_HEADER), body ?? '');
+    if (verdict.ok) return true;
+    refuse(res, 401, verdict.message, { code: 'UNAUTHENTICATED', reason: verdict.reason });
+    return false;
+  };
+  return {
+    present: (req: Request, res: Response, next: NextFunction) => {
+      if (req.get(SIGNATURE_HEADER) || check(req, res, undefined)) next();
+    },
+    valid: (req: Request, res: Response, next: NextFunction) => {
+      if (!check(req, res, (req as SignedRequest).rawBody)) return;
+      if (req.method === 'POST') return next();
+      res.setHeader('allow', 'POST');
+      refuse(res, 405, 'This subgraph takes signed operations by POST only', { code: 'BAD_REQUEST' });
     },
   };
 }

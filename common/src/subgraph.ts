@@ -35,6 +35,8 @@ export interface SubgraphOptions<L> {
   closeDataSource?: boolean;
   /** The language order for requests that state no preference (config LANGUAGE_FALLBACK). */
   languageFallback?: readonly Language[];
+  /** Its signing secret (SUBGRAPH_SECRET_<NAME>): when set, only signed requests are answered. */
+  signatureSecret?: string | null;
 }
 
 /** Builds (without listening) a subgraph service: its SDL from schema/, its resolvers, per-request loaders. */
@@ -55,6 +57,7 @@ export function createSubgraphService<L>(opts: SubgraphOptions<L>): Promise<Serv
     onStop: async () => {
       if (opts.closeDataSource && opts.ds.isInitialized) await opts.ds.destroy();
     },
+    signatureSecret: opts.signatureSecret,
   });
 }
 
@@ -93,6 +96,7 @@ export function defineSubgraph<L>(def: {
         createLoaders: def.createLoaders,
         closeDataSource: opts.closeDataSource,
         languageFallback: opts.languageFallback,
+        signatureSecret: opts.signatureSecret,
       }),
   };
 }

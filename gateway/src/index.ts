@@ -1,14 +1,19 @@
 import { runUntilSignal } from '@civic/common/bootstrap';
 import { loadConfig } from '@civic/subgraphs/catalog';
 import { logger } from '@civic/common/log';
+import { openRegistryStore } from './registry/store';
 import { createGatewayService } from './server';
 
-/** Runs the gateway alone (docker-compose, production): subgraph URLs from the environment. */
+/**
+ * Runs the gateway alone (docker-compose, production): subgraph URLs from the environment, partner subgraphs
+ * from the schema registry (REGISTRY_DATABASE_URL, REGISTRY_DIR, DATABASE_URL or DATA_DIR), followed live.
+ */
 runUntilSignal(async () => {
   const config = loadConfig();
   const gateway = await createGatewayService({
     subgraphUrls: config.subgraphUrls,
     exportMaxRows: config.exportMaxRows,
+    registry: { store: await openRegistryStore(config.registry), pollMs: config.registryPollMs },
   });
   const { url } = await gateway.listen(config.gatewayPort, config.host);
   logger.info({ url }, `Civic Graph gateway ready at ${url}`);

@@ -1,10 +1,15 @@
-import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloGateway } from '@apollo/gateway';
 import { DEFAULT_EXPORT_MAX_ROWS } from '@civic/common/config';
-import { REQUEST_ID_HEADER, requestContext, type RequestContext } from '@civic/common/context';
+import { requestContext, type RequestContext } from '@civic/common/context';
+import { logger } from '@civic/common/log';
 import { createService, type Service } from '@civic/common/service';
+import type { Logger } from 'pino';
 import { exportRoutes } from './export/http';
 import type { SavedQuery } from './export/saved-queries';
 import { renderExplorer } from './landing-page';
+import { LiveSupergraph } from './registry/live';
+import type { RegistryStore } from './registry/store';
+import { subgraphSource, type SubgraphSourceOptions } from './subgraph-source';
 import { readSupergraph } from './supergraph';
 
 /** What the gateway needs: where each subgraph is, and (optionally) a supergraph other than the checked-in one. */
@@ -15,36 +20,48 @@ export interface GatewayOptions {
   exportMaxRows?: number;
   /** The saved queries of `/export.csv?name=...`; default the files of `gateway/src/saved-queries`. */
   savedQueries?: ReadonlyMap<string, SavedQuery>;
-}
-
-/**
- * Forwards what the subgraphs must know about the request (its id, the client's language) and nothing else:
- * no client credentials leak to a partner subgraph by default.
- */
-export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> {
-  override willSendRequest({
-    request,
-    context,
-  }: Parameters<NonNullable<RemoteGraphQLDataSource<RequestContext>['willSendRequest']>>[0]) {
-    if (!context?.requestId) return;
-    request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
-    if (context.acceptLanguage) request.http?.headers.set('accept-language', context.acceptLanguage);
-  }
+  /**
+   * Serve the partner subgraphs published in this schema registry too, live (see {@link LiveSupergraph}).
+   * The gateway owns the store: it closes it when it stops. Ignored when `supergraphSdl` is given.
+   */
+  registry?: {
+    store: RegistryStore;
+    /** How often to look for a publication (config.registryPollMs); default 2000. */
+    pollMs?: number;
+    /** Where the registry's news go (a new supergraph, one refused); default the process logger. */
+    log?: Logger;
+  };
 }
 
 /**
  * Builds the gateway (without listening): the checked-in supergraph, composed at build time by
  * `npm run compose`, served with subgraph URLs from config, an offline GraphiQL explorer at GET /, and
- * exports of a query's first connection as CSV or JSON at GET /export.csv and /export.json.
+ * exports of a query's first connection as CSV or JSON at GET /export.csv and /export.json. With a
+ * `registry`, the partners published in it are composed onto ours and followed live.
  */
 export async function createGatewayService(opts: GatewayOptions): Promise<Service> {
   const urls = opts.subgraphUrls;
+  const live =
+    opts.registry && !opts.supergraphSdl
+      ? new LiveSupergraph({
+          store: opts.registry.store,
+          coreUrls: urls,
+          coreSupergraph: readSupergraph(),
+          pollMs: opts.registry.pollMs ?? 2000,
+          log: opts.registry.log ?? logger.child({ service: 'gateway' }),
+        })
+      : undefined;
   const gateway = new ApolloGateway({
-    supergraphSdl: opts.supergraphSdl ?? readSupergraph(),
-    buildService: ({ name }) => {
-      const url = urls[name];
+    supergraphSdl: live?.hook ?? opts.supergraphSdl ?? readSupergraph(),
+    // Ours at their configured URLs; a partner at the URL it was published with (written into the
+    // supergraph by the registry's composition), with its timeout from the registry.
+    buildService: ({ name, url: published }) => {
+      const route = live?.route(name);
+      const url = urls[name] ?? (live ? (route?.url ?? published) : undefined);
       if (!url) throw new Error(`No URL configured for subgraph "${name}"`);
-      return new SubgraphDataSource({ url });
+      const source: SubgraphSourceOptions & { timeoutMs?: number } = { name, url };
+      if (route?.timeoutMs) source.timeoutMs = route.timeoutMs;
+      return subgraphSource(source);
     },
   });
   const exports = exportRoutes({

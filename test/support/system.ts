@@ -7,6 +7,7 @@ import { prepareSubgraph } from '@civic/common/bootstrap';
 import type { StorageConfig } from '@civic/common/config';
 import { dropDatabase, StatementCounter } from '@civic/common/db';
 import type { Service } from '@civic/common/service';
+import { secretVariable } from '@civic/common/signing';
 import { createGatewayService } from '@civic/gateway/server';
 import { MODULES, SUBGRAPH_NAMES as SUBGRAPHS, type SubgraphName } from '@civic/subgraphs';
 
@@ -75,20 +76,39 @@ async function post<T>(url: string, query: string, variables?: Record<string, un
   return (await res.json()) as GraphQLResponse<T>;
 }
 
+/** Options of {@link startSystem}. */
+export interface SystemOptions {
+  /**
+   * Signing secrets: each subgraph given one answers only signed requests, and the gateway signs its calls to
+   * it, reading SUBGRAPH_SECRET_<NAME> as in production (set in this process until `stop()`).
+   */
+  secrets?: Partial<Record<SubgraphName, string>>;
+}
+
 /**
  * Starts the whole system for real, the way `npm start` does but on port 0 and throwaway storage, and
  * returns how to query it and stop it. Every resource it opens is closed by `stop()`.
  */
-export async function startSystem(backend: Backend): Promise<System> {
+export async function startSystem(backend: Backend, opts: SystemOptions = {}): Promise<System> {
   const { storage, drop } = freshStorage(backend);
   const services: Service[] = [];
   const counters = {} as Record<SubgraphName, StatementCounter>;
   const dataSources = {} as Record<SubgraphName, DataSource>;
   const subgraphUrls = {} as Record<SubgraphName, string>;
+  const secrets = Object.entries(opts.secrets ?? {}).map(([name, secret]) => ({
+    variable: secretVariable(name),
+    secret,
+    before: process.env[secretVariable(name)],
+  }));
+  for (const { variable, secret } of secrets) process.env[variable] = secret;
   const stop = async () => {
     for (const s of services.reverse()) await s.stop();
     for (const ds of Object.values(dataSources)) if (ds.isInitialized) await ds.destroy();
     await drop();
+    for (const { variable, before } of secrets) {
+      if (before === undefined) delete process.env[variable];
+      else process.env[variable] = before;
+    }
   };
   try {
     for (const name of SUBGRAPHS) {
@@ -98,7 +118,10 @@ export async function startSystem(backend: Backend): Promise<System> {
         logger: counters[name],
       });
       dataSources[name] = ds;
-      const service = await MODULES[name].createService(ds, { closeDataSource: false });
+      const service = await MODULES[name].createService(ds, {
+        closeDataSource: false,
+        signatureSecret: opts.secrets?.[name],
+      });
       services.push(service);
       subgraphUrls[name] = (await service.listen(0, '127.0.0.1')).url;
     }

@@ -68,9 +68,12 @@ describe('configuration variables, as config.ts declares them', () => {
     for (const name of SUBGRAPHS) {
       for (const suffix of ['PORT', 'URL', 'DATABASE_URL'])
         expect(CONFIG_VARIABLES).toContain(`${envName(name)}_${suffix}`);
+      expect(CONFIG_VARIABLES).toContain(`SUBGRAPH_SECRET_${envName(name)}`);
     }
     // Each one really changes the parsed configuration: an invalid value is refused by name.
-    for (const name of CONFIG_VARIABLES.filter((n) => /_PORT$|_URL$|^SEED_ON_START$|^LOG_LEVEL$/.test(n))) {
+    for (const name of CONFIG_VARIABLES.filter((n) =>
+      /_PORT$|_URL$|^SEED_ON_START$|^LOG_LEVEL$|^SUBGRAPH_(TIMEOUT_MS|SECRET_.*)$/.test(n),
+    )) {
       expect(() => loadConfig({ [name]: 'not valid: ~' })).toThrow(name);
     }
   });
@@ -147,6 +150,21 @@ describe('docker-compose.yml', () => {
       );
       expect(published).toEqual([`\${GATEWAY_PORT:-${defaults.gatewayPort}}:${listens}`]);
       expect(healthcheckOf(gateway)).toContain(`http://localhost:${listens}/health`);
+    });
+
+    it('signs its calls to each subgraph with the secret that subgraph checks', () => {
+      const secrets = loadConfig(environment('gateway')).subgraphSecrets;
+      for (const name of SUBGRAPHS) {
+        const own = loadConfig(environment(name)).subgraphSecrets[name];
+        expect({ name, own: typeof own }).toEqual({ name, own: 'string' });
+        expect({ name, gateway: secrets[name] }).toEqual({ name, gateway: own });
+      }
+      expect(new Set(Object.values(secrets)).size).toBe(SUBGRAPHS.length);
+    });
+
+    it('passes the subgraph timeout on, with the default', () => {
+      expect(loadConfig(environment('gateway')).subgraphTimeoutMs).toBe(defaults.subgraphTimeoutMs);
+      expect(defaults.subgraphTimeoutMs).toBe(5000);
     });
 
     it('starts once every subgraph is healthy', () => {
@@ -279,8 +297,11 @@ describe('.env.example', () => {
     }
   });
 
-  it('sets the defaults: used as is, it configures what no configuration does', () => {
-    expect(loadConfig(active)).toEqual(defaults);
+  it('sets the defaults: used as is, it configures what no configuration does, but for the secrets', () => {
+    // The signing secrets are the public values docker compose falls back to (next test), so that a .env
+    // copied from it signs the same way; without any configuration there are none.
+    expect({ ...loadConfig(active), subgraphSecrets: defaults.subgraphSecrets }).toEqual(defaults);
+    expect(Object.values(defaults.subgraphSecrets)).toEqual(SUBGRAPHS.map(() => null));
   });
 
   it('agrees with the defaults docker-compose.yml falls back to', () => {
