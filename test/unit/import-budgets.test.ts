@@ -442,7 +442,8 @@ describe('fiscal-data-package validation', () => {
           fields[0].columnType = 'functional-classification:cofog:code:full';
         },
         {},
-        /types its fields with "columnType" \(Fiscal Data Package 1\.0\), which is not read/,
+        // Fiscal Data Package 1.0 is read from its columnTypes: this package types one code and no figure.
+        /no field has columnType "value": the package types its fields \(Fiscal Data Package 1\.0\) but gives no figures/,
       ],
       [
         (d) => ((d.resources as { path: string }[])[0].path = '../budget.csv'),

@@ -22,6 +22,10 @@ const MAX_PATH = 1024;
 export interface LabelAttr {
   attr: Attr;
   language: Language | null;
+  /** Each dimension's kind when the package's types say it (1.0 columnTypes): read as is, no name guessed. */
+  kinds?: ReadonlyMap<string, ClassificationType>;
+  /** The language of a label attribute when its type says it (a columnType ending in `:fr`). */
+  languages?: ReadonlyMap<string, Language>;
 }
 
 /** One level of a dimension: the attribute giving its code, and those labelling it. */
@@ -86,11 +90,19 @@ const DECLARED: Record<string, ClassificationType> = {
 };
 
 /**
- * A dimension's type: declared (`dimensionType` location, activity, datetime; classification with its
- * `classificationType`), else read from its name (a payee, a portfolio, a programme), else OTHER. A type the
- * package does not declare is explained in a warning, so a person can check it.
+ * A dimension's type: given by its columnTypes (`kinds`, a 1.0 package), else declared (`dimensionType`
+ * location, activity, datetime; classification with its `classificationType`), else read from its name (a
+ * payee, a portfolio, a programme), else OTHER. A type the package does not declare is explained in a warning,
+ * so a person can check it.
  */
-function typeOf(key: string, d: Json, warnings: string[]): ClassificationType {
+function typeOf(
+  key: string,
+  d: Json,
+  warnings: string[],
+  kinds?: ReadonlyMap<string, ClassificationType>,
+): ClassificationType {
+  const kind = kinds?.get(key);
+  if (kind) return kind;
   const dimType = str(d.dimensionType)?.toLowerCase() ?? null;
   const clsType = str(d.classificationType)?.toLowerCase() ?? null;
   if (clsType && CLASSIFICATION_TYPES[clsType]) return CLASSIFICATION_TYPES[clsType];
@@ -129,6 +141,10 @@ export interface DimensionContext {
   slug: string;
   resourceNames: ReadonlySet<string>;
   language: Language | null;
+  /** Each dimension's kind when the package's types say it (1.0 columnTypes): read as is, no name guessed. */
+  kinds?: ReadonlyMap<string, ClassificationType>;
+  /** The language of a label attribute when its type says it (a columnType ending in `:fr`). */
+  languages?: ReadonlyMap<string, Language>;
 }
 
 /**
@@ -150,10 +166,10 @@ export function readDimensions(
       );
     const attrs = attributesOf(key, d, ctx.resourceNames);
     const codes = codeAttributes(key, d, attrs);
-    const type = typeOf(key, d, warnings);
+    const type = typeOf(key, d, warnings, ctx.kinds);
     const levels = codes.map((attr) => ({
       attr,
-      labels: labelAttributes(attrs, attr.key, ctx.language, warnings),
+      labels: labelAttributes(attrs, attr.key, ctx.language, warnings, ctx.languages),
     }));
     const scheme = type === 'FUNCTIONAL' && isCofog(key, d) ? 'cofog' : `fdp:${ctx.slug}:${key}`;
     const dimType = str(d.dimensionType)?.toLowerCase();
@@ -177,12 +193,14 @@ function labelAttributes(
   level: string,
   packageLanguage: Language | null,
   warnings: string[],
+  typed?: ReadonlyMap<string, Language>,
 ): LabelAttr[] {
   const labels: LabelAttr[] = [];
   for (const a of attrs) {
     if (a.labelfor !== level) continue;
     const suffix = LANGUAGE_SUFFIX.exec(a.key);
-    const language = (suffix ? (suffix[1].toLowerCase() as Language) : null) ?? packageLanguage;
+    const language =
+      typed?.get(a.key) ?? (suffix ? (suffix[1].toLowerCase() as Language) : null) ?? packageLanguage;
     if (labels.some((l) => l.language === language)) {
       warnings.push(
         `attribute ${a.key} is a second ${language ?? 'language-less'} label for ${level}: read only where the first is empty`,

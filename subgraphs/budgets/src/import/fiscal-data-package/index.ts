@@ -17,11 +17,13 @@ export { fdpBudgetId } from './validate';
  * whose `model` (or `mapping`, its earlier name) maps the columns of its CSV resources to measures (figures,
  * each with its ISO 4217 currency, `direction` expenditure/revenue and `phase` proposed/approved/adjusted/
  * executed) and dimensions. Every row is a FACT: its figures, and its value in every dimension of the model.
- * This folder is the one place that knows the format:
+ * A Fiscal Data Package 1.0 (no model: a `columnType` from OpenSpending's os-types on each field) is read by
+ * deriving that model from its types. This folder is the one place that knows the format:
  *
  * - `descriptor.ts`: reading datapackage.json, its name, source, organization, language, granularity, period;
  * - `resources.ts`: the CSV resources, their dialect, and the package's checksum over all of them;
  * - `model.ts`: the model's measures (factor, direction, phase, period, currency) and dimension attributes;
+ * - `columntypes.ts`: the os-types taxonomy, and the model a 1.0 package's columnTypes describe;
  * - `dimensions.ts`: what each dimension is (its type and scheme), its levels and labels, a row's value in it;
  * - `classification.ts`: the dimension coding the lines, and their labels;
  * - `amounts.ts`: figures exact in the currency's minor unit;
@@ -154,7 +156,8 @@ export function fiscalDataPackagePart(
 /** The `fiscal-data-package` kind of `npm run import`. */
 export const fiscalDataPackageImporter: SubgraphImporter = {
   kind: FISCAL_DATA_PACKAGE,
-  description: 'a Fiscal Data Package 0.3 (datapackage.json, or its folder, with CSV resources)',
+  description:
+    'a Fiscal Data Package 0.3 (a model) or 1.0 (fields typed by columnType), as datapackage.json or its folder, with CSV resources',
   params: [
     {
       name: 'organization',

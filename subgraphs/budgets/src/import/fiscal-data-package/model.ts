@@ -1,10 +1,11 @@
 import { currencyDigits } from '@civic/common/money';
 import type { BudgetDirection, BudgetPhase } from '../../entities/Budget';
 import { decimalOfJson, PLAIN_NUMBERS, type Decimal, type NumberFormat } from './amounts';
+import { columnTypeModel, hasColumnTypes, type TypedModel } from './columntypes';
 import { isObject, PackageRefused, str, type Json, type Params } from './descriptor';
 
 /*
- * The package's model (Fiscal Data Package 0.3): its measures (the figures, with currency, factor, direction,
+ * The package's model (Fiscal Data Package 0.3, or derived from a 1.0 package's columnTypes): its measures (the figures, with currency, factor, direction,
  * phase and period) and its dimensions' attributes and code levels. What each dimension is, and which one
  * codes the lines, are dimensions.ts's and classification.ts's.
  */
@@ -61,39 +62,47 @@ export interface Measure {
 /** A dimension of the model, by key (dimensions that are not objects are left out). */
 export type Dimension = [key: string, d: Json];
 
+/** The model as read: its measures and dimensions, and, derived from columnTypes (1.0), what 0.3 cannot say. */
+export interface ModelOf {
+  measures: Json;
+  dimensions: Dimension[];
+  /** The package is Fiscal Data Package 1.0: its model is derived from its fields' columnTypes. */
+  typed: TypedModel | null;
+}
+
 /**
  * The model's measures and dimensions, each checked to be a non-empty object. Many published packages (those
  * of OpenSpending's demo collection among them) describe it under `mapping`, its earlier name: read the same,
- * with a warning, since the messages then say `model` for what the file calls `mapping`.
+ * with a warning, since the messages then say `model` for what the file calls `mapping`. A package without
+ * one whose fields carry a `columnType` (Fiscal Data Package 1.0) has its model derived from them
+ * (columntypes.ts); one with both is read by its model (OpenSpending's packager writes both, the same), warned.
  */
-export function modelOf(json: Json, warnings: string[]): { measures: Json; dimensions: Dimension[] } {
+export function modelOf(json: Json, warnings: string[]): ModelOf {
   const underMapping = !isObject(json.model) && isObject(json.mapping);
   const model = underMapping ? json.mapping : json.model;
+  const typed = hasColumnTypes(json);
   if (!isObject(model)) {
-    // Fiscal Data Package 1.0 types each resource field instead (`columnType`), from OpenSpending's os-types
-    // taxonomy, which this importer does not carry: said so, rather than "no model".
-    const typed = (Array.isArray(json.resources) ? json.resources : []).some(
-      (r) =>
-        isObject(r) &&
-        isObject(r.schema) &&
-        Array.isArray(r.schema.fields) &&
-        r.schema.fields.some((f) => isObject(f) && str(f.columnType) !== null),
-    );
+    if (typed) {
+      const t = columnTypeModel(json, warnings);
+      return { measures: t.measures, dimensions: t.dimensions, typed: t };
+    }
     throw new PackageRefused(
       'model',
       null,
-      typed
-        ? 'the package types its fields with "columnType" (Fiscal Data Package 1.0), which is not read: describe them in a "model" (0.3)'
-        : 'the package has no model (Fiscal Data Package 0.3: "model", or "mapping")',
+      'the package has no model (Fiscal Data Package 0.3: "model", or "mapping"; 1.0: a "columnType" on its fields)',
     );
   }
   if (underMapping) warnings.push('the model is under "mapping" (its earlier name): read as "model"');
+  if (typed)
+    warnings.push(
+      `the package has both a ${underMapping ? '"mapping"' : '"model"'} (Fiscal Data Package 0.3) and fields typed by "columnType" (1.0): the model is read, the columnTypes are not`,
+    );
   if (!isObject(model.measures) || !Object.keys(model.measures).length)
     throw new PackageRefused('model.measures', null, 'the model has no measures');
   if (!isObject(model.dimensions) || !Object.keys(model.dimensions).length)
     throw new PackageRefused('model.dimensions', null, 'the model has no dimensions');
   const dimensions = Object.entries(model.dimensions).filter((e): e is Dimension => isObject(e[1]));
-  return { measures: model.measures, dimensions };
+  return { measures: model.measures, dimensions, typed: null };
 }
 
 /** A field's `resource`: one of the package's resource names, or null (read from every resource). */
@@ -110,6 +119,8 @@ export interface MeasureContext {
   /** The resource schemas' fields by name (the first resource declaring a name wins). */
   fields: ReadonlyMap<string, Json>;
   granularity: string | null;
+  /** Where each measure is declared when it is not under model.measures (a 1.0 field: `resources[0].schema.fields[3]`). */
+  at?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -171,7 +182,7 @@ export function periodOf(text: string): number | null {
 type ReadMeasure = Measure & { assumed: { direction: boolean; phase: boolean } };
 
 function readMeasure(key: string, m: unknown, ctx: MeasureContext): ReadMeasure {
-  const at = `model.measures.${key}`;
+  const at = ctx.at?.get(key) ?? `model.measures.${key}`;
   if (!isObject(m)) throw new PackageRefused(at, null, 'a measure must be an object');
   if (key.length > MAX_MEASURE)
     throw new PackageRefused(at, key, `a measure's name has at most ${MAX_MEASURE} characters`);

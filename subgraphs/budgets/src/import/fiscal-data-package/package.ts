@@ -84,13 +84,19 @@ export function loadPackage(path: string, file: string, params: Params): Package
       );
   const measures = readMeasures(
     model.measures,
-    { params, resourceNames, fields: schemaFields(json), granularity },
+    { params, resourceNames, fields: schemaFields(json), granularity, at: model.typed?.measureAt },
     warnings,
   );
   const packageSlug = slug(name, 60);
   const dimensions = readDimensions(
     model.dimensions,
-    { slug: packageSlug, resourceNames, language },
+    {
+      slug: packageSlug,
+      resourceNames,
+      language,
+      kinds: model.typed?.kinds,
+      languages: model.typed?.languages,
+    },
     warnings,
   );
   const line = lineClassification(dimensions, warnings);
