@@ -77,39 +77,52 @@ const codeValues = (c: BudgetCode): unknown[] => [
   ...provenanceValues(c),
 ];
 
-/** What a run remembers of the codes it wrote: their content digest, by scheme and code. */
+/** What a run remembers of the codes it wrote: their content (see {@link contentKey}), by scheme and code. */
 export interface CodeWriterState {
   codes: Map<string, string>;
 }
 
 const codeKey = (scheme: string, code: string) => `${scheme}\u0000${code}`;
 
-/** The codes of a line's dimensions, every level, with the line's provenance (digest: the code's content). */
-function codesOf(l: LineWrite): BudgetCode[] {
-  const out: BudgetCode[] = [];
-  for (const d of l.dimensions)
-    d.levels.forEach((level, i) => {
-      const content = {
-        scheme: d.scheme,
-        code: level.code,
-        type: d.type,
-        depth: i + 1,
-        parentCode: i ? d.levels[i - 1].code : null,
-        labelAr: level.labels?.ar ?? null,
-        labelFr: level.labels?.fr ?? null,
-        labelEn: level.labels?.en ?? null,
-        labelEs: level.labels?.es ?? null,
-        label: level.label ?? null,
-      };
-      out.push({
-        ...content,
-        ...l.line,
-        ...content,
-        rowDigest: digest([content, l.line.sourceDataset, l.line.sourceUrl, l.line.sourceLicense]),
-        sourceAdjustments: null,
-      } as BudgetCode);
-    });
-  return out;
+type Dimension = LineWrite['dimensions'][number];
+type Level = Dimension['levels'][number];
+
+/**
+ * A code's content as one string (its type, level, parent and labels), cheap enough to compare for every level
+ * of every line: most lines repeat codes an earlier line gave, and only a new one is digested and written.
+ */
+const contentKey = (d: Dimension, level: Level, i: number) =>
+  [
+    d.type,
+    i + 1,
+    i ? d.levels[i - 1].code : '',
+    level.labels?.ar ?? '',
+    level.labels?.fr ?? '',
+    level.labels?.en ?? '',
+    level.labels?.es ?? '',
+    level.label ?? '',
+  ].join('\u0000');
+
+/** The row of budget_codes for one level of a line's dimension, with the line's provenance. */
+function codeRow(l: LineWrite, d: Dimension, level: Level, i: number): BudgetCode {
+  const content = {
+    scheme: d.scheme,
+    code: level.code,
+    type: d.type,
+    depth: i + 1,
+    parentCode: i ? d.levels[i - 1].code : null,
+    labelAr: level.labels?.ar ?? null,
+    labelFr: level.labels?.fr ?? null,
+    labelEn: level.labels?.en ?? null,
+    labelEs: level.labels?.es ?? null,
+    label: level.label ?? null,
+  };
+  return {
+    ...l.line,
+    ...content,
+    rowDigest: digest([content, l.line.sourceDataset, l.line.sourceUrl, l.line.sourceLicense]),
+    sourceAdjustments: null,
+  } as BudgetCode;
 }
 
 /** Writes the codes of a batch's lines that this run has not written yet. */
@@ -119,30 +132,33 @@ export async function writeCodes(
   state: CodeWriterState,
   lines: readonly LineWrite[],
 ): Promise<void> {
-  const wanted = new Map<string, BudgetCode>();
+  const wanted = new Map<string, { content: string; row: () => BudgetCode }>();
   for (const l of lines)
-    for (const c of codesOf(l)) {
-      const k = codeKey(c.scheme, c.code);
-      const seen = state.codes.get(k) ?? wanted.get(k)?.rowDigest;
-      if (seen === undefined) wanted.set(k, c);
-      else if (seen !== c.rowDigest && !state.codes.has(`${k}\u0000warned`)) {
-        state.codes.set(`${k}\u0000warned`, '');
-        w.ctx.warn(
-          w.ctx.issue(
-            c.sourceLine,
-            null,
-            c.code,
-            `code ${c.code} of ${c.scheme} is given here with another label or parent than on an earlier line: the first is kept`,
-          ),
-        );
-      }
-    }
+    for (const d of l.dimensions)
+      d.levels.forEach((level, i) => {
+        const k = codeKey(d.scheme, level.code);
+        const content = contentKey(d, level, i);
+        const seen = state.codes.get(k) ?? wanted.get(k)?.content;
+        if (seen === undefined) wanted.set(k, { content, row: () => codeRow(l, d, level, i) });
+        else if (seen !== content && !state.codes.has(`${k}\u0000warned`)) {
+          state.codes.set(`${k}\u0000warned`, '');
+          w.ctx.warn(
+            w.ctx.issue(
+              l.line.sourceLine,
+              null,
+              level.code,
+              `code ${level.code} of ${d.scheme} is given here with another label or parent than on an earlier line: the first is kept`,
+            ),
+          );
+        }
+      });
   if (!wanted.size) return;
-  const stored = await storedCodeDigests(m, [...wanted.values()]);
+  const rows = new Map([...wanted].map(([k, c]) => [k, c.row()]));
+  const stored = await storedCodeDigests(m, [...rows.values()]);
   const fresh: BudgetCode[] = [];
   const changed: BudgetCode[] = [];
-  for (const [k, c] of wanted) {
-    state.codes.set(k, c.rowDigest!);
+  for (const [k, c] of rows) {
+    state.codes.set(k, wanted.get(k)!.content);
     const s = stored.get(k);
     if (s === undefined) fresh.push(c);
     else if (s !== c.rowDigest) changed.push(c);
@@ -151,7 +167,7 @@ export async function writeCodes(
   await upsertRows(m, 'budget_codes', CODE_COLUMNS, ['scheme', 'code'], changed.map(codeValues));
   w.count('budget_codes', 'inserted', fresh.length);
   w.count('budget_codes', 'updated', changed.length);
-  w.count('budget_codes', 'unchanged', wanted.size - fresh.length - changed.length);
+  w.count('budget_codes', 'unchanged', rows.size - fresh.length - changed.length);
 }
 
 /** The stored digests of some codes, by scheme and code: one statement per 500 codes of a scheme. */
@@ -160,7 +176,11 @@ async function storedCodeDigests(
   codes: readonly BudgetCode[],
 ): Promise<Map<string, string>> {
   const byScheme = new Map<string, string[]>();
-  for (const c of codes) byScheme.set(c.scheme, [...(byScheme.get(c.scheme) ?? []), c.code]);
+  for (const c of codes) {
+    const list = byScheme.get(c.scheme);
+    if (list) list.push(c.code);
+    else byScheme.set(c.scheme, [c.code]);
+  }
   const out = new Map<string, string>();
   const code = quoteName(m, 'code');
   for (const [scheme, list] of byScheme)
