@@ -200,6 +200,8 @@ export const BudgetLineDimensionEntity = new EntitySchema<BudgetLineDimension>({
   indices: [
     { name: 'IDX_budget_line_dimensions_scheme_code', columns: ['scheme', 'code'] },
     { name: 'IDX_budget_line_dimensions_type_level1', columns: ['type', 'level1'] },
+    // How a summary joins a line to its primary row of a type (see the BudgetFacts migration).
+    { name: 'IDX_budget_line_dimensions_line_type', columns: ['lineId', 'type', 'isPrimary'] },
   ],
 });
 

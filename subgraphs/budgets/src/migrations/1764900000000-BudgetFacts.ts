@@ -59,6 +59,12 @@ export class BudgetFacts1764900000000 implements MigrationInterface {
             name: 'IDX_budget_line_dimensions_type_level1',
             columnNames: ['type', 'level_1'],
           }),
+          // A summary joins each line to its primary row of a type: without this index SQLite's planner took
+          // (type, level_1) for that join, reading every row of the type for each line (26 s for 10,000 lines).
+          new TableIndex({
+            name: 'IDX_budget_line_dimensions_line_type',
+            columnNames: ['line_id', 'type', 'is_primary'],
+          }),
         ],
       }),
     );
