@@ -22,6 +22,10 @@ runUntilSignal(async () => {
   const gateway = await createGatewayService({
     subgraphUrls: urls,
     exportMaxRows: config.exportMaxRows,
+    exportLimits: config.exportLimits,
+    limits: config.limits,
+    introspection: config.introspection,
+    reportCost: config.reportCost,
     registry: { store: await openRegistryStore(config.registry), pollMs: config.registryPollMs },
   });
   services.push(gateway);

@@ -52,6 +52,14 @@ export interface Config<N extends string = string> {
    * calls to that subgraph and the subgraph refuses unsigned ones (common/src/signing.ts).
    */
   readonly subgraphSecrets: Readonly<Record<N, string | null>>;
+  /** What one GraphQL request may ask (MAX_BODY_BYTES, MAX_TOKENS, MAX_DEPTH... see {@link OperationLimits}). */
+  readonly limits: OperationLimits;
+  /** Whether the gateway answers introspection (INTROSPECTION, default true: the explorer needs it). */
+  readonly introspection: boolean;
+  /** Whether every gateway response carries `extensions.cost` (REPORT_COST, default false). */
+  readonly reportCost: boolean;
+  /** How exports are bounded and guarded beyond EXPORT_MAX_ROWS (EXPORT_MAX_COLUMNS... see {@link ExportLimits}). */
+  readonly exportLimits: ExportLimits;
 }
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
@@ -75,6 +83,164 @@ const secret = z.preprocess(
   z.string().min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 32`)').optional(),
 );
 
+// ---- Operation limits and introspection (issue 10; docs/protection.md says why each default) ----
+
+/** What one GraphQL request may ask of a service (the gateway, and each subgraph as defence in depth). */
+export interface OperationLimits {
+  /** The largest request body, in bytes (MAX_BODY_BYTES); above it: 413 PAYLOAD_TOO_LARGE. */
+  readonly maxBodyBytes: number;
+  /** The most lexical tokens in a document (MAX_TOKENS): TOO_MANY_TOKENS, before it is even parsed whole. */
+  readonly maxTokens: number;
+  /** The deepest nesting of fields, fragments included (MAX_DEPTH): QUERY_TOO_DEEP. */
+  readonly maxDepth: number;
+  /** The most aliases in an operation, fragments included (MAX_ALIASES): TOO_MANY_ALIASES. */
+  readonly maxAliases: number;
+  /** The most directives in an operation, fragments included (MAX_DIRECTIVES): TOO_MANY_DIRECTIVES. */
+  readonly maxDirectives: number;
+  /** The most root fields in an operation (MAX_ROOT_FIELDS): TOO_MANY_ROOT_FIELDS. */
+  readonly maxRootFields: number;
+  /** The most fields once every fragment spread is expanded (MAX_FIELDS; the Router's max_height): TOO_MANY_FIELDS. */
+  readonly maxFields: number;
+  /** The highest cost (common/src/limits/cost.ts) an operation may have (MAX_COST): QUERY_TOO_COMPLEX. */
+  readonly maxCost: number;
+}
+
+/** The defaults of the operation limits: far above the dashboards' queries, far below a hostile document's. */
+export const DEFAULT_OPERATION_LIMITS: OperationLimits = Object.freeze({
+  maxBodyBytes: 1_048_576,
+  maxTokens: 2000,
+  maxDepth: 10,
+  maxAliases: 30,
+  maxDirectives: 50,
+  maxRootFields: 20,
+  maxFields: 500,
+  maxCost: 50_000,
+});
+
+const limit = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
+const onOff = (fallback: 'true' | 'false') => z.enum(['true', 'false', '1', '0']).default(fallback);
+
+/** The variables of the operation limits, as EnvSchema reads them. */
+const LIMITS_ENV = {
+  MAX_BODY_BYTES: limit(DEFAULT_OPERATION_LIMITS.maxBodyBytes, 1024),
+  MAX_TOKENS: limit(DEFAULT_OPERATION_LIMITS.maxTokens),
+  MAX_DEPTH: limit(DEFAULT_OPERATION_LIMITS.maxDepth),
+  MAX_ALIASES: limit(DEFAULT_OPERATION_LIMITS.maxAliases, 0),
+  MAX_DIRECTIVES: limit(DEFAULT_OPERATION_LIMITS.maxDirectives, 0),
+  MAX_ROOT_FIELDS: limit(DEFAULT_OPERATION_LIMITS.maxRootFields),
+  MAX_FIELDS: limit(DEFAULT_OPERATION_LIMITS.maxFields),
+  MAX_COST: limit(DEFAULT_OPERATION_LIMITS.maxCost),
+  /** Introspection at the gateway (the public explorer needs it); subgraphs allow it only to signed calls. */
+  INTROSPECTION: onOff('true'),
+  /** `extensions.cost` in every gateway response, not only in a QUERY_TOO_COMPLEX refusal. */
+  REPORT_COST: onOff('false'),
+};
+const LimitsSchema = z.object(LIMITS_ENV);
+
+function limitsOf(e: z.infer<typeof LimitsSchema>): OperationLimits {
+  return Object.freeze({
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    maxTokens: e.MAX_TOKENS,
+    maxDepth: e.MAX_DEPTH,
+    maxAliases: e.MAX_ALIASES,
+    maxDirectives: e.MAX_DIRECTIVES,
+    maxRootFields: e.MAX_ROOT_FIELDS,
+    maxFields: e.MAX_FIELDS,
+    maxCost: e.MAX_COST,
+  });
+}
+
+/**
+ * The operation limits and INTROSPECTION alone, validated as {@link loadConfig} does: what a service reads
+ * when it is built without explicit limits (every subgraph, and the gateway unless given its own).
+ */
+export function operationLimits(env: NodeJS.ProcessEnv = process.env): {
+  limits: OperationLimits;
+  introspection: boolean;
+  reportCost: boolean;
+} {
+  const parsed = LimitsSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${problems}`);
+  }
+  const on = (v: string) => v === 'true' || v === '1';
+  return {
+    limits: limitsOf(parsed.data),
+    introspection: on(parsed.data.INTROSPECTION),
+    reportCost: on(parsed.data.REPORT_COST),
+  };
+}
+
+// ---- end of operation limits ----
+
+// ---- Export limits and CSRF prevention (issue 10; gateway/src/export, .env.example says why each default) ----
+
+/** How the export endpoints are bounded and guarded, beyond EXPORT_MAX_ROWS (the hard cap on rows). */
+export interface ExportLimits {
+  /** Rows one export may have for a caller without an API key (EXPORT_ANONYMOUS_MAX_ROWS), at most EXPORT_MAX_ROWS. */
+  readonly anonymousMaxRows: number;
+  /** Columns (leaf fields of a row) one export may select (EXPORT_MAX_COLUMNS), CSV and JSON alike. */
+  readonly maxColumns: number;
+  /** Bytes one export's body may have (EXPORT_MAX_BYTES). */
+  readonly maxBytes: number;
+  /** Exports one client (its IP) may run at once on one gateway process (EXPORT_MAX_CONCURRENT_PER_CLIENT). */
+  readonly maxConcurrentPerClient: number;
+  /**
+   * EXPORT_CSRF: `fetch-metadata` refuses a query export that a browser sends from another site's page without
+   * a preflight header; `require-header` refuses every query export without one, as Apollo does for /graphql.
+   */
+  readonly csrf: 'fetch-metadata' | 'require-header';
+}
+
+/** The defaults of the export limits. */
+export const DEFAULT_EXPORT_LIMITS: ExportLimits = Object.freeze({
+  anonymousMaxRows: 100_000,
+  maxColumns: 256,
+  maxBytes: 1024 * 1024 * 1024,
+  maxConcurrentPerClient: 2,
+  csrf: 'fetch-metadata',
+});
+
+/** The variables of the export limits, as EnvSchema reads them. */
+const EXPORT_LIMITS_ENV = {
+  EXPORT_ANONYMOUS_MAX_ROWS: z.coerce.number().int().min(1).default(DEFAULT_EXPORT_LIMITS.anonymousMaxRows),
+  EXPORT_MAX_COLUMNS: z.coerce.number().int().min(1).max(100_000).default(DEFAULT_EXPORT_LIMITS.maxColumns),
+  EXPORT_MAX_BYTES: z.coerce.number().int().min(1024).default(DEFAULT_EXPORT_LIMITS.maxBytes),
+  EXPORT_MAX_CONCURRENT_PER_CLIENT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(DEFAULT_EXPORT_LIMITS.maxConcurrentPerClient),
+  EXPORT_CSRF: z.enum(['fetch-metadata', 'require-header']).default(DEFAULT_EXPORT_LIMITS.csrf),
+};
+const ExportLimitsSchema = z.object(EXPORT_LIMITS_ENV);
+
+function exportLimitsOf(e: z.infer<typeof ExportLimitsSchema>): ExportLimits {
+  return Object.freeze({
+    anonymousMaxRows: e.EXPORT_ANONYMOUS_MAX_ROWS,
+    maxColumns: e.EXPORT_MAX_COLUMNS,
+    maxBytes: e.EXPORT_MAX_BYTES,
+    maxConcurrentPerClient: e.EXPORT_MAX_CONCURRENT_PER_CLIENT,
+    csrf: e.EXPORT_CSRF,
+  });
+}
+
+/**
+ * The export limits alone, validated as {@link loadConfig} does: what the gateway's export routes read when
+ * they are built without explicit limits.
+ */
+export function exportLimits(env: NodeJS.ProcessEnv = process.env): ExportLimits {
+  const parsed = ExportLimitsSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${problems}`);
+  }
+  return exportLimitsOf(parsed.data);
+}
+
+// ---- end of export limits ----
+
 const EnvSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   GATEWAY_PORT: port(4000),
@@ -97,6 +263,8 @@ const EnvSchema = z.object({
   REGISTRY_DATABASE_URL: mysqlUrl,
   REGISTRY_POLL_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
   SUBGRAPH_TIMEOUT_MS: subgraphTimeout,
+  ...LIMITS_ENV,
+  ...EXPORT_LIMITS_ENV,
 });
 
 const ROOT = join(__dirname, '..', '..');
@@ -187,6 +355,10 @@ export function loadConfig<N extends string>(
     registryPollMs: e.REGISTRY_POLL_MS,
     subgraphTimeoutMs: e.SUBGRAPH_TIMEOUT_MS,
     subgraphSecrets: each((name) => (variables[secretVariable(name)] as string | undefined) ?? null),
+    limits: limitsOf(e),
+    introspection: e.INTROSPECTION === 'true' || e.INTROSPECTION === '1',
+    reportCost: e.REPORT_COST === 'true' || e.REPORT_COST === '1',
+    exportLimits: exportLimitsOf(e),
   });
 }
 

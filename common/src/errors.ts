@@ -1,4 +1,5 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { LIMIT_ERROR_CODES, OperationLimitError } from './limits/errors';
 
 /** A client error: bad argument or input. The message names what was wrong and what was expected. */
 export function badInput(message: string, argument?: string): GraphQLError {
@@ -23,6 +24,7 @@ export type SubgraphErrorCode = (typeof SUBGRAPH_ERROR_CODES)[number];
 
 const CLIENT_CODES = new Set<string>([
   ...SUBGRAPH_ERROR_CODES,
+  ...LIMIT_ERROR_CODES,
   'BAD_USER_INPUT',
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
@@ -39,7 +41,8 @@ const CLIENT_CODES = new Set<string>([
  * failed is no secret, and it is what a client needs to report it.
  */
 export function maskInternalErrors(log: (err: unknown) => void) {
-  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+  return (raw: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const formatted = limitError(raw, error);
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && CLIENT_CODES.has(code)) {
       const { stacktrace: _s, ...extensions } = formatted.extensions ?? {};
@@ -57,5 +60,28 @@ export function maskInternalErrors(log: (err: unknown) => void) {
         ...(typeof serviceName === 'string' ? { serviceName } : {}),
       },
     };
+  };
+}
+
+/** graphql's parser, stopped by `maxTokens`: "Document contains more that N tokens. Parsing aborted." (sic). */
+const TOO_MANY_TOKENS = /Document contains more tha[nt] (\d+) tokens/;
+
+/**
+ * A refusal by an operation limit keeps its own code: Apollo gives every validation error the code
+ * GRAPHQL_VALIDATION_FAILED and every parse error GRAPHQL_PARSE_FAILED, so the limit's code (and, for the
+ * parser's token limit, the limit itself) is put back from the original error.
+ */
+function limitError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = error instanceof GraphQLError ? error.originalError : undefined;
+  if (original instanceof OperationLimitError) {
+    return { ...formatted, extensions: { ...formatted.extensions, code: original.code } };
+  }
+  const tokens =
+    formatted.extensions?.code === 'GRAPHQL_PARSE_FAILED' && TOO_MANY_TOKENS.exec(formatted.message);
+  if (!tokens) return formatted;
+  const limit = Number(tokens[1]);
+  return {
+    message: `Tokens: more than the ${limit} allowed in one document (parsing stopped there)`,
+    extensions: { code: 'TOO_MANY_TOKENS', limit, measured: limit + 1 },
   };
 }

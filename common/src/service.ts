@@ -9,9 +9,12 @@ import {
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import Negotiator from 'negotiator';
 import type { GraphQLSchema } from 'graphql';
+import { operationLimits, type OperationLimits } from './config';
 import { REQUEST_ID_HEADER, type RequestContext } from './context';
 import { maskInternalErrors } from './errors';
+import { operationLimitsFor } from './limits';
 import { logger } from './log';
 import { SIGNATURE_HEADER, verify } from './signing';
 
@@ -42,6 +45,21 @@ export interface ServiceOptions<C extends RequestContext> {
    * `GET /health` stays open. The gateway signs all its calls, so only direct callers are refused.
    */
   signatureSecret?: string | null;
+  /**
+   * What one request may ask (docs/protection.md); default the environment's (MAX_BODY_BYTES, MAX_TOKENS,
+   * MAX_DEPTH, MAX_ALIASES, MAX_DIRECTIVES, MAX_ROOT_FIELDS, MAX_FIELDS, MAX_COST).
+   */
+  limits?: OperationLimits;
+  /**
+   * Whether introspection is answered. Default: a gateway reads INTROSPECTION (default on); a subgraph
+   * answers it only when it has a `signatureSecret`, that is only to the gateway's signed calls.
+   */
+  introspection?: boolean;
+  /**
+   * Add `extensions.cost: { requested, limit }` to every response; default false: only a QUERY_TOO_COMPLEX
+   * refusal carries it. The gateway reads REPORT_COST.
+   */
+  reportCost?: boolean;
 }
 
 /** What {@link ServiceOptions.routes} gets to run GraphQL operations the way `/graphql` does. */
@@ -65,12 +83,23 @@ export interface Service {
  */
 export async function createService<C extends RequestContext>(opts: ServiceOptions<C>): Promise<Service> {
   const app = express();
+  // Which framework answers is nobody's business (and a hint for an attacker).
+  app.disable('x-powered-by');
   const http: Server = createServer(app);
   const log = logger.child({ service: opts.name });
   const landing = opts.landingPage;
+  const env = opts.limits && opts.introspection !== undefined ? undefined : operationLimits();
+  const limits = opts.limits ?? env!.limits;
+  const introspection =
+    opts.introspection ?? (opts.gateway ? env!.introspection : Boolean(opts.signatureSecret));
+  const guard = operationLimitsFor<C>(limits, { reportCost: opts.reportCost });
   const apollo = new ApolloServer<C>({
     ...(opts.gateway ? { gateway: opts.gateway } : { schema: opts.schema! }),
-    introspection: true,
+    introspection,
+    // The limits act before anything is planned or executed: tokens while parsing, the shape of the
+    // document while validating, the cost once the operation and its variables are known.
+    parseOptions: guard.parseOptions,
+    validationRules: guard.validationRules,
     includeStacktraceInErrorResponses: false,
     formatError: maskInternalErrors((err) => log.error({ err: String(err) }, 'internal error')),
     plugins: [
@@ -84,6 +113,8 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
           };
         },
       },
+      guard.plugin,
+      legacyJsonStatus,
       ApolloServerPluginDrainHttpServer({ httpServer: http }),
       landing
         ? {
@@ -109,14 +140,15 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
   const handler = expressMiddleware(apollo, { context: async ({ req }) => opts.context(req) });
   const secret = opts.signatureSecret;
   if (secret) {
-    const guard = signatureGuard(secret);
+    const signed = signatureGuard(secret);
     // The raw bytes are kept for the signature check: it covers what was sent, not a re-serialization.
     const json = express.json({
-      limit: '1mb',
+      limit: limits.maxBodyBytes,
       verify: (req, _res, buf) => void ((req as SignedRequest).rawBody = buf),
     });
-    app.use(['/graphql', '/'], guard.present, json, guard.valid, handler);
-  } else app.use(['/graphql', '/'], express.json({ limit: '1mb' }), handler);
+    app.use(['/graphql', '/'], signed.present, json, signed.valid, handler);
+  } else app.use(['/graphql', '/'], express.json({ limit: limits.maxBodyBytes }), handler);
+  app.use(bodyErrors(log));
   let stopped = false;
   return {
     name: opts.name,
@@ -136,6 +168,86 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
       if (http.listening) await new Promise<void>((r) => http.close(() => r()));
       await opts.onStop?.();
     },
+  };
+}
+
+/**
+ * GraphQL over HTTP's "legacy watershed": a client that asks for `application/json` (not
+ * `application/graphql-response+json`) reads errors from the body, and some treat a 4xx as a transport
+ * failure; so an operation refused before execution (parse, validation, variables, limits) gets 200 with its
+ * errors, as the spec says it SHOULD. Only for a client that names `application/json` in its Accept header; one
+ * that names nothing or `*\/*` keeps the 400 (graphql-http's audit: SHOULD 23/23).
+ */
+const legacyJsonStatus: ApolloServerPlugin<RequestContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ request, response }) {
+        if (response.http.status !== 400 || response.body.kind !== 'single') return;
+        if (response.body.singleResult.data !== undefined) return;
+        const accept = request.http?.headers.get('accept');
+        if (!accept || !/application\/json/i.test(accept)) return;
+        const preferred = new Negotiator({ headers: { accept } }).mediaType([
+          'application/json',
+          'application/graphql-response+json',
+        ]);
+        if (preferred === 'application/json') response.http.status = 200;
+      },
+    };
+  },
+};
+
+/** An error of Express's body parser (body-parser and raw-body set these fields). */
+interface BodyError {
+  type?: string;
+  status?: number;
+  statusCode?: number;
+  limit?: number;
+  length?: number;
+  expose?: boolean;
+}
+
+/**
+ * Express's last error handler, for what fails before Apollo sees the request: a body over the limit gets a
+ * JSON 413 PAYLOAD_TOO_LARGE (with the limit and the length declared), other unreadable bodies (bad JSON, an
+ * unknown charset, a client that went away mid-body) a JSON 4xx BAD_REQUEST, anything else a bare JSON 500.
+ * Each is logged as one JSON line, never Express's multi-line stack trace on stderr.
+ */
+function bodyErrors(log: typeof logger) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const e = (typeof err === 'object' && err !== null ? err : {}) as BodyError;
+    const status = e.status ?? e.statusCode ?? 500;
+    const requestId = req.get(REQUEST_ID_HEADER);
+    if (res.headersSent) {
+      // Too late for an answer: close the connection as Express would, without its stack trace on stderr.
+      log.warn({ requestId, err: String(err) }, 'request failed after its answer began');
+      return void req.socket.destroy();
+    }
+    if (e.type === 'entity.too.large') {
+      log.info({ requestId, type: e.type, limit: e.limit, length: e.length }, 'body too large');
+      return void res.status(413).json({
+        errors: [
+          {
+            message: `The request body is larger than the ${e.limit} bytes allowed`,
+            extensions: { code: 'PAYLOAD_TOO_LARGE', limit: e.limit, measured: e.length },
+          },
+        ],
+      });
+    }
+    if (status >= 400 && status < 500) {
+      const what = e.type === 'request.aborted' ? 'request aborted by the client' : 'unreadable request body';
+      log.info({ requestId, method: req.method, path: req.path, type: e.type, status }, what);
+      const message =
+        e.type === 'entity.parse.failed'
+          ? 'The request body is not valid JSON'
+          : e.type === 'request.aborted'
+            ? 'The request was aborted before its body was read'
+            : e.expose && err instanceof Error
+              ? err.message
+              : 'The request body could not be read';
+      return refuse(res, status, message, { code: 'BAD_REQUEST' });
+    }
+    log.error({ requestId, err: String(err) }, 'request failed before GraphQL');
+    refuse(res, 500, 'Internal server error', { code: 'INTERNAL_SERVER_ERROR' });
   };
 }
 

@@ -13,6 +13,10 @@ runUntilSignal(async () => {
   const gateway = await createGatewayService({
     subgraphUrls: config.subgraphUrls,
     exportMaxRows: config.exportMaxRows,
+    exportLimits: config.exportLimits,
+    limits: config.limits,
+    introspection: config.introspection,
+    reportCost: config.reportCost,
     registry: { store: await openRegistryStore(config.registry), pollMs: config.registryPollMs },
   });
   const { url } = await gateway.listen(config.gatewayPort, config.host);

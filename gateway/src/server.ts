@@ -1,5 +1,10 @@
 import { ApolloGateway } from '@apollo/gateway';
-import { DEFAULT_EXPORT_MAX_ROWS } from '@civic/common/config';
+import {
+  DEFAULT_EXPORT_MAX_ROWS,
+  operationLimits,
+  type ExportLimits,
+  type OperationLimits,
+} from '@civic/common/config';
 import { requestContext, type RequestContext } from '@civic/common/context';
 import { logger } from '@civic/common/log';
 import { createService, type Service } from '@civic/common/service';
@@ -20,6 +25,17 @@ export interface GatewayOptions {
   exportMaxRows?: number;
   /** The saved queries of `/export.csv?name=...`; default the files of `gateway/src/saved-queries`. */
   savedQueries?: ReadonlyMap<string, SavedQuery>;
+  /** How exports are bounded and guarded (config.exportLimits); default the environment's (EXPORT_MAX_COLUMNS...). */
+  exportLimits?: ExportLimits;
+  /**
+   * What one request may ask: body size, tokens, depth, aliases, directives, root fields, expanded fields and
+   * cost (docs/protection.md); default the environment's (MAX_BODY_BYTES, MAX_TOKENS, ...).
+   */
+  limits?: OperationLimits;
+  /** Answer introspection (the explorer needs it); default INTROSPECTION, itself true by default. */
+  introspection?: boolean;
+  /** Put `extensions.cost: { requested, limit }` in every response; default REPORT_COST (false). */
+  reportCost?: boolean;
   /**
    * Serve the partner subgraphs published in this schema registry too, live (see {@link LiveSupergraph}).
    * The gateway owns the store: it closes it when it stops. Ignored when `supergraphSdl` is given.
@@ -67,6 +83,7 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
   const exports = exportRoutes({
     maxRows: opts.exportMaxRows ?? DEFAULT_EXPORT_MAX_ROWS,
     savedQueries: opts.savedQueries,
+    limits: opts.exportLimits,
   });
   return createService<RequestContext>({
     name: 'gateway',
@@ -74,6 +91,11 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
     context: async (req) => requestContext(req),
     landingPage: renderExplorer({ endpoint: '/graphql' }),
     plugins: [exports.plugin],
+    // Checked here, before the planner sees the operation, and again by each subgraph. With REPORT_COST every
+    // response says what the operation cost (extensions.cost), as Shopify's API does; a refusal always does.
+    limits: opts.limits,
+    introspection: opts.introspection,
+    reportCost: opts.reportCost ?? operationLimits().reportCost,
     routes: (app, graphql) => exports.mount(app, graphql),
   });
 }

@@ -44,6 +44,7 @@ export function freshStorage(backend: Backend): {
 export interface GraphQLResponse<T = Record<string, unknown>> {
   data?: T;
   errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+  extensions?: Record<string, unknown>;
 }
 
 /** A running system: three subgraphs and the gateway on port 0, over freshly migrated and seeded storage. */

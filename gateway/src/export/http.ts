@@ -2,14 +2,17 @@ import { pipeline } from 'node:stream/promises';
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import type { GraphQLSchema } from 'graphql';
+import { exportLimits, type ExportLimits } from '@civic/common/config';
 import { REQUEST_ID_HEADER, type RequestContext } from '@civic/common/context';
 import { logger } from '@civic/common/log';
 import type { ServiceGraphQL } from '@civic/common/service';
+import { preventExportCsrf } from './csrf';
 import { ExportError } from './errors';
-import { openExport, type ExecutePage, type OpenExport } from './pages';
+import { openExport, type ExecutePage, type OpenExport, type RowLimit } from './pages';
 import { planExport, type ExportPlan, type ExportRequest } from './plan';
 import { loadSavedQueries, type SavedQuery } from './saved-queries';
-import { exportStream, FORMATS, type ExportFormat } from './writers';
+import { ExportSlots } from './slots';
+import { byteLimit, estimateBytes, exportStream, FORMATS, type ExportFormat } from './writers';
 
 /** How the gateway's exports behave. */
 export interface ExportOptions {
@@ -17,6 +20,24 @@ export interface ExportOptions {
   maxRows: number;
   /** The saved queries by name; default: the `.graphql` files of `gateway/src/saved-queries`. */
   savedQueries?: ReadonlyMap<string, SavedQuery>;
+  /** Columns, bytes, anonymous rows, concurrency, CSRF mode (config.exportLimits); default: from the environment. */
+  limits?: ExportLimits;
+  /**
+   * Who is asking: the client whose slots an export takes and whose row limit applies. Default: anonymous,
+   * by IP (`req.ip`, which honours Express's `trust proxy`). An API key's holder is not anonymous, and may be
+   * given its own `maxRows` (never above EXPORT_MAX_ROWS).
+   */
+  client?: (req: Request) => ExportClient;
+}
+
+/** The caller of an export, as {@link ExportOptions.client} identifies it. */
+export interface ExportClient {
+  /** What its concurrent exports are counted by: an API key's id, else the IP. */
+  id: string;
+  /** No API key: held to EXPORT_ANONYMOUS_MAX_ROWS. */
+  anonymous: boolean;
+  /** A key holder's own row limit; capped by EXPORT_MAX_ROWS. */
+  maxRows?: number;
 }
 
 /** What the gateway mounts: a plugin that keeps the API schema at hand, and the routes. */
@@ -46,9 +67,20 @@ const log = logger.child({ service: 'gateway', component: 'export' });
  * `{ errors: [{ message }] }` with status 400 (500 when the graph itself failed). A failure on a later page
  * can only cut the response short: it is destroyed, so the client sees an incomplete download rather than a
  * file that looks whole, and the cause is logged with the request id.
+ *
+ * Guarded and bounded (`limits`, issue 10): CSRF prevention first ({@link preventExportCsrf}); at most
+ * `maxConcurrentPerClient` exports per client at once (429 with `Retry-After`); `maxColumns` checked on the
+ * query before any page runs; anonymous callers held to `anonymousMaxRows`; `maxBytes` checked against an
+ * estimate from the first page before anything is sent, and enforced while streaming (the download is cut at
+ * a record boundary). A client that goes away stops the paging: no further page is run, and its slot is given
+ * back only once the export's paging has stopped. CSV cells are neutralised against formula injection.
  */
 export function exportRoutes(opts: ExportOptions): ExportRoutes {
   const savedQueries = opts.savedQueries ?? loadSavedQueries();
+  const limits = opts.limits ?? exportLimits();
+  const slots = new ExportSlots(limits.maxConcurrentPerClient);
+  const clientOf =
+    opts.client ?? ((req: Request): ExportClient => ({ id: req.ip ?? 'unknown', anonymous: true }));
   let schema: GraphQLSchema | undefined;
   const plugin: ApolloServerPlugin<RequestContext> = {
     async serverWillStart() {
@@ -69,14 +101,39 @@ export function exportRoutes(opts: ExportOptions): ExportRoutes {
       let params: ExportParams;
       let plan: ExportPlan;
       let open: OpenExport;
+      let release = () => {};
+      // The client going away stops the paging: no page is run after this is aborted.
+      const gone = new AbortController();
+      res.on('close', () => {
+        if (!res.writableFinished) gone.abort();
+      });
+      const client = clientOf(req);
+      const rowLimit = rowLimitOf(client, opts.maxRows, limits);
       try {
-        params = readParams(req.method === 'POST' ? req.body : req.query, savedQueries);
+        const input: unknown = req.method === 'POST' ? req.body : req.query;
+        // Before anything else is read: a body a page could post (text/plain, a form) is never even parsed.
+        preventExportCsrf(req.headers, { saved: asksForSavedQuery(input) }, limits.csrf);
+        params = readParams(input, savedQueries);
+        release = slots.acquire(client.id);
         if (!schema) {
           throw new ExportError('The gateway has not loaded its schema yet: try again shortly', 503);
         }
-        plan = planExport(schema, params);
-        open = await openExport(plan, pageRunner(graphql, req, context, plan), { maxRows: opts.maxRows });
+        plan = planExport(schema, params, { maxColumns: limits.maxColumns });
+        open = await openExport(plan, pageRunner(graphql, req, context, plan, gone.signal), {
+          ...rowLimit,
+          signal: gone.signal,
+        });
+        if (open.totalCount !== null) {
+          const estimate = estimateBytes(format, plan.columns, open.firstPage, open.totalCount, {
+            bom: params.bom,
+          });
+          if (estimate > limits.maxBytes) {
+            await open.nodes.return(undefined);
+            throw tooLarge(`would be about ${estimate} bytes (${open.totalCount} rows)`, limits.maxBytes);
+          }
+        }
       } catch (err) {
+        release();
         refuse(res, err, requestId);
         return;
       }
@@ -91,6 +148,16 @@ export function exportRoutes(opts: ExportOptions): ExportRoutes {
       );
       res.setHeader('Cache-Control', 'no-store');
       if (open.totalCount !== null) res.setHeader('X-Total-Count', String(open.totalCount));
+      // The limits this export is held to: a download cut short at one of them is not a complete file.
+      res.setHeader('X-Export-Max-Rows', String(rowLimit.maxRows));
+      res.setHeader('X-Export-Max-Bytes', String(limits.maxBytes));
+      if (req.method === 'HEAD') {
+        // Express answers HEAD with the GET route: the headers (X-Total-Count) cost one page, not every page.
+        await open.nodes.return(undefined);
+        release();
+        res.end();
+        return;
+      }
       let rows = 0;
       const counted = (async function* () {
         for await (const node of open.nodes) {
@@ -100,15 +167,25 @@ export function exportRoutes(opts: ExportOptions): ExportRoutes {
       })();
       const started = Date.now();
       try {
-        await pipeline(exportStream(format, plan.columns, counted, { bom: params.bom }), res);
+        await pipeline(
+          exportStream(format, plan.columns, counted, { bom: params.bom }),
+          byteLimit(limits.maxBytes, (bytes) => tooLarge(`reached ${bytes} bytes`, limits.maxBytes)),
+          res,
+        );
         log.info({ requestId, format, rows, ms: Date.now() - started }, 'export done');
       } catch (err) {
-        // Headers and part of the body are out: all that is left is to cut the response, which pipeline did.
-        const gone = (err as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE';
+        // Headers and part of the body are out: all that is left is to cut the response, which pipeline did,
+        // so that a download stopped early (a failed page, the byte limit) never looks like a whole file.
+        const abandoned =
+          gone.signal.aborted || (err as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE';
         const message = err instanceof Error ? err.message : String(err);
-        if (gone) log.info({ requestId, format, rows }, 'export abandoned by the client');
+        if (abandoned) log.info({ requestId, format, rows }, 'export abandoned by the client');
         else log.error({ requestId, format, rows, err: message }, 'export aborted after streaming began');
         res.destroy();
+      } finally {
+        // The slot is free once the paging has stopped: no page is running or will be run for this export.
+        await open.nodes.return(undefined).catch(() => undefined);
+        release();
       }
     };
 
@@ -144,9 +221,11 @@ function pageRunner(
   req: Request,
   context: RequestContext,
   plan: ExportPlan,
+  signal: AbortSignal,
 ): ExecutePage {
   const headers = headerMap(req);
   return async (variables) => {
+    if (signal.aborted) throw new ExportError('The client went away before the export was complete', 499);
     const response = await graphql.apollo.executeOperation(
       {
         query: plan.query,
@@ -167,11 +246,41 @@ function pageRunner(
   };
 }
 
+/** Whether the parameters name a saved query (and no query of their own). */
+function asksForSavedQuery(input: unknown): boolean {
+  const params = (input && typeof input === 'object' ? input : {}) as Record<string, unknown>;
+  return typeof params.name === 'string' && params.name !== '' && (params.query ?? '') === '';
+}
+
+/**
+ * The row limit of a client's exports: EXPORT_MAX_ROWS at most; without an API key, the lower
+ * EXPORT_ANONYMOUS_MAX_ROWS; a key's own limit when it has one. Named as the setting that binds.
+ */
+function rowLimitOf(client: ExportClient, maxRows: number, limits: ExportLimits): RowLimit {
+  const own = client.anonymous ? limits.anonymousMaxRows : client.maxRows;
+  if (own === undefined || own >= maxRows) return { maxRows };
+  return client.anonymous
+    ? { maxRows: own, who: 'one anonymous export', setting: 'EXPORT_ANONYMOUS_MAX_ROWS' }
+    : { maxRows: own, who: 'one export with your API key', setting: "the key's export rows" };
+}
+
+function tooLarge(what: string, maxBytes: number): ExportError {
+  return new ExportError([
+    {
+      message:
+        `This export ${what}, more than the ${maxBytes} bytes one export may have (EXPORT_MAX_BYTES): ` +
+        'narrow it with a filter, select fewer fields, or export it in parts',
+      extensions: { code: 'EXPORT_TOO_LARGE', limit: maxBytes },
+    },
+  ]);
+}
+
 /** Answers an export that cannot start: its problems as JSON, or a bare 500 for anything unexpected. */
 function refuse(res: Response, err: unknown, requestId: string): void {
   if (err instanceof ExportError) {
     // The cause of a 500 (a subgraph down, a bug) was logged where it happened; the client sees it masked.
     if (err.status >= 500) log.error({ requestId, err: err.message }, 'export failed');
+    for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
     res.status(err.status).json({ errors: err.problems });
     return;
   }

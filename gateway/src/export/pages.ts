@@ -27,6 +27,16 @@ const CLIENT_CODES = new Set([
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'OPERATION_RESOLUTION_FAILURE',
+  // The operation limits (common/src/limits/errors.ts, LIMIT_ERROR_CODES): a document over a limit is the
+  // client's to change, at /export.* as at /graphql.
+  'PAYLOAD_TOO_LARGE',
+  'TOO_MANY_TOKENS',
+  'QUERY_TOO_DEEP',
+  'TOO_MANY_ALIASES',
+  'TOO_MANY_DIRECTIVES',
+  'TOO_MANY_ROOT_FIELDS',
+  'TOO_MANY_FIELDS',
+  'QUERY_TOO_COMPLEX',
 ]);
 
 /**
@@ -37,11 +47,18 @@ const CLIENT_CODES = new Set([
  * Any GraphQL error, on any page, ends the export with an {@link ExportError}: a page with partial data would
  * silently leave rows or cells out. A parent of the connection that is null (`organization(id: "unknown")`)
  * gives no rows. A server that says there are more pages but gives no new cursor ends the export too,
- * instead of asking for the same page forever.
+ * instead of asking for the same page forever. Once `signal` is aborted (the client went away), no further
+ * page is run.
  */
-export async function* fetchPages(plan: ExportPlan, execute: ExecutePage): AsyncGenerator<Page> {
+export async function* fetchPages(
+  plan: ExportPlan,
+  execute: ExecutePage,
+  signal?: AbortSignal,
+): AsyncGenerator<Page> {
   let after: unknown = plan.startCursor;
   for (let index = 0; ; index++) {
+    // The client went away: not one more page is asked of the subgraphs.
+    if (signal?.aborted) throw new ExportError('The client went away before the export was complete', 499);
     const result = await execute({
       ...plan.variables,
       [plan.afterVariable]: after,
@@ -72,8 +89,19 @@ export async function* fetchPages(plan: ExportPlan, execute: ExecutePage): Async
 export interface OpenExport {
   /** How many rows the connection said it had on the first page; null if it has no totalCount. */
   totalCount: number | null;
+  /** The nodes of the first page (already among `nodes`): to estimate the size of the whole export. */
+  firstPage: readonly unknown[];
   /** Every node of every page, in order. Throws {@link ExportError} if a later page fails. */
   nodes: AsyncGenerator<unknown>;
+}
+
+/** The row limit an export is held to, and how to name it in a refusal. */
+export interface RowLimit {
+  maxRows: number;
+  /** Who may have that many: `one export` (the default) or `one anonymous export`. */
+  who?: string;
+  /** The setting that sets it: `EXPORT_MAX_ROWS` (the default) or `EXPORT_ANONYMOUS_MAX_ROWS`. */
+  setting?: string;
 }
 
 /**
@@ -84,14 +112,14 @@ export interface OpenExport {
 export async function openExport(
   plan: ExportPlan,
   execute: ExecutePage,
-  opts: { maxRows: number },
+  opts: RowLimit & { signal?: AbortSignal },
 ): Promise<OpenExport> {
-  const pages = fetchPages(plan, execute);
+  const pages = fetchPages(plan, execute, opts.signal);
   const first = await pages.next();
   const totalCount = first.done ? null : first.value.totalCount;
   if (totalCount !== null && totalCount > opts.maxRows) {
     await pages.return(undefined);
-    throw tooMany(`would have ${totalCount} rows, more than the ${opts.maxRows}`);
+    throw tooMany(`would have ${totalCount} rows, more than the ${opts.maxRows}`, opts);
   }
   async function* nodes(): AsyncGenerator<unknown> {
     let rows = 0;
@@ -101,16 +129,17 @@ export async function openExport(
     };
     for await (const page of all()) {
       rows += page.nodes.length;
-      if (rows > opts.maxRows) throw tooMany(`has grown past ${opts.maxRows} rows, the most`);
+      if (rows > opts.maxRows) throw tooMany(`has grown past ${opts.maxRows} rows, the most`, opts);
       yield* page.nodes;
     }
   }
-  return { totalCount, nodes: nodes() };
+  return { totalCount, firstPage: first.done ? [] : first.value.nodes, nodes: nodes() };
 }
 
-function tooMany(what: string): ExportError {
+function tooMany(what: string, limit: RowLimit): ExportError {
   return new ExportError(
-    `This export ${what} one export may have (EXPORT_MAX_ROWS): narrow it with a filter, or export it in parts`,
+    `This export ${what} ${limit.who ?? 'one export'} may have (${limit.setting ?? 'EXPORT_MAX_ROWS'}): ` +
+      'narrow it with a filter, or export it in parts',
   );
 }
 

@@ -89,7 +89,11 @@ const TOTAL_COUNT_ALIAS = 'exportTotalCount';
  * Validation here only orders the errors a person sees (syntax, then fields, then "no connection"): every page
  * is still run, and validated again, by the gateway's own Apollo server. Throws {@link ExportError} (400).
  */
-export function planExport(schema: GraphQLSchema, request: ExportRequest): ExportPlan {
+export function planExport(
+  schema: GraphQLSchema,
+  request: ExportRequest,
+  opts: { maxColumns?: number } = {},
+): ExportPlan {
   let document: DocumentNode;
   try {
     document = parse(request.query);
@@ -131,6 +135,13 @@ export function planExport(schema: GraphQLSchema, request: ExportRequest): Expor
       `The connection "${connectionName}" cannot be paged: its type ${type.name} needs a pageInfo field and an "after" argument`,
     );
   }
+
+  // The columns (typed: numbers or text), and the column limit, before anything is run.
+  const columns = columnsOf(nodesSelection(selected, nodesPath, fragments), fragments, {
+    schema,
+    type: nodeType(type, nodesPath),
+    maxColumns: opts.maxColumns,
+  });
 
   const variables: Record<string, unknown> = { ...(request.variables ?? {}) };
   const definitions = operation.variableDefinitions ?? [];
@@ -229,7 +240,7 @@ export function planExport(schema: GraphQLSchema, request: ExportRequest): Expor
     nodesPath,
     pageInfoKey,
     totalCountKey,
-    columns: columnsOf(nodesSelection(selected, nodesPath, fragments), fragments),
+    columns,
     label: operation.name?.value ?? found.definition.name,
   };
 }
@@ -342,6 +353,20 @@ function nodesPathOf(selected: ReturnType<typeof collectFields>, fragments: Frag
     }
   }
   return null;
+}
+
+/** The type of the connection's nodes, by the field names behind the response keys of `path`. */
+function nodeType(connection: GraphQLObjectType, path: NodesPath): GraphQLCompositeType | undefined {
+  const fields = connection.getFields();
+  const named = (t: GraphQLField<unknown, unknown> | undefined) => (t ? getNamedType(t.type) : undefined);
+  let type: GraphQLNamedType | undefined;
+  if (path.kind === 'nodes') {
+    type = named(fields.nodes);
+  } else {
+    const edge = named(fields.edges);
+    type = edge && (isObjectType(edge) || isInterfaceType(edge)) ? named(edge.getFields().node) : undefined;
+  }
+  return type && isCompositeType(type) ? type : undefined;
 }
 
 function nodesSelection(
