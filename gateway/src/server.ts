@@ -16,6 +16,7 @@ import { LiveSupergraph } from './registry/live';
 import type { RegistryStore } from './registry/store';
 import { subgraphSource, type SubgraphSourceOptions } from './subgraph-source';
 import { readSupergraph } from './supergraph';
+import { valueCompletionPlugin } from './value-completion';
 
 /** What the gateway needs: where each subgraph is, and (optionally) a supergraph other than the checked-in one. */
 export interface GatewayOptions {
@@ -90,7 +91,7 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
     gateway,
     context: async (req) => requestContext(req),
     landingPage: renderExplorer({ endpoint: '/graphql' }),
-    plugins: [exports.plugin],
+    plugins: [exports.plugin, valueCompletionPlugin],
     // Checked here, before the planner sees the operation, and again by each subgraph. With REPORT_COST every
     // response says what the operation cost (extensions.cost), as Shopify's API does; a refusal always does.
     limits: opts.limits,

@@ -228,6 +228,37 @@ describe.each(BACKENDS)('a data journalist asks the graph on %s', (backend) => {
   }, 120_000);
   afterAll(() => sys?.stop());
 
+  test('a budget of an organization the organizations subgraph does not know: an error says so, not a bare null', async () => {
+    // es-ayuntamiento-de-madrid is no organization of ours: the budgets subgraph refers to it by id only.
+    const res = await sys.queryGateway(/* GraphQL */ `
+      {
+        budgets(filter: { organizationId: "${MADRID.organization}" }, first: 1) {
+          nodes {
+            id
+            organization {
+              id
+              name
+            }
+          }
+        }
+      }
+    `);
+    expect(res.data).toBeNull();
+    expect(res.errors).toEqual([
+      expect.objectContaining({
+        message: expect.stringMatching(/^Cannot return null for non-nullable field Organization\.name\b/),
+        extensions: { code: 'INCOMPLETE_RESULT' },
+      }),
+    ]);
+    expect(res.extensions?.valueCompletion).toBeUndefined();
+    // Without a field the organizations subgraph must give, the reference answers as it is.
+    const ids = await sys.queryGateway<{ budgets: { nodes: { organization: { id: string } }[] } }>(
+      `{ budgets(filter: { organizationId: "${MADRID.organization}" }, first: 1) { nodes { organization { id } } } }`,
+    );
+    expect(ids.errors).toBeUndefined();
+    expect(ids.data!.budgets.nodes).toEqual([{ organization: { id: MADRID.organization } }]);
+  });
+
   test('both packages load whole: every row of the files, none refused', () => {
     for (const [report, records] of [
       [madridImport, madridRecords],
