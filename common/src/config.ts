@@ -60,6 +60,8 @@ export interface Config<N extends string = string> {
   readonly reportCost: boolean;
   /** How exports are bounded and guarded beyond EXPORT_MAX_ROWS (EXPORT_MAX_COLUMNS... see {@link ExportLimits}). */
   readonly exportLimits: ExportLimits;
+  /** Each client's cost per minute, where budgets are kept, and whether X-Forwarded-For names the client (see {@link RateLimitConfig}). */
+  readonly rateLimit: RateLimitConfig;
 }
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
@@ -241,6 +243,74 @@ export function exportLimits(env: NodeJS.ProcessEnv = process.env): ExportLimits
 
 // ---- end of export limits ----
 
+// ---- Rate limits (issue 10; docs/protection.md says why the default) ----
+
+/**
+ * Express's `trust proxy` (TRUST_PROXY): false, the client is the socket's address and X-Forwarded-For is
+ * ignored; true, every proxy is trusted (the left-most X-Forwarded-For address is the client); a number, that
+ * many proxies in front of the gateway; or addresses and subnets of the trusted proxies, comma-separated
+ * (Express's names `loopback`, `linklocal`, `uniquelocal` included).
+ */
+export type TrustProxy = boolean | number | string;
+
+/** How the gateway limits each client's cost per minute (gateway/src/ratelimit). */
+export interface RateLimitConfig {
+  /** The cost (common/src/limits/cost.ts) one client may spend per minute (RATE_LIMIT_COST_PER_MINUTE); 0: no limit. */
+  readonly costPerMinute: number;
+  /** The Redis the replicas share their budgets through (REDIS_URL); null: each process counts in memory. */
+  readonly redisUrl: string | null;
+  /** Express's `trust proxy` (TRUST_PROXY, default false): whether the client IP is read from X-Forwarded-For. */
+  readonly trustProxy: TrustProxy;
+}
+
+/** The default of RATE_LIMIT_COST_PER_MINUTE: a dashboard never meets it, a scraper of full pages does. */
+export const DEFAULT_RATE_LIMIT_COST_PER_MINUTE = 200_000;
+
+/** The variables of the rate limits, as EnvSchema reads them. */
+const RATE_LIMIT_ENV = {
+  RATE_LIMIT_COST_PER_MINUTE: z.coerce.number().int().min(0).default(DEFAULT_RATE_LIMIT_COST_PER_MINUTE),
+  REDIS_URL: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+      .refine((u) => URL.canParse(u), 'must be a valid URL')
+      .optional(),
+  ),
+  TRUST_PROXY: z.string().trim().default('false'),
+};
+const RateLimitSchema = z.object(RATE_LIMIT_ENV);
+
+function trustProxyOf(value: string): TrustProxy {
+  if (value === '' || value === 'false' || value === '0') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}
+
+function rateLimitOf(e: z.infer<typeof RateLimitSchema>): RateLimitConfig {
+  return Object.freeze({
+    costPerMinute: e.RATE_LIMIT_COST_PER_MINUTE,
+    redisUrl: e.REDIS_URL ?? null,
+    trustProxy: trustProxyOf(e.TRUST_PROXY),
+  });
+}
+
+/**
+ * The rate limit settings alone, validated as {@link loadConfig} does: what the gateway reads when it is built
+ * without explicit ones.
+ */
+export function rateLimitConfig(env: NodeJS.ProcessEnv = process.env): RateLimitConfig {
+  const parsed = RateLimitSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${problems}`);
+  }
+  return rateLimitOf(parsed.data);
+}
+
+// ---- end of rate limits ----
+
 const EnvSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   GATEWAY_PORT: port(4000),
@@ -265,6 +335,7 @@ const EnvSchema = z.object({
   SUBGRAPH_TIMEOUT_MS: subgraphTimeout,
   ...LIMITS_ENV,
   ...EXPORT_LIMITS_ENV,
+  ...RATE_LIMIT_ENV,
 });
 
 const ROOT = join(__dirname, '..', '..');
@@ -359,6 +430,7 @@ export function loadConfig<N extends string>(
     introspection: e.INTROSPECTION === 'true' || e.INTROSPECTION === '1',
     reportCost: e.REPORT_COST === 'true' || e.REPORT_COST === '1',
     exportLimits: exportLimitsOf(e),
+    rateLimit: rateLimitOf(e as z.infer<typeof RateLimitSchema>),
   });
 }
 

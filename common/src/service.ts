@@ -11,10 +11,10 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import Negotiator from 'negotiator';
 import type { GraphQLSchema } from 'graphql';
-import { operationLimits, type OperationLimits } from './config';
+import { operationLimits, type OperationLimits, type TrustProxy } from './config';
 import { REQUEST_ID_HEADER, type RequestContext } from './context';
 import { maskInternalErrors } from './errors';
-import { operationLimitsFor } from './limits';
+import { operationLimitsFor, type RateLimitHook } from './limits';
 import { logger } from './log';
 import { SIGNATURE_HEADER, verify } from './signing';
 
@@ -60,6 +60,13 @@ export interface ServiceOptions<C extends RequestContext> {
    * refusal carries it. The gateway reads REPORT_COST.
    */
   reportCost?: boolean;
+  /**
+   * Spend each operation's cost from its client's budget before it runs (429 RATE_LIMITED when too little is
+   * left) and put the RateLimit headers on every response; default none. Only the gateway rate-limits.
+   */
+  rateLimit?: RateLimitHook<C>;
+  /** Express's `trust proxy` (TRUST_PROXY): whether `req.ip` is read from X-Forwarded-For; default false. */
+  trustProxy?: TrustProxy;
 }
 
 /** What {@link ServiceOptions.routes} gets to run GraphQL operations the way `/graphql` does. */
@@ -85,6 +92,7 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
   const app = express();
   // Which framework answers is nobody's business (and a hint for an attacker).
   app.disable('x-powered-by');
+  if (opts.trustProxy !== undefined) app.set('trust proxy', opts.trustProxy);
   const http: Server = createServer(app);
   const log = logger.child({ service: opts.name });
   const landing = opts.landingPage;
@@ -92,7 +100,7 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
   const limits = opts.limits ?? env!.limits;
   const introspection =
     opts.introspection ?? (opts.gateway ? env!.introspection : Boolean(opts.signatureSecret));
-  const guard = operationLimitsFor<C>(limits, { reportCost: opts.reportCost });
+  const guard = operationLimitsFor<C>(limits, { reportCost: opts.reportCost, rateLimit: opts.rateLimit });
   const apollo = new ApolloServer<C>({
     ...(opts.gateway ? { gateway: opts.gateway } : { schema: opts.schema! }),
     introspection,

@@ -2,16 +2,20 @@ import { ApolloGateway } from '@apollo/gateway';
 import {
   DEFAULT_EXPORT_MAX_ROWS,
   operationLimits,
+  rateLimitConfig,
   type ExportLimits,
   type OperationLimits,
+  type TrustProxy,
 } from '@civic/common/config';
 import { requestContext, type RequestContext } from '@civic/common/context';
 import { logger } from '@civic/common/log';
-import { createService, type Service } from '@civic/common/service';
+import { createService, type Service, type ServiceGraphQL } from '@civic/common/service';
 import type { Logger } from 'pino';
 import { exportRoutes } from './export/http';
 import type { SavedQuery } from './export/saved-queries';
 import { renderExplorer } from './landing-page';
+import { clientOf, type Client } from './ratelimit/client';
+import { CostRateLimiter } from './ratelimit/limiter';
 import { LiveSupergraph } from './registry/live';
 import type { RegistryStore } from './registry/store';
 import { subgraphSource, type SubgraphSourceOptions } from './subgraph-source';
@@ -38,6 +42,17 @@ export interface GatewayOptions {
   /** Put `extensions.cost: { requested, limit }` in every response; default REPORT_COST (false). */
   reportCost?: boolean;
   /**
+   * Each client's cost per minute (docs/protection.md); each field defaults to the environment's
+   * (RATE_LIMIT_COST_PER_MINUTE, REDIS_URL, TRUST_PROXY). `costPerMinute: 0` turns the limit off; `keyPrefix`
+   * names the Redis keys (default `civic:ratelimit`), so that tests or deployments sharing a Redis stay apart.
+   */
+  rateLimit?: {
+    costPerMinute?: number;
+    redisUrl?: string | null;
+    keyPrefix?: string;
+    trustProxy?: TrustProxy;
+  };
+  /**
    * Serve the partner subgraphs published in this schema registry too, live (see {@link LiveSupergraph}).
    * The gateway owns the store: it closes it when it stops. Ignored when `supergraphSdl` is given.
    */
@@ -58,6 +73,18 @@ export interface GatewayOptions {
  */
 export async function createGatewayService(opts: GatewayOptions): Promise<Service> {
   const urls = opts.subgraphUrls;
+  const env = rateLimitConfig();
+  const costPerMinute = opts.rateLimit?.costPerMinute ?? env.costPerMinute;
+  const limiter =
+    costPerMinute > 0
+      ? new CostRateLimiter({
+          costPerMinute,
+          redisUrl: opts.rateLimit?.redisUrl !== undefined ? opts.rateLimit.redisUrl : env.redisUrl,
+          keyPrefix: opts.rateLimit?.keyPrefix,
+          log: logger.child({ service: 'gateway', component: 'ratelimit' }),
+        })
+      : undefined;
+  await limiter?.connected();
   const live =
     opts.registry && !opts.supergraphSdl
       ? new LiveSupergraph({
@@ -85,11 +112,13 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
     maxRows: opts.exportMaxRows ?? DEFAULT_EXPORT_MAX_ROWS,
     savedQueries: opts.savedQueries,
     limits: opts.exportLimits,
+    // The same client as /graphql's rate limit: its slots, its row limit.
+    client: clientOf,
   });
-  return createService<RequestContext>({
+  return createService<GatewayContext>({
     name: 'gateway',
     gateway,
-    context: async (req) => requestContext(req),
+    context: async (req) => ({ ...requestContext(req), client: clientOf(req) }),
     landingPage: renderExplorer({ endpoint: '/graphql' }),
     plugins: [exports.plugin, valueCompletionPlugin],
     // Checked here, before the planner sees the operation, and again by each subgraph. With REPORT_COST every
@@ -97,6 +126,21 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
     limits: opts.limits,
     introspection: opts.introspection,
     reportCost: opts.reportCost ?? operationLimits().reportCost,
-    routes: (app, graphql) => exports.mount(app, graphql),
+    // Each operation's cost, once computed and before anything runs, is spent from its client's budget: at
+    // /graphql and on every page of an export alike (both run through this server's plugins).
+    rateLimit: limiter && {
+      consume: (context, cost) => limiter.consume(context.client.id, cost),
+      peek: (context) => limiter.peek(context.client.id),
+    },
+    trustProxy: opts.rateLimit?.trustProxy ?? env.trustProxy,
+    // The export routes run their pages with the context this service builds (graphql.context), so each page
+    // carries its client; they only read the RequestContext part of it.
+    routes: (app, graphql) => exports.mount(app, graphql as unknown as ServiceGraphQL<RequestContext>),
+    onStop: async () => limiter?.close(),
   });
+}
+
+/** The gateway's per-request context: the client it is spending for, besides what every service has. */
+interface GatewayContext extends RequestContext {
+  client: Client;
 }

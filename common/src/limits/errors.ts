@@ -13,6 +13,8 @@ export const LIMIT_ERROR_CODES = [
   'TOO_MANY_ROOT_FIELDS',
   'TOO_MANY_FIELDS',
   'QUERY_TOO_COMPLEX',
+  // A client over its cost per minute (common/src/limits/ratelimit.ts, RateLimitedError): 429, not 400.
+  'RATE_LIMITED',
 ] as const;
 
 export type LimitErrorCode = (typeof LIMIT_ERROR_CODES)[number];

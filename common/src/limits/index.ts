@@ -6,6 +6,13 @@ import { limitRules } from './rules';
 
 export { OperationLimitError, LIMIT_ERROR_CODES, type LimitErrorCode } from './errors';
 export { operationCost } from './cost';
+export {
+  RateLimitedError,
+  rateLimitHeaders,
+  retryAfterOf,
+  type RateLimitHook,
+  type RateVerdict,
+} from './ratelimit';
 
 /**
  * Everything an Apollo server needs to apply these limits, each at the earliest step that can see it: the
@@ -14,7 +21,7 @@ export { operationCost } from './cost';
  */
 export function operationLimitsFor<C extends BaseContext>(
   limits: OperationLimits,
-  opts: LimitsPluginOptions = {},
+  opts: LimitsPluginOptions<C> = {},
 ): { parseOptions: ParseOptions; validationRules: ValidationRule[]; plugin: ApolloServerPlugin<C> } {
   return {
     parseOptions: { maxTokens: limits.maxTokens },

@@ -3,14 +3,20 @@ import { GraphQLError } from 'graphql';
 import type { OperationLimits } from '../config';
 import { operationCost } from './cost';
 import { OperationLimitError } from './errors';
+import { RateLimitedError, rateLimitHeaders, type RateLimitHook, type RateVerdict } from './ratelimit';
 
 /** What {@link limitsPlugin} does besides refusing. */
-export interface LimitsPluginOptions {
+export interface LimitsPluginOptions<C = BaseContext> {
   /**
    * Add `extensions.cost: { requested, limit }` to every response whose cost was computed; without it only a
    * QUERY_TOO_COMPLEX refusal carries it.
    */
   reportCost?: boolean;
+  /**
+   * Spend each operation's cost from its client's budget (the gateway's rate limit): an operation over what is
+   * left is refused with 429 RATE_LIMITED before it runs, and every response carries the RateLimit headers.
+   */
+  rateLimit?: RateLimitHook<C>;
 }
 
 /**
@@ -20,18 +26,23 @@ export interface LimitsPluginOptions {
  * - an `operationName` the document does not have, or none for a document of several operations, is the
  *   client's error (400 OPERATION_RESOLUTION_FAILURE), not an internal one;
  * - the cost of the operation with its variables (common/src/limits/cost.ts) over `maxCost` is refused with
- *   QUERY_TOO_COMPLEX; variables that do not fit the operation are refused with BAD_USER_INPUT.
+ *   QUERY_TOO_COMPLEX; variables that do not fit the operation are refused with BAD_USER_INPUT;
+ * - with `rateLimit`, an operation within MAX_COST spends its cost (at least 1) from its client's budget, or is
+ *   refused with 429 RATE_LIMITED when too little is left: nothing is planned or executed, no subgraph called.
+ *   An operation refused before (for its cost or otherwise) spends nothing.
  */
 export function limitsPlugin<C extends BaseContext>(
   limits: Pick<OperationLimits, 'maxCost'>,
-  opts: LimitsPluginOptions = {},
+  opts: LimitsPluginOptions<C> = {},
 ): ApolloServerPlugin<C> {
+  const rateLimit = opts.rateLimit;
   return {
     async requestDidStart() {
       let cost: number | undefined;
       let refused = false;
+      let verdict: RateVerdict | undefined;
       return {
-        async didResolveOperation({ operation, operationName, request, document, schema }) {
+        async didResolveOperation({ operation, operationName, request, document, schema, contextValue }) {
           if (!operation) {
             const message = request.operationName
               ? `The document has no operation named "${request.operationName}"`
@@ -57,11 +68,30 @@ export function limitsPlugin<C extends BaseContext>(
               cost,
             );
           }
+          if (!rateLimit) return;
+          // Even a free operation (introspection, __typename) spends 1: a flood of them is a flood of requests.
+          verdict = await rateLimit.consume(contextValue, Math.max(cost, 1));
+          if (!verdict.allowed) {
+            refused = true;
+            throw new RateLimitedError(cost, verdict);
+          }
         },
-        async willSendResponse({ response }) {
+        async willSendResponse({ response, contextValue }) {
+          if (rateLimit) {
+            const standing = verdict ?? (await rateLimit.peek(contextValue));
+            for (const [name, value] of Object.entries(rateLimitHeaders(standing))) {
+              response.http.headers.set(name, value);
+            }
+          }
           if (!(opts.reportCost || refused) || cost === undefined || response.body.kind !== 'single') return;
           const result = response.body.singleResult;
-          result.extensions = { ...result.extensions, cost: { requested: cost, limit: limits.maxCost } };
+          // A refusal for rate says what was left, as GitHub's and Shopify's do; the RateLimit-Remaining header
+          // says it on every response.
+          const remaining = verdict && !verdict.allowed ? { remaining: verdict.remaining } : {};
+          result.extensions = {
+            ...result.extensions,
+            cost: { requested: cost, limit: limits.maxCost, ...remaining },
+          };
         },
       };
     },

@@ -147,11 +147,19 @@ function graphqlErrors(errors: readonly GraphQLFormattedError[], index: number):
   const problems: ExportProblem[] = errors.map((e) => {
     const code = typeof e.extensions?.code === 'string' ? e.extensions.code : 'INTERNAL_SERVER_ERROR';
     const at = e.path?.length ? ` (at ${e.path.join('.')})` : '';
-    return { message: `${e.message}${at}`, extensions: { code } };
+    // A rate limit's numbers (limit, measured, remaining, retryAfter) are what the client needs to come back.
+    const extensions = code === 'RATE_LIMITED' ? { ...e.extensions, code } : { code };
+    return { message: `${e.message}${at}`, extensions };
   });
-  const clients = problems.every((p) => CLIENT_CODES.has(p.extensions!.code));
   const where = index === 0 ? '' : ` on page ${index + 1}`;
   if (where) for (const p of problems) p.message += where;
+  // The client's budget for the minute is spent (common/src/limits/ratelimit.ts): 429, to retry later.
+  const limited = problems.find((p) => p.extensions!.code === 'RATE_LIMITED');
+  if (limited) {
+    const retryAfter = Number(limited.extensions!.retryAfter);
+    return new ExportError(problems, 429, retryAfter > 0 ? { 'Retry-After': String(retryAfter) } : {});
+  }
+  const clients = problems.every((p) => CLIENT_CODES.has(p.extensions!.code));
   return new ExportError(problems, clients ? 400 : 500);
 }
 
