@@ -6,8 +6,7 @@
  */
 import { runUntilSignal, startSubgraph } from '@civic/common/bootstrap';
 import { logger } from '@civic/common/log';
-import { openRegistryStore } from '@civic/gateway/registry/store';
-import { createGatewayService } from '@civic/gateway/server';
+import { createConfiguredGateway } from '@civic/gateway/server';
 import { loadConfig, modulesInOrder, type SubgraphName } from '@civic/subgraphs';
 
 runUntilSignal(async () => {
@@ -19,15 +18,7 @@ runUntilSignal(async () => {
     services.push(service);
     urls[name] = url;
   }
-  const gateway = await createGatewayService({
-    subgraphUrls: urls,
-    exportMaxRows: config.exportMaxRows,
-    exportLimits: config.exportLimits,
-    limits: config.limits,
-    introspection: config.introspection,
-    reportCost: config.reportCost,
-    registry: { store: await openRegistryStore(config.registry), pollMs: config.registryPollMs },
-  });
+  const gateway = await createConfiguredGateway(config, urls);
   services.push(gateway);
   const { port } = await gateway.listen(config.gatewayPort, config.host);
   logger.info(

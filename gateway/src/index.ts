@@ -1,8 +1,7 @@
 import { runUntilSignal } from '@civic/common/bootstrap';
 import { loadConfig } from '@civic/subgraphs/catalog';
 import { logger } from '@civic/common/log';
-import { openRegistryStore } from './registry/store';
-import { createGatewayService } from './server';
+import { createConfiguredGateway } from './server';
 
 /**
  * Runs the gateway alone (docker-compose, production): subgraph URLs from the environment, partner subgraphs
@@ -10,15 +9,7 @@ import { createGatewayService } from './server';
  */
 runUntilSignal(async () => {
   const config = loadConfig();
-  const gateway = await createGatewayService({
-    subgraphUrls: config.subgraphUrls,
-    exportMaxRows: config.exportMaxRows,
-    exportLimits: config.exportLimits,
-    limits: config.limits,
-    introspection: config.introspection,
-    reportCost: config.reportCost,
-    registry: { store: await openRegistryStore(config.registry), pollMs: config.registryPollMs },
-  });
+  const gateway = await createConfiguredGateway(config, config.subgraphUrls);
   const { url } = await gateway.listen(config.gatewayPort, config.host);
   logger.info({ url }, `Civic Graph gateway ready at ${url}`);
   return [gateway];

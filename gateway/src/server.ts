@@ -3,6 +3,7 @@ import {
   DEFAULT_EXPORT_MAX_ROWS,
   operationLimits,
   rateLimitConfig,
+  type Config,
   type ExportLimits,
   type OperationLimits,
   type TrustProxy,
@@ -17,7 +18,7 @@ import { renderExplorer } from './landing-page';
 import { clientOf, type Client } from './ratelimit/client';
 import { CostRateLimiter } from './ratelimit/limiter';
 import { LiveSupergraph } from './registry/live';
-import type { RegistryStore } from './registry/store';
+import { openRegistryStore, type RegistryStore } from './registry/store';
 import { subgraphSource, type SubgraphSourceOptions } from './subgraph-source';
 import { readSupergraph } from './supergraph';
 import { valueCompletionPlugin } from './value-completion';
@@ -143,4 +144,24 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
 /** The gateway's per-request context: the client it is spending for, besides what every service has. */
 interface GatewayContext extends RequestContext {
   client: Client;
+}
+
+/**
+ * The gateway as `npm start` and `npm run start:gateway` build it: every setting from the configuration
+ * (limits, exports, rate limits, the schema registry followed live), the subgraphs at `subgraphUrls`.
+ */
+export async function createConfiguredGateway(
+  config: Config,
+  subgraphUrls: Readonly<Record<string, string>>,
+): Promise<Service> {
+  return createGatewayService({
+    subgraphUrls,
+    exportMaxRows: config.exportMaxRows,
+    exportLimits: config.exportLimits,
+    limits: config.limits,
+    introspection: config.introspection,
+    reportCost: config.reportCost,
+    rateLimit: { ...config.rateLimit },
+    registry: { store: await openRegistryStore(config.registry), pollMs: config.registryPollMs },
+  });
 }

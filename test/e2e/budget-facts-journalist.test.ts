@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'csv-parse/sync';
 import type { ImportReport } from '@civic/common/import/report';
 import { importers as budgetsImporters } from '@civic/subgraphs/budgets/src/import';
 import { byCodePoint } from '../support/datasets';
+import { csvRecords } from '../support/fdp';
 import { importWith } from '../support/imports';
 import { BACKENDS, startSystem, type System } from '../support/system';
 
@@ -46,31 +45,7 @@ interface Rec {
   row: Row;
 }
 
-/**
- * The records of a CSV file, each with the line it starts on: the text split where a newline is outside
- * quotes, each record parsed with csv-parse (as test/e2e/import-fdp-facts.test.ts reads them).
- */
-function recordsOf(path: string): Rec[] {
-  const text = readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
-  const records: { line: number; text: string }[] = [];
-  let [start, line, startLine, quoted] = [0, 1, 1, false];
-  for (let i = 0; i <= text.length; i++) {
-    if (text[i] === '"') quoted = !quoted;
-    else if (i === text.length || (text[i] === '\n' && !quoted)) {
-      const t = text.slice(start, i).replace(/\r$/, '');
-      if (t !== '') records.push({ line: startLine, text: t });
-      start = i + 1;
-      startLine = line + 1;
-    }
-    if (text[i] === '\n') line += 1;
-  }
-  const cells = (t: string) => (parse(t, { delimiter: ',', relax_quotes: false }) as string[][])[0];
-  const header = cells(records[0].text);
-  return records.slice(1).map((r) => {
-    const values = cells(r.text);
-    return { line: r.line, row: Object.fromEntries(header.map((h, i) => [h, values[i] ?? ''])) };
-  });
-}
+const recordsOf = (path: string): Rec[] => csvRecords(path, ',');
 
 /** A cell holding an exact decimal amount, in minor units of a currency of `digits` decimals. */
 function minorUnits(cell: string, digits: number): bigint {

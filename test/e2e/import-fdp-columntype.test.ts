@@ -7,6 +7,7 @@ import { prepareSubgraph } from '@civic/common/bootstrap';
 import type { ImportOptions } from '@civic/common/import/pipeline';
 import type { ImportReport } from '@civic/common/import/report';
 import { importers as budgetsImporters } from '@civic/subgraphs/budgets/src/import';
+import { storedCode, storedFacts } from '../support/fdp';
 import { importWith } from '../support/imports';
 import { BACKENDS, MODULES, freshStorage, type Backend } from '../support/system';
 
@@ -134,38 +135,8 @@ const fieldsOf = (d: Json) => d.resources[0].schema.fields as Json[];
 const field = (d: Json, name: string) => fieldsOf(d).find((f) => f.name === name)!;
 const warned = (report: ImportReport, re: RegExp) => report.warnings.filter((w) => re.test(w.reason));
 
-/** What the database holds of the package's budgets: lines, dimension rows, totals per value field and budget. */
-async function stored(ds: DataSource, slug: string) {
-  const like = `fdp-${slug}-%`;
-  const [{ n: lines }] = await ds.query('SELECT COUNT(*) AS n FROM budget_lines WHERE budget_id LIKE ?', [
-    like,
-  ]);
-  const [{ n: dims }] = await ds.query(
-    'SELECT COUNT(*) AS n FROM budget_line_dimensions d JOIN budget_lines l ON l.id = d.line_id WHERE l.budget_id LIKE ?',
-    [like],
-  );
-  const sums: { c: string; b: string; s: string }[] = await ds.query(
-    `SELECT a.source_column AS c, l.budget_id AS b, CAST(SUM(a.amount_minor) AS CHAR) AS s
-       FROM budget_amounts a JOIN budget_lines l ON l.id = a.line_id WHERE l.budget_id LIKE ?
-      GROUP BY a.source_column, l.budget_id`,
-    [like],
-  );
-  return {
-    lines: Number(lines),
-    dims: Number(dims),
-    totals: Object.fromEntries(sums.map((r) => [`${r.c} ${r.b}`, String(r.s)])),
-  };
-}
-
-/** A code of the dictionary, with its labels. */
-async function code(ds: DataSource, scheme: string, c: string) {
-  const [row] = await ds.query(
-    `SELECT type, depth, parent_code AS parent, label_ar AS ar, label_fr AS fr, label_en AS en, label
-       FROM budget_codes WHERE scheme = ? AND code = ?`,
-    [scheme, c],
-  );
-  return row ? { ...row, depth: Number(row.depth) } : row;
-}
+const stored = storedFacts;
+const code = storedCode;
 
 /** The dimension rows of the line a row of the file wrote. */
 async function dimensionsOfRow(ds: DataSource, slug: string, line: number) {

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { parse } from 'csv-parse/sync';
 import type { DataSource } from 'typeorm';
 import { prepareSubgraph } from '@civic/common/bootstrap';
 import { runImport, type ImportOptions } from '@civic/common/import/pipeline';
 import type { ImportIssue, ImportReport } from '@civic/common/import/report';
 import { importers as budgetsImporters } from '@civic/subgraphs/budgets/src/import';
+import { csvRecords, storedCode, storedFacts } from '../support/fdp';
 import { importWith } from '../support/imports';
 import { BACKENDS, MODULES, freshStorage, type Backend } from '../support/system';
 
@@ -110,41 +110,11 @@ function minorUnits(cell: string, m: TestMeasure): bigint | 'none' | null {
   return sign ? -(num / den) : num / den;
 }
 
-/**
- * The records of a package's resources, each with the line it starts on: the text split where a newline is
- * outside quotes, each record parsed with csv-parse. Records of empty cells only are no rows.
- */
+/** The records of a package's resources, each with its file (relative to the package) and the line it starts on. */
 function recordsOf(dir: string, desc: Json): Record_[] {
-  const out: Record_[] = [];
-  for (const r of desc.resources) {
-    const text = readFileSync(join(dir, r.path), 'utf8').replace(/^\uFEFF/, '');
-    const records: { line: number; text: string }[] = [];
-    let [start, line, startLine, quoted] = [0, 1, 1, false];
-    for (let i = 0; i <= text.length; i++) {
-      if (text[i] === '"') quoted = !quoted;
-      else if (i === text.length || (text[i] === '\n' && !quoted)) {
-        const t = text.slice(start, i).replace(/\r$/, '');
-        if (t !== '') records.push({ line: startLine, text: t });
-        start = i + 1;
-        startLine = line + 1;
-      }
-      if (text[i] === '\n') line += 1;
-    }
-    const first = records[0].text;
-    const delimiter = r.dialect?.delimiter ?? (first.split(';').length > first.split(',').length ? ';' : ',');
-    const cells = (t: string) => (parse(t, { delimiter, relax_quotes: false }) as string[][])[0];
-    const header = cells(first);
-    for (const rec of records.slice(1)) {
-      const values = cells(rec.text);
-      if (values.every((v) => v.trim() === '')) continue;
-      out.push({
-        file: r.path,
-        line: rec.line,
-        row: Object.fromEntries(header.map((h, i) => [h, values[i] ?? ''])),
-      });
-    }
-  }
-  return out;
+  return (desc.resources as Json[]).flatMap((r) =>
+    csvRecords(join(dir, r.path), r.dialect?.delimiter).map((rec) => ({ file: r.path, ...rec })),
+  );
 }
 
 /** The number of dimension values a row has: dimensions with a code attribute given (a constant counts). */
@@ -192,38 +162,8 @@ const slugOf = (desc: Json) =>
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '');
 
-/** What the database holds of a package's budgets: lines, dimension rows, totals per measure column and budget. */
-async function stored(ds: DataSource, slug: string) {
-  const like = `fdp-${slug}-%`;
-  const [{ n: lines }] = await ds.query('SELECT COUNT(*) AS n FROM budget_lines WHERE budget_id LIKE ?', [
-    like,
-  ]);
-  const [{ n: dims }] = await ds.query(
-    'SELECT COUNT(*) AS n FROM budget_line_dimensions d JOIN budget_lines l ON l.id = d.line_id WHERE l.budget_id LIKE ?',
-    [like],
-  );
-  const sums: { c: string; b: string; s: string }[] = await ds.query(
-    `SELECT a.source_column AS c, l.budget_id AS b, CAST(SUM(a.amount_minor) AS CHAR) AS s
-       FROM budget_amounts a JOIN budget_lines l ON l.id = a.line_id WHERE l.budget_id LIKE ?
-      GROUP BY a.source_column, l.budget_id`,
-    [like],
-  );
-  return {
-    lines: Number(lines),
-    dims: Number(dims),
-    totals: Object.fromEntries(sums.map((r) => [`${r.c} ${r.b}`, String(r.s)])),
-  };
-}
-
-/** A code of the dictionary, with its labels. */
-async function code(ds: DataSource, scheme: string, c: string) {
-  const [row] = await ds.query(
-    `SELECT type, depth, parent_code AS parent, label_ar AS ar, label_fr AS fr, label_en AS en, label_es AS es, label
-       FROM budget_codes WHERE scheme = ? AND code = ?`,
-    [scheme, c],
-  );
-  return row ? { ...row, depth: Number(row.depth) } : row;
-}
+const stored = storedFacts;
+const code = storedCode;
 
 interface DimensionRow {
   dimension: string;

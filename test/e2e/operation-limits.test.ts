@@ -1,5 +1,3 @@
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { getIntrospectionQuery } from 'graphql';
 import { DEFAULT_OPERATION_LIMITS } from '@civic/common/config';
 import type { Service } from '@civic/common/service';
@@ -7,6 +5,7 @@ import { sign } from '@civic/common/signing';
 import { createGatewayService } from '@civic/gateway/server';
 import { SUBGRAPH_NAMES, type SubgraphName } from '@civic/subgraphs';
 import { ENTITIES_QUERY, HOSTILE_DOCUMENTS, nest, representations } from '../bench/hostile-documents';
+import { countingProxy, type CountingProxy } from '../support/counting-proxy';
 import { MODULES, startSystem, type GraphQLResponse, type System } from '../support/system';
 
 /**
@@ -14,36 +13,6 @@ import { MODULES, startSystem, type GraphQLResponse, type System } from '../supp
  * measured value, before any subgraph is called (a counting proxy stands between the gateway and each
  * subgraph), and directly to a subgraph (defence in depth). The refusal times are printed, not asserted.
  */
-
-/** A pass-through HTTP proxy in front of one subgraph that counts the requests it forwards. */
-interface CountingProxy {
-  url: string;
-  count: number;
-  close(): Promise<void>;
-}
-
-async function countingProxy(target: string): Promise<CountingProxy> {
-  const to = new URL(target);
-  const proxy = {
-    url: '',
-    count: 0,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-  const server: Server = createServer((req, res) => {
-    proxy.count++;
-    const upstream = httpRequest(
-      { host: to.hostname, port: to.port, path: to.pathname, method: req.method, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    req.pipe(upstream);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${to.pathname}`;
-  return proxy;
-}
 
 let system: System;
 let gateway: Service;

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { DEFAULT_RATE_LIMIT_COST_PER_MINUTE } from '@civic/common/config';
 import type { Service } from '@civic/common/service';
 import { createGatewayService, type GatewayOptions } from '@civic/gateway/server';
 import { SUBGRAPH_NAMES, type SubgraphName } from '@civic/subgraphs';
+import { countingProxy, type CountingProxy } from '../support/counting-proxy';
 import { startSystem, type GraphQLResponse, type System } from '../support/system';
 
 /**
@@ -16,36 +15,6 @@ import { startSystem, type GraphQLResponse, type System } from '../support/syste
  * cannot be reached leaves each gateway limiting in its memory; exports spend from the same budget. Every
  * gateway here has its own small budget, so no test waits for a window to end.
  */
-
-/** A pass-through HTTP proxy in front of one subgraph that counts the requests it forwards. */
-interface CountingProxy {
-  url: string;
-  count: number;
-  close(): Promise<void>;
-}
-
-async function countingProxy(target: string): Promise<CountingProxy> {
-  const to = new URL(target);
-  const proxy = {
-    url: '',
-    count: 0,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-  const server: Server = createServer((req, res) => {
-    proxy.count++;
-    const upstream = httpRequest(
-      { host: to.hostname, port: to.port, path: to.pathname, method: req.method, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    req.pipe(upstream);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${to.pathname}`;
-  return proxy;
-}
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** This run's Redis keys: removed after the tests. */

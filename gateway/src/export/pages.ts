@@ -1,4 +1,5 @@
 import type { GraphQLFormattedError } from 'graphql';
+import { LIMIT_ERROR_CODES } from '@civic/common/limits';
 import { ExportError, type ExportProblem } from './errors';
 import type { ExportPlan } from './plan';
 
@@ -21,22 +22,15 @@ export interface Page {
 }
 
 /** Error codes a client can act on: a first page failing only with these is the client's request (400). */
-const CLIENT_CODES = new Set([
+const CLIENT_CODES = new Set<string>([
   'BAD_USER_INPUT',
   'BAD_REQUEST',
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'OPERATION_RESOLUTION_FAILURE',
-  // The operation limits (common/src/limits/errors.ts, LIMIT_ERROR_CODES): a document over a limit is the
-  // client's to change, at /export.* as at /graphql.
-  'PAYLOAD_TOO_LARGE',
-  'TOO_MANY_TOKENS',
-  'QUERY_TOO_DEEP',
-  'TOO_MANY_ALIASES',
-  'TOO_MANY_DIRECTIVES',
-  'TOO_MANY_ROOT_FIELDS',
-  'TOO_MANY_FIELDS',
-  'QUERY_TOO_COMPLEX',
+  // The operation limits: a document over a limit is the client's to change, at /export.* as at /graphql
+  // (RATE_LIMITED among them is answered 429 before this set is asked).
+  ...LIMIT_ERROR_CODES,
 ]);
 
 /**
