@@ -3,13 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { DataSource } from 'typeorm';
-import { prepareSubgraph } from '@civic/common/bootstrap';
 import type { ImportOptions } from '@civic/common/import/pipeline';
 import type { ImportReport } from '@civic/common/import/report';
 import { importers as budgetsImporters } from '@civic/subgraphs/budgets/src/import';
-import { storedCode, storedFacts } from '../support/fdp';
+import { emptyBudgetsDb, storedCode, storedFacts } from '../support/fdp';
 import { importWith } from '../support/imports';
-import { BACKENDS, MODULES, freshStorage, type Backend } from '../support/system';
+import { BACKENDS } from '../support/system';
 
 /*
  * A Fiscal Data Package in its 1.0 form: no model, a `columnType` (OpenSpending's os-types) on every field it
@@ -103,17 +102,7 @@ function expected() {
   return { records, loaded, totals, dimensionRows };
 }
 
-async function openDb(backend: Backend) {
-  const { storage, drop } = freshStorage(backend);
-  const ds = await prepareSubgraph(MODULES.budgets, storage.budgets, { seed: 'never' });
-  return {
-    ds,
-    close: async () => {
-      await ds.destroy();
-      await drop();
-    },
-  };
-}
+const openDb = emptyBudgetsDb;
 
 const run = (ds: DataSource, dir: string, options: Partial<ImportOptions> = {}) =>
   importWith(budgetsImporters, PKG, ds, dir, options);

@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { DataSource } from 'typeorm';
-import { prepareSubgraph } from '@civic/common/bootstrap';
 import { runImport, type ImportOptions } from '@civic/common/import/pipeline';
 import type { ImportIssue, ImportReport } from '@civic/common/import/report';
 import { importers as budgetsImporters } from '@civic/subgraphs/budgets/src/import';
-import { csvRecords, storedCode, storedFacts } from '../support/fdp';
+import { csvRecords, emptyBudgetsDb, storedCode, storedFacts } from '../support/fdp';
 import { importWith } from '../support/imports';
-import { BACKENDS, MODULES, freshStorage, type Backend } from '../support/system';
+import { BACKENDS } from '../support/system';
 
 /*
  * Every Fiscal Data Package of OpenSpending's demo collection whose data exists (excerpts, see
@@ -707,17 +706,7 @@ const CASES: Record<string, Case> = {
   },
 };
 
-async function openDb(backend: Backend) {
-  const { storage, drop } = freshStorage(backend);
-  const ds = await prepareSubgraph(MODULES.budgets, storage.budgets, { seed: 'never' });
-  return {
-    ds,
-    close: async () => {
-      await ds.destroy();
-      await drop();
-    },
-  };
-}
+const openDb = emptyBudgetsDb;
 
 const run = (ds: DataSource, dir: string, options: Partial<ImportOptions> = {}) =>
   importWith(budgetsImporters, PKG, ds, dir, options);

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import type { DataSource } from 'typeorm';
+import { prepareSubgraph } from '@civic/common/bootstrap';
+import { MODULES, freshStorage, type Backend } from './system';
 
 /*
  * What the Fiscal Data Package tests read on both sides, independently of the importer: a CSV file's records
@@ -79,4 +81,17 @@ export async function storedCode(ds: DataSource, scheme: string, c: string) {
     [scheme, c],
   );
   return row ? { ...row, depth: Number(row.depth) } : row;
+}
+
+/** A fresh, migrated and empty budgets database on a backend, and how to drop it. */
+export async function emptyBudgetsDb(backend: Backend) {
+  const { storage, drop } = freshStorage(backend);
+  const ds = await prepareSubgraph(MODULES.budgets, storage.budgets, { seed: 'never' });
+  return {
+    ds,
+    close: async () => {
+      await ds.destroy();
+      await drop();
+    },
+  };
 }
