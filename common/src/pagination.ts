@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import type { GraphQLError, GraphQLResolveInfo } from 'graphql';
 import type { DataSource } from 'typeorm';
 import { badInput } from './errors';
 import { placeholders } from './db';
@@ -35,12 +36,25 @@ export function encodeCursor(id: string): string {
   return Buffer.from(CURSOR_PREFIX + id, 'utf8').toString('base64url');
 }
 
+/**
+ * The refusal of an `after` that is no cursor this API gave (mistyped, cut short, tampered with, or from another
+ * API). It gives the value's length, never the value: a 900 KB "cursor" is not echoed back, and a value that is
+ * not ours is nothing a client needs to read again.
+ */
+export function notOurCursor(cursor: string): GraphQLError {
+  return badInput(
+    `Argument "after" is not a cursor returned by this API (a value of ${cursor.length} characters): ` +
+      "pass a page's endCursor or one of its edges' cursors, unchanged",
+    'after',
+  );
+}
+
 /** Reads a cursor of the id order; refuses one of another order (or search) and one not from this API. */
 export function decodeCursor(cursor: string): string {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
   if (text.startsWith(ORDERED_PREFIX)) throw badInput(ANOTHER_ORDER, 'after');
   if (!text.startsWith(CURSOR_PREFIX) || text.length === CURSOR_PREFIX.length) {
-    throw badInput(`Argument "after" is not a cursor returned by this API: "${cursor}"`, 'after');
+    throw notOurCursor(cursor);
   }
   return text.slice(CURSOR_PREFIX.length);
 }
@@ -52,6 +66,22 @@ export function toPage(args: PageArgs, defaultFirst = 20): Page {
     throw badInput(`Argument "first" must be between 0 and ${MAX_PAGE_SIZE}; got ${first}`, 'first');
   }
   return { first, afterId: args.after ? decodeCursor(args.after) : null };
+}
+
+/**
+ * The `first` of a list field that is not a connection (`Organization.children`, `Commitment.budgetLines`...):
+ * absent or null, the field's own default in the schema; else a whole number from 0 to {@link MAX_PAGE_SIZE},
+ * refused otherwise with BAD_USER_INPUT naming the field (`Type.field`) and the argument. The loaders still
+ * read every parent of a batch in one statement: `first` is applied per parent to what they return.
+ */
+export function listFirst(first: number | null | undefined, info: GraphQLResolveInfo): number {
+  const field = `${info.parentType.name}.${info.fieldName}`;
+  const declared = info.parentType.getFields()[info.fieldName]?.args.find((a) => a.name === 'first');
+  const n = first ?? (typeof declared?.defaultValue === 'number' ? declared.defaultValue : MAX_PAGE_SIZE);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_PAGE_SIZE) {
+    throw badInput(`Argument "first" of ${field} must be between 0 and ${MAX_PAGE_SIZE}; got ${n}`, 'first');
+  }
+  return n;
 }
 
 export interface Connection<T> {

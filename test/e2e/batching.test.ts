@@ -58,7 +58,8 @@ const QUERY = /* GraphQL */ `
         budgetLines {
           id
           code
-          amounts {
+          # A line's figures: the bundled lines have at most 3 (the default, 20, holds a year of months).
+          amounts(first: 5) {
             phase
             amount {
               amount

@@ -13,20 +13,27 @@ import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexit
  * The cost model (GitHub's and Shopify's): what an operation may make the services do, computed from the
  * document and its variables before anything runs.
  *
- * - A scalar or enum field costs 0; a field returning an object costs 1 plus what is selected in it.
- * - A paged list (a field with `first`) costs {@link CONNECTION_WEIGHT} plus `first` (default 20, at most 100:
- *   above that the subgraph refuses it) times what is selected in it; the `nodes` and `edges` of its page are
- *   not multiplied again.
- * - A list without `first` multiplies by its known maximum from {@link FIELD_COSTS}, else by
- *   {@link DEFAULT_LIST_SIZE}.
+ * - A scalar or enum field costs 0 (a list of them too); a field returning an object costs 1 plus what is
+ *   selected in it.
+ * - A paged list (a connection: a field with `first` returning a page) costs {@link CONNECTION_WEIGHT} plus
+ *   `first` times what is selected in it; the `nodes` and `edges` of its page are not multiplied again.
+ * - A plain list with `first` (`Organization.children`, `Commitment.budgetLines`...) costs `first` times
+ *   (1 + what is selected in each item): it has no `totalCount` to count.
+ * - `first` is the argument or its variable, else the field's default in the schema, at most
+ *   {@link MAX_FIRST} (above that, or below 0, the subgraph refuses it).
+ * - Every other list has a fixed maximum by construction, stated in its SDL description and given in
+ *   {@link FIELD_COSTS}: it multiplies by it. A list of a partner's subgraph that is in neither multiplies by
+ *   {@link DEFAULT_LIST_SIZE}; test/unit/list-bounds.test.ts keeps the graph's own lists out of that case.
+ * - An aggregate's groups (`budgetSummary`, `commitmentStats`, `Commitment.funding`) come from one GROUP BY:
+ *   the field weighs {@link AGGREGATE_WEIGHT} and its groups count once, whatever their number; the number
+ *   is bounded by the subgraph (at most 10000 groups, beyond that the field is refused).
  * - `_entities` (a subgraph's entity fetch) multiplies by the number of representations it is sent.
  * - Introspection (`__schema`, `__type` and what is inside) costs 0: it is answered from memory.
- * - Aggregates (summaries, stats, totals) weigh {@link AGGREGATE_WEIGHT}; a `filter` with a `search` adds
- *   {@link SEARCH_WEIGHT}.
+ * - A `filter` with a `search` adds {@link SEARCH_WEIGHT}.
  * docs/protection.md gives the cost of the dashboards' queries this model was sized on.
  */
 
-/** One field's own weight (replacing the default 1 for an object, {@link CONNECTION_WEIGHT} for a page) and, for a list without `first`, its known maximum length. */
+/** One field's own weight (replacing the default 1 for an object, {@link CONNECTION_WEIGHT} for a page) and, for a list without `first`, its maximum length. */
 export interface FieldCost {
   weight?: number;
   size?: number;
@@ -38,17 +45,20 @@ export const CONNECTION_WEIGHT = 2;
 export const AGGREGATE_WEIGHT = 20;
 /** A full-text search: an index lookup and a relevance sort on top of the query it filters. */
 export const SEARCH_WEIGHT = 20;
-/** The length assumed of a list whose maximum is not known: a default page. */
+/** The length assumed of a partner's list whose maximum is not known: a default page. */
 export const DEFAULT_LIST_SIZE = 20;
-/** What `first` is taken to be when omitted (the schema's default) and at most (above it is refused). */
+/** What `first` is taken to be when neither given nor defaulted by the schema, and at most (above it is refused). */
 const DEFAULT_FIRST = 20;
-const MAX_FIRST = 100;
+export const MAX_FIRST = 100;
 
+/** Groups from one GROUP BY, counted once (the subgraph refuses more than 10000 of them). */
 const aggregate: FieldCost = { weight: AGGREGATE_WEIGHT, size: 1 };
 
 /**
- * The weights and list sizes of the graph's fields, `Type.field`, where the defaults above do not say it. A
- * field of a partner's subgraph is not listed: the defaults apply to it.
+ * The weights and list maxima of the graph's fields, `Type.field`, where the defaults above do not say it. Each
+ * `size` is the maximum the field's SDL description states ("At most N"), true by construction; a list that
+ * grows with the data has `first` instead and is not listed. A field of a partner's subgraph is not listed:
+ * the defaults apply to it.
  */
 export const FIELD_COSTS: Readonly<Record<string, FieldCost>> = {
   // Aggregates: one GROUP BY or SUM each; their groups come from that one query.
@@ -56,27 +66,20 @@ export const FIELD_COSTS: Readonly<Record<string, FieldCost>> = {
   'Query.commitmentStats': aggregate,
   'Organization.budgetSummary': aggregate,
   'Organization.commitmentStats': aggregate,
+  // One entry per currency and phase of the linked lines, from one SUM.
   'Commitment.funding': aggregate,
   // One budget's lines summed, batched for every budget of the request: lighter than a summary.
   'Budget.total': { weight: 5 },
-  // Lists without paging: a bound a little above the most the bundled data holds (in brackets), until every
-  // list pages or has a fixed maximum (issue 10, "every list bounded").
-  'Organization.children': { size: 100 }, // (58: a Moroccan province's communes)
-  'Organization.budgets': { size: 10 }, // (6 fiscal years)
-  'Organization.actionPlans': { size: 10 }, // (6)
-  'Organization.identifiers': { size: 5 }, // (2)
-  'Commitment.leadOrganizations': { size: 15 }, // (13)
-  'Commitment.supportingOrganizations': { size: 40 }, // (33)
-  'Commitment.budgetLines': { size: 10 },
-  'Commitment.budgetLinks': { size: 10 },
-  'BudgetLine.commitments': { size: 10 },
-  'BudgetLine.classifications': { size: 10 }, // (1 to 3: one per dimension of the source)
-  'BudgetLine.amounts': { size: 5 }, // (3: one per phase)
-  'BudgetClassification.ancestors': { size: 5 }, // (4 levels of code)
-  'BudgetGroup.keys': { size: 5 },
-  'BudgetGroup.totals': { size: 5 },
-  'CommitmentGroup.keys': { size: 5 },
-  'Provenance.adjustments': { size: 5 },
+  // Fixed maxima, by construction.
+  'BudgetGroup.keys': { size: 15 }, // one per dimension: 15 BudgetDimension values; `grouping` refused beyond 15
+  'BudgetGroup.totals': { size: 4 }, // one per phase
+  'CommitmentGroup.keys': { size: 11 }, // one per dimension: 11 CommitmentDimension values, each once
+  'Commitment.ogpValues': { size: 4 }, // each of the 4 OGP values once
+  'SourceAdjustment.reasons': { size: 7 }, // each of the 7 reasons once
+  'Organization.searchHighlights': { size: 4 }, // one per language of the name
+  'ActionPlan.searchHighlights': { size: 1 }, // the member's name
+  'Commitment.searchHighlights': { size: 8 }, // title, 4 titles, shortTitle, description, theme
+  'BudgetLine.searchHighlights': { size: 9 }, // 4 labels, classification labels in 4 languages and unnamed
 };
 
 const hasSearch = (args: Record<string, unknown>): boolean => {
@@ -95,12 +98,17 @@ export const civicEstimator: ComplexityEstimator = ({ type, field, args, childCo
   if (field.name === '_entities' && Array.isArray(args.representations)) {
     return args.representations.length * (1 + childComplexity);
   }
-  if (field.args.some((a) => a.name === 'first')) {
-    const asked = typeof args.first === 'number' ? args.first : DEFAULT_FIRST;
+  const list = isListType(getNullableType(field.type));
+  const firstArg = field.args.find((a) => a.name === 'first');
+  if (firstArg) {
+    const declared = typeof firstArg.defaultValue === 'number' ? firstArg.defaultValue : DEFAULT_FIRST;
+    const asked = typeof args.first === 'number' ? args.first : declared;
     const first = Math.max(0, Math.min(MAX_FIRST, asked));
+    // A plain list: each item is an object of its own. A page: its `nodes`/`edges` count the objects.
+    if (list) return (own.weight ?? 0) + search + first * (1 + childComplexity);
     return (own.weight ?? CONNECTION_WEIGHT) + search + first * childComplexity;
   }
-  if (isListType(getNullableType(field.type))) {
+  if (list) {
     // The `nodes` and `edges` of a page: already multiplied by the page's `first`.
     const inPage = isObjectType(type) && 'pageInfo' in type.getFields();
     const size = own.size ?? (inPage ? 1 : DEFAULT_LIST_SIZE);

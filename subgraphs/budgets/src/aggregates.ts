@@ -61,6 +61,12 @@ export interface GroupSpec {
 /** The most groups a summary returns; past this, the client is asked to group by less or filter more. */
 export const MAX_GROUPS = 10000;
 
+/**
+ * The most keys a group has (`BudgetGroup.keys`): `groupBy` lists each of the 15 BudgetDimension values at
+ * most once; `grouping`, which may list a classification type at several levels or names, is held to as many.
+ */
+export const MAX_GROUP_KEYS = 15;
+
 /** Whether a dimension is a classification type (its key is a code of a line's dimension row). */
 export const isClassification = (d: BudgetDimension): d is BudgetDimension & ClassificationType =>
   (CLASSIFICATION_TYPES as readonly string[]).includes(d);
@@ -88,6 +94,12 @@ export function groupSpecs(
     throw badInput(
       'Give "groupBy" (dimensions) or "grouping" (dimensions with a level): one of them is required; [] for one total per currency',
       'groupBy',
+    );
+  }
+  if (grouping.length > MAX_GROUP_KEYS) {
+    throw badInput(
+      `Argument "grouping" lists ${grouping.length} dimensions: at most ${MAX_GROUP_KEYS}`,
+      'grouping',
     );
   }
   const seen = new Set<string>();

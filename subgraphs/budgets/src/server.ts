@@ -13,6 +13,7 @@ import { BudgetCode } from './resolvers/BudgetCode';
 import { Organization } from './resolvers/Organization';
 import { Commitment } from './resolvers/Commitment';
 import { CommitmentBudgetLink } from './resolvers/CommitmentBudgetLink';
+import { Provenance } from './resolvers/Provenance';
 import { generateBudgets } from './synthetic';
 
 export const resolvers: Resolvers = {
@@ -24,6 +25,7 @@ export const resolvers: Resolvers = {
   Organization,
   Commitment,
   CommitmentBudgetLink,
+  Provenance,
 };
 
 /**

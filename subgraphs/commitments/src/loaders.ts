@@ -15,7 +15,8 @@ import {
   type CommitmentSupporter,
 } from './entities/CommitmentLinks';
 import type { CommitmentDimension } from './generated/resolvers-types';
-import { queryStats, type StatsRow } from './aggregates';
+import { badInput } from '@civic/common/errors';
+import { MAX_GROUPS, queryStats, type StatsRow } from './aggregates';
 
 export type CommitmentRole = 'LEAD' | 'SUPPORTING' | 'ANY';
 
@@ -47,7 +48,8 @@ export interface StatsKey {
 /**
  * Statistics of many organizations: one GROUP BY statement per distinct (groupBy, role), grouped by
  * organization too, its rows then dealt out to the keys in key order. An organization with no commitment has
- * no group, except with an empty groupBy, where its one group counts 0.
+ * no group, except with an empty groupBy, where its one group counts 0. An organization with more than
+ * MAX_GROUPS groups gets the error `Query.commitmentStats` gives, as `Organization.budgetSummary` does.
  */
 function statsLoader(ds: DataSource): DataLoader<StatsKey, StatsRow[], string> {
   return new DataLoader<StatsKey, StatsRow[], string>(
@@ -70,6 +72,12 @@ function statsLoader(ds: DataSource): DataLoader<StatsKey, StatsRow[], string> {
       }
       return keys.map((k) => {
         const rows = found.get(JSON.stringify([JSON.stringify([k.groupBy, k.role]), k.organizationId]));
+        if (rows && rows.length > MAX_GROUPS) {
+          return badInput(
+            `Argument "groupBy" gives more than ${MAX_GROUPS} groups: group by fewer dimensions`,
+            'groupBy',
+          );
+        }
         if (rows) return rows;
         return k.groupBy.length
           ? []

@@ -9,9 +9,10 @@ import { Query } from './resolvers/Query';
 import { ActionPlan } from './resolvers/ActionPlan';
 import { Commitment } from './resolvers/Commitment';
 import { Organization } from './resolvers/Organization';
+import { Provenance } from './resolvers/Provenance';
 import { generateCommitments } from './synthetic';
 
-export const resolvers: Resolvers = { Query, ActionPlan, Commitment, Organization };
+export const resolvers: Resolvers = { Query, ActionPlan, Commitment, Organization, Provenance };
 
 /**
  * The commitments subgraph, as the bootstrap (common/src/bootstrap.ts), the scripts and the tests run it: its

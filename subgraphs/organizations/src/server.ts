@@ -7,9 +7,10 @@ import { bundled } from './import/bundled';
 import { createOrganizationLoaders } from './loaders';
 import { Query } from './resolvers/Query';
 import { Organization } from './resolvers/Organization';
+import { Provenance } from './resolvers/Provenance';
 import { generateOrganizations } from './synthetic';
 
-export const resolvers: Resolvers = { Query, Organization };
+export const resolvers: Resolvers = { Query, Organization, Provenance };
 
 /**
  * The organizations subgraph, as the bootstrap (common/src/bootstrap.ts), the scripts and the tests run it: its

@@ -96,7 +96,10 @@ export type BudgetAmountRange = {
  */
 export type BudgetClassification = {
   __typename?: 'BudgetClassification';
-  /** The codes above this one in its scheme, the top level first (`1`, `1.01101`, `1.01101.0001`); empty at the top. */
+  /**
+   * The codes above this one in its scheme, the top level first (`1`, `1.01101`, `1.01101.0001`); empty at the
+   * top. The first `first` levels (the bundled data has at most 3 above a code).
+   */
   ancestors: Array<BudgetCode>;
   /** The line's code in this dimension, the most specific one (`1.01101.0001.000`, `01.1.1`). */
   code: Scalars['String']['output'];
@@ -121,6 +124,15 @@ export type BudgetClassification = {
   sourceLabel: Maybe<Scalars['String']['output']>;
   /** The kind of dimension. */
   type: ClassificationType;
+};
+
+/**
+ * A budget line's value in one dimension of its source: its code in a classification scheme, with the code's
+ * labels and the codes above it. Labels come from the scheme's code list as the imports give it (in the
+ * languages their sources name).
+ */
+export type BudgetClassificationAncestorsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /**
@@ -255,7 +267,7 @@ export type BudgetGroup = {
    * Null when either total is missing or APPROVED is zero.
    */
   executionRate: Maybe<Scalars['Float']['output']>;
-  /** One key per dimension of `groupBy` (or `grouping`), in that order. */
+  /** One key per dimension of `groupBy` (or `grouping`), in that order. At most 15: `groupBy` lists each BudgetDimension once, `grouping` is refused beyond 15 entries. */
   keys: Array<GroupKey>;
   /** How many lines are in this group, with or without amounts. */
   lineCount: Scalars['Int']['output'];
@@ -265,7 +277,7 @@ export type BudgetGroup = {
    * of the currency. A line's amount in a phase is its figure for the whole year (no `asOf`) when it has one,
    * else its figure at its latest `asOf`: each line adds its own latest figure, so a group spanning several
    * budgets adds each budget's execution to its own latest date. `asOf` is the latest date among the figures
-   * added (null when every figure added is a whole-year one).
+   * added (null when every figure added is a whole-year one). At most 4: one per phase.
    */
   totals: Array<BudgetAmount>;
 };
@@ -297,7 +309,10 @@ export type BudgetLine = {
   /**
    * The line's amounts, by phase and date, each with the file, line and column it was read from: a line's
    * figures may come from several files (Bou Arada's 2018 execution to date from the monthly file, its other
-   * figures from the per-year file), so `source` here can differ from the figure's.
+   * figures from the per-year file), so `source` here can differ from the figure's. Ordered by the phase's
+   * name (ADJUSTED, APPROVED, EXECUTED, PROPOSED), then by date (the full-year figure first), then by measure:
+   * a stable order, truncated at `first` (the bundled data has at most 3 on one line; a year of monthly execution and the
+   * other phases make 16).
    */
   amounts: Array<BudgetLineAmount>;
   /** The budget it belongs to. */
@@ -307,12 +322,13 @@ export type BudgetLine = {
   /**
    * The line's value in every dimension of its source (a budget line is a fact: its economic, functional,
    * administrative... classifications, its payee, its geography), in the source's order. A Tunisian
-   * municipal line has one: its code in `tn-municipal-budget-nomenclature` (ECONOMIC, four levels).
+   * municipal line has one: its code in `tn-municipal-budget-nomenclature` (ECONOMIC, four levels). The first
+   * `first` of them in the source's order (a stable order); the bundled data has 1 on every line.
    */
   classifications: Array<BudgetClassification>;
   /** The line's code in its classification, as the source writes it (for Tunisian municipalities: Titre.Article.Paragraphe.Sous-paragraphe). */
   code: Scalars['String']['output'];
-  /** The commitments this line funds. */
+  /** The commitments this line funds, in commitment id order (a stable order), the first `first` of them. */
   commitments: Array<Commitment>;
   /** Expenditure or revenue. */
   direction: BudgetDirection;
@@ -333,7 +349,7 @@ export type BudgetLine = {
    * its classifications), then the labels of its classifications' codes, every level of every dimension
    * (`classificationLabelAr`... in the same order, then `classificationSourceLabel` for labels in no named
    * language). Empty when the list was not searched, and for a line reached any other way (`budgetLine`,
-   * `Commitment.budgetLines`...).
+   * `Commitment.budgetLines`...). At most 9: one per field named above.
    */
   searchHighlights: Array<SearchHighlight>;
   /** Where this record came from (file and line). */
@@ -341,8 +357,19 @@ export type BudgetLine = {
 };
 
 /** One line of a budget. */
+export type BudgetLineAmountsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** One line of a budget. */
 export type BudgetLineClassificationsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
   type?: InputMaybe<ClassificationType>;
+};
+
+/** One line of a budget. */
+export type BudgetLineCommitmentsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** One line of a budget. */
@@ -542,23 +569,33 @@ export type ClassificationType =
 /** A commitment, as the budgets subgraph sees it: the budget lines that fund it. */
 export type Commitment = {
   __typename?: 'Commitment';
-  /** The budget lines linked to this commitment. */
+  /** The budget lines linked to this commitment, in line id order (a stable order), the first `first` of them. */
   budgetLines: Array<BudgetLine>;
   /**
-   * The links to the budget lines that fund this commitment, in line id order, each with what its
-   * `commitment-budget-links` file says of it (a share or an amount of the line, a note, a reference) and where
-   * that came from.
+   * The links to the budget lines that fund this commitment, in line id order (a stable order), each with what
+   * its `commitment-budget-links` file says of it (a share or an amount of the line, a note, a reference) and
+   * where that came from; the first `first` of them.
    */
   budgetLinks: Array<CommitmentBudgetLink>;
   /**
    * The exact totals of the budget lines linked to this commitment, one entry per currency and phase (by
    * currency, then in the order PROPOSED, APPROVED, ADJUSTED, EXECUTED); each line adds its amount in the
    * phase as `BudgetGroup.totals` defines it, and `asOf` is the latest date among the figures added. Empty when
-   * no linked line has an amount.
+   * no linked line has an amount. At most 4 per currency (one per phase); counted once, as one aggregate.
    */
   funding: Array<BudgetAmount>;
   /** The commitment's id. */
   id: Scalars['ID']['output'];
+};
+
+/** A commitment, as the budgets subgraph sees it: the budget lines that fund it. */
+export type CommitmentBudgetLinesArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** A commitment, as the budgets subgraph sees it: the budget lines that fund it. */
+export type CommitmentBudgetLinksArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /**
@@ -655,10 +692,14 @@ export type Organization = {
   __typename?: 'Organization';
   /**
    * Exact totals of its budgets' lines, grouped as `Query.budgetSummary` groups them (always by currency too).
-   * Add DIRECTION to `groupBy` to keep expenditure and revenue apart.
+   * Add DIRECTION to `groupBy` to keep expenditure and revenue apart. At most 10000 groups: beyond that the
+   * field is refused; counted once, as one aggregate.
    */
   budgetSummary: Array<BudgetGroup>;
-  /** Its budgets, by fiscal year. */
+  /**
+   * Its budgets, by fiscal year then id (a stable order), the first `first` of them (the bundled data has at
+   * most 6 for one organization).
+   */
   budgets: Array<Budget>;
   /** The organization's id. */
   id: Scalars['ID']['output'];
@@ -672,6 +713,7 @@ export type OrganizationBudgetSummaryArgs = {
 
 /** An organization, as the budgets subgraph sees it: its budgets. */
 export type OrganizationBudgetsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
   fiscalYear?: InputMaybe<Scalars['Int']['input']>;
 };
 
@@ -690,6 +732,8 @@ export type Provenance = {
   /**
    * Every value of this record stored otherwise than the source cell wrote it: the cell verbatim, what is stored
    * and why. Empty when every value is as the source wrote it. Values not listed here match their cell exactly.
+   * One per source column, in the order the importer first changed them (a stable order), the first `first` of
+   * them (the bundled data has at most 1 on one record).
    */
   adjustments: Array<SourceAdjustment>;
   /** SHA-256 (hexadecimal) of the whole imported file, to tell which version of a file a record came from. */
@@ -708,6 +752,11 @@ export type Provenance = {
   record: Maybe<Scalars['String']['output']>;
   /** Where the dataset (or this very record) is published. */
   url: Maybe<Scalars['String']['output']>;
+};
+
+/** Where a record came from, so every number and name can be cited. */
+export type ProvenanceAdjustmentsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /**
@@ -736,7 +785,8 @@ export type Query = {
    * an empty `groupBy` or `grouping`, one group per currency with no keys. Groups come in the order of their
    * keys (fiscal years in number order, a classification key by scheme then code, other dimensions by value,
    * text in code point order, no value first), then by currency. At most 10000 groups: beyond that the
-   * request is refused (group by less or filter more).
+   * request is refused (group by less or filter more). The cost of an operation counts the groups once, as one
+   * aggregate.
    */
   budgetSummary: Array<BudgetGroup>;
   /**
@@ -815,7 +865,7 @@ export type SourceAdjustment = {
   column: Scalars['String']['output'];
   /** The field of this record that shows the value (`names.ar`, `labels.ar`); null when it is not stored at all. */
   field: Maybe<Scalars['String']['output']>;
-  /** How and why the stored value differs from the cell, in the order the changes were made. */
+  /** How and why the stored value differs from the cell, in the order the changes were made. At most 7: each reason once. */
   reasons: Array<SourceAdjustmentReason>;
   /** The value as stored and shown; null when nothing is stored (the cell held only spaces, or was dropped). */
   stored: Maybe<Scalars['String']['output']>;
@@ -1088,7 +1138,12 @@ export type BudgetClassificationResolvers<
   ParentType extends ResolversParentTypes['BudgetClassification'] =
     ResolversParentTypes['BudgetClassification'],
 > = {
-  ancestors?: Resolver<Array<ResolversTypes['BudgetCode']>, ParentType, ContextType>;
+  ancestors?: Resolver<
+    Array<ResolversTypes['BudgetCode']>,
+    ParentType,
+    ContextType,
+    RequireFields<BudgetClassificationAncestorsArgs, 'first'>
+  >;
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   dimension?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   label?: Resolver<
@@ -1156,17 +1211,27 @@ export type BudgetLineResolvers<
     FederationReferenceType,
     ContextType
   >;
-  amounts?: Resolver<Array<ResolversTypes['BudgetLineAmount']>, ParentType, ContextType>;
+  amounts?: Resolver<
+    Array<ResolversTypes['BudgetLineAmount']>,
+    ParentType,
+    ContextType,
+    RequireFields<BudgetLineAmountsArgs, 'first'>
+  >;
   budget?: Resolver<ResolversTypes['Budget'], ParentType, ContextType>;
   classification?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   classifications?: Resolver<
     Array<ResolversTypes['BudgetClassification']>,
     ParentType,
     ContextType,
-    Partial<BudgetLineClassificationsArgs>
+    RequireFields<BudgetLineClassificationsArgs, 'first'>
   >;
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  commitments?: Resolver<Array<ResolversTypes['Commitment']>, ParentType, ContextType>;
+  commitments?: Resolver<
+    Array<ResolversTypes['Commitment']>,
+    ParentType,
+    ContextType,
+    RequireFields<BudgetLineCommitmentsArgs, 'first'>
+  >;
   direction?: Resolver<ResolversTypes['BudgetDirection'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   label?: Resolver<ResolversTypes['String'], ParentType, ContextType, Partial<BudgetLineLabelArgs>>;
@@ -1217,8 +1282,18 @@ export type CommitmentResolvers<
     FederationReferenceType,
     ContextType
   >;
-  budgetLines?: Resolver<Array<ResolversTypes['BudgetLine']>, ParentType, ContextType>;
-  budgetLinks?: Resolver<Array<ResolversTypes['CommitmentBudgetLink']>, ParentType, ContextType>;
+  budgetLines?: Resolver<
+    Array<ResolversTypes['BudgetLine']>,
+    ParentType,
+    ContextType,
+    RequireFields<CommitmentBudgetLinesArgs, 'first'>
+  >;
+  budgetLinks?: Resolver<
+    Array<ResolversTypes['CommitmentBudgetLink']>,
+    ParentType,
+    ContextType,
+    RequireFields<CommitmentBudgetLinksArgs, 'first'>
+  >;
   funding?: Resolver<Array<ResolversTypes['BudgetAmount']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
@@ -1285,7 +1360,7 @@ export type OrganizationResolvers<
     Array<ResolversTypes['Budget']>,
     ParentType,
     ContextType,
-    Partial<OrganizationBudgetsArgs>
+    RequireFields<OrganizationBudgetsArgs, 'first'>
   >;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
@@ -1302,7 +1377,12 @@ export type ProvenanceResolvers<
   ContextType = Context,
   ParentType extends ResolversParentTypes['Provenance'] = ResolversParentTypes['Provenance'],
 > = {
-  adjustments?: Resolver<Array<ResolversTypes['SourceAdjustment']>, ParentType, ContextType>;
+  adjustments?: Resolver<
+    Array<ResolversTypes['SourceAdjustment']>,
+    ParentType,
+    ContextType,
+    RequireFields<ProvenanceAdjustmentsArgs, 'first'>
+  >;
   checksum?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   dataset?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   file?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;

@@ -6,6 +6,7 @@ import {
   type ClassificationModel,
   type CodeEntry,
 } from '../classifications';
+import { listFirst } from '@civic/common/pagination';
 import type { BudgetClassificationResolvers } from '../generated/resolvers-types';
 import type { Context } from '../context';
 
@@ -27,8 +28,8 @@ export const BudgetClassification: BudgetClassificationResolvers = {
   labels: async (c, _, ctx) => classificationLabels(c, await entryOf(c, ctx)).labels,
   sourceLabel: async (c, _, ctx) => classificationLabels(c, await entryOf(c, ctx)).sourceLabel,
   // The levels above the code are in its path: their entries come through the same loader as every label.
-  ancestors: async (c, _, ctx) => {
-    const codes = pathCodes(c.row).slice(0, -1);
+  ancestors: async (c, args, ctx, info) => {
+    const codes = pathCodes(c.row).slice(0, -1).slice(0, listFirst(args.first, info));
     const entries = await ctx.loaders.codeByKey.loadMany(
       codes.map((code) => ({ scheme: c.row.scheme, code })),
     );

@@ -1,6 +1,7 @@
 import { fromLanguageEnum, languageOrder } from '@civic/common/language';
 import { bestText, readLocalized } from '@civic/common/localized';
 import { money } from '@civic/common/money';
+import { listFirst } from '@civic/common/pagination';
 import { toProvenance, type Provenance } from '@civic/common/provenance';
 import { foundBy, foundHighlights } from '@civic/common/search';
 import { entityRef } from '@civic/common/subgraph';
@@ -22,17 +23,22 @@ export const BudgetLine: BudgetLineResolvers = {
     bestText(readLocalized(l, 'label'), languageOrder(ctx.languages, fromLanguageEnum(args.lang))) ?? l.code,
   labels: (l) => readLocalized(l, 'label'),
   // One statement for the dimension rows of every line of the response (their labels: one more, batched).
-  classifications: async (l, args, ctx) => {
+  classifications: async (l, args, ctx, info) => {
+    const first = listFirst(args.first, info);
     const rows = await ctx.loaders.dimensionsByLine.load(l.id);
-    return rows.filter((row) => args.type == null || row.type === args.type).map((row) => ({ line: l, row }));
+    return rows
+      .filter((row) => args.type == null || row.type === args.type)
+      .slice(0, first)
+      .map((row) => ({ line: l, row }));
   },
-  amounts: async (l, _, ctx) => {
+  amounts: async (l, args, ctx, info) => {
+    const first = listFirst(args.first, info);
     const [budget, amounts] = await Promise.all([
       ctx.loaders.budgetById.load(l.budgetId),
       ctx.loaders.amountsByLine.load(l.id),
     ]);
     if (!budget) return [];
-    return amounts.map((a) => ({
+    return amounts.slice(0, first).map((a) => ({
       phase: a.phase,
       amount: money(a.amountMinor, budget.currency),
       asOf: a.asOf || null,
@@ -41,8 +47,12 @@ export const BudgetLine: BudgetLineResolvers = {
       measure: a.measure || null,
     }));
   },
-  commitments: async (l, _, ctx) =>
-    (await ctx.loaders.linksByLine.load(l.id)).map((k) => entityRef('Commitment', k.commitmentId)),
+  commitments: async (l, args, ctx, info) => {
+    const first = listFirst(args.first, info);
+    return (await ctx.loaders.linksByLine.load(l.id))
+      .slice(0, first)
+      .map((k) => entityRef('Commitment', k.commitmentId));
+  },
   source: (l) => toProvenance(l),
   // Computed from the row and the search of the list that found it, labels in the request's order: no SQL.
   // A line its own labels do not explain was found by its classification labels: those are read through the

@@ -1,12 +1,15 @@
+import { listFirst } from '@civic/common/pagination';
 import type { OrganizationResolvers } from '../generated/resolvers-types';
 import { groupSpecs, labelledGroups } from '../aggregates';
 
 /** Organizations are owned by the organizations subgraph; this one adds their budgets. */
 export const Organization: OrganizationResolvers = {
   __resolveReference: (ref) => ref,
-  budgets: async (o, args, ctx) => {
+  budgets: async (o, args, ctx, info) => {
+    const first = listFirst(args.first, info);
     const budgets = await ctx.loaders.budgetsByOrganization.load(o.id);
-    return args.fiscalYear == null ? budgets : budgets.filter((b) => b.fiscalYear === args.fiscalYear);
+    const asked = args.fiscalYear == null ? budgets : budgets.filter((b) => b.fiscalYear === args.fiscalYear);
+    return asked.slice(0, first);
   },
   // Through loaders: a page of organizations costs one statement per distinct grouping, not one each (and
   // one for the labels of its classification keys, when it has some).

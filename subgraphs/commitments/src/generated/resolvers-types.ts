@@ -33,7 +33,7 @@ export type ActionPlan = {
   number: Maybe<Scalars['Int']['output']>;
   /**
    * Why this plan matched `actionPlans(filter: { search })`: its member's name with the matched words marked.
-   * Empty when the plan was not found by a search.
+   * Empty when the plan was not found by a search. At most 1: the member's name.
    */
   searchHighlights: Array<SearchHighlight>;
   /** Where this record came from. */
@@ -139,18 +139,22 @@ export type Commitment = {
    * after an institution and a colon ("Ministry of Finance: Fiscal Policy and Planning Dept, ...") are parts of
    * it, not leads of their own; prose around the names ("Approval of the law by the ...", "in cooperation with
    * ...") is not a name. Each organization's `name` is its first spelling, as for `leadOrganization`. Empty
-   * when the cell names none.
+   * when the cell names none. The first `first` of them, in the cell's order (a stable order); the bundled data
+   * has at most 14 on one commitment.
    */
   leadOrganizations: Array<Organization>;
-  /** The OGP values it is relevant to, according to the IRM. */
+  /** The OGP values it is relevant to, according to the IRM, in enum order. At most 4: each value once. */
   ogpValues: Array<OgpValue>;
-  /** The policy areas OGP flagged for it (for example `Fiscal Openness`, `Open Data`). */
+  /**
+   * The policy areas OGP flagged for it (for example `Fiscal Openness`, `Open Data`), in code point order (a
+   * stable order), the first `first` of them (the bundled data has at most 19 on one commitment).
+   */
   policyAreas: Array<Scalars['String']['output']>;
   /**
    * Why this commitment matched `commitments(filter: { search })`: each field holding a searched word, with a
    * snippet. Fields: `title` (the title as the source gives it), `titleFr`, `titleEn`, `titleAr`, `titleEs` (the
    * `titles`, where they differ from `title`), `shortTitle`, `description`, `theme`. Empty when the commitment
-   * was not found by a search.
+   * was not found by a search. At most 8: one per field.
    */
   searchHighlights: Array<SearchHighlight>;
   /** OGP's short title. */
@@ -167,7 +171,11 @@ export type Commitment = {
    * checked against it. Null when the cell is empty or a missing-value marker, and for sources without one.
    */
   supportingInstitutionsText: Maybe<Scalars['String']['output']>;
-  /** The supporting institutions the source names (the OGP export's "Supporting Institution(s)"), in its order, never one of `leadOrganizations`. */
+  /**
+   * The supporting institutions the source names (the OGP export's "Supporting Institution(s)"), in its order
+   * (a stable order), never one of `leadOrganizations`; the first `first` of them (the bundled data has at
+   * most 33 on one commitment).
+   */
   supportingOrganizations: Array<Organization>;
   /** The theme the member gave it. */
   theme: Maybe<Scalars['String']['output']>;
@@ -179,6 +187,21 @@ export type Commitment = {
   title: Scalars['String']['output'];
   /** The title in each language the source gives it (OGP Local records); null elsewhere. */
   titles: LocalizedText;
+};
+
+/** A commitment in an OGP action plan. */
+export type CommitmentLeadOrganizationsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** A commitment in an OGP action plan. */
+export type CommitmentPolicyAreasArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** A commitment in an OGP action plan. */
+export type CommitmentSupportingOrganizationsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** A commitment in an OGP action plan. */
@@ -277,7 +300,7 @@ export type CommitmentGroup = {
   __typename?: 'CommitmentGroup';
   /** How many commitments are in this group. */
   count: Scalars['Int']['output'];
-  /** One key per dimension of `groupBy`, in that order. */
+  /** One key per dimension of `groupBy`, in that order. At most 11: each CommitmentDimension once. */
   keys: Array<GroupKey>;
 };
 
@@ -432,14 +455,25 @@ export type OrderDirection =
 /** An organization, as the commitments subgraph sees it: its commitments and action plans. */
 export type Organization = {
   __typename?: 'Organization';
-  /** The action plans of this OGP member, in id order. */
+  /**
+   * The action plans of this OGP member, in id order (a stable order), the first `first` of them (the bundled
+   * data has at most 6 for one member).
+   */
   actionPlans: Array<ActionPlan>;
-  /** Counts of the commitments it has in this role, grouped as `Query.commitmentStats` groups them. */
+  /**
+   * Counts of the commitments it has in this role, grouped as `Query.commitmentStats` groups them. At most
+   * 10000 groups: beyond that the field is refused (group by less); counted once, as one aggregate.
+   */
   commitmentStats: Array<CommitmentGroup>;
   /** The commitments it leads or supports, in id order. */
   commitments: CommitmentConnection;
   /** The organization's id. */
   id: Scalars['ID']['output'];
+};
+
+/** An organization, as the commitments subgraph sees it: its commitments and action plans. */
+export type OrganizationActionPlansArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** An organization, as the commitments subgraph sees it: its commitments and action plans. */
@@ -481,6 +515,8 @@ export type Provenance = {
   /**
    * Every value of this record stored otherwise than the source cell wrote it: the cell verbatim, what is stored
    * and why. Empty when every value is as the source wrote it. Values not listed here match their cell exactly.
+   * One per source column, in the order the importer first changed them (a stable order), the first `first` of
+   * them (the bundled data has at most 1 on one record).
    */
   adjustments: Array<SourceAdjustment>;
   /** SHA-256 (hexadecimal) of the whole imported file, to tell which version of a file a record came from. */
@@ -499,6 +535,11 @@ export type Provenance = {
   record: Maybe<Scalars['String']['output']>;
   /** Where the dataset (or this very record) is published. */
   url: Maybe<Scalars['String']['output']>;
+};
+
+/** Where a record came from, so every number and name can be cited. */
+export type ProvenanceAdjustmentsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /**
@@ -522,7 +563,9 @@ export type Query = {
    * POLICY_AREA or OGP_VALUE, a commitment with three policy areas counts in three groups, and one with none
    * in the group whose value is null, so the counts can add up to more than the number of commitments. With an
    * empty `groupBy`, one group with no keys and the total count. Groups come in the order of their keys:
-   * IRM scales in scale order, other dimensions by value (code point order), no value (null) first.
+   * IRM scales in scale order, other dimensions by value (code point order), no value (null) first. At most
+   * 10000 groups: beyond that the request is refused (group by less or filter more). The cost of an operation
+   * counts the groups once, as one aggregate.
    */
   commitmentStats: Array<CommitmentGroup>;
   /**
@@ -600,7 +643,7 @@ export type SourceAdjustment = {
   column: Scalars['String']['output'];
   /** The field of this record that shows the value (`names.ar`, `labels.ar`); null when it is not stored at all. */
   field: Maybe<Scalars['String']['output']>;
-  /** How and why the stored value differs from the cell, in the order the changes were made. */
+  /** How and why the stored value differs from the cell, in the order the changes were made. At most 7: each reason once. */
   reasons: Array<SourceAdjustmentReason>;
   /** The value as stored and shown; null when nothing is stored (the cell held only spaces, or was dropped). */
   stored: Maybe<Scalars['String']['output']>;
@@ -887,16 +930,31 @@ export type CommitmentResolvers<
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   leadInstitutionText?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   leadOrganization?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType>;
-  leadOrganizations?: Resolver<Array<ResolversTypes['Organization']>, ParentType, ContextType>;
+  leadOrganizations?: Resolver<
+    Array<ResolversTypes['Organization']>,
+    ParentType,
+    ContextType,
+    RequireFields<CommitmentLeadOrganizationsArgs, 'first'>
+  >;
   ogpValues?: Resolver<Array<ResolversTypes['OgpValue']>, ParentType, ContextType>;
-  policyAreas?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  policyAreas?: Resolver<
+    Array<ResolversTypes['String']>,
+    ParentType,
+    ContextType,
+    RequireFields<CommitmentPolicyAreasArgs, 'first'>
+  >;
   searchHighlights?: Resolver<Array<ResolversTypes['SearchHighlight']>, ParentType, ContextType>;
   shortTitle?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   source?: Resolver<ResolversTypes['Provenance'], ParentType, ContextType>;
   startDate?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   startDateText?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   supportingInstitutionsText?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  supportingOrganizations?: Resolver<Array<ResolversTypes['Organization']>, ParentType, ContextType>;
+  supportingOrganizations?: Resolver<
+    Array<ResolversTypes['Organization']>,
+    ParentType,
+    ContextType,
+    RequireFields<CommitmentSupportingOrganizationsArgs, 'first'>
+  >;
   theme?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType, Partial<CommitmentTitleArgs>>;
   titles?: Resolver<ResolversTypes['LocalizedText'], ParentType, ContextType>;
@@ -972,7 +1030,12 @@ export type OrganizationResolvers<
     FederationReferenceType,
     ContextType
   >;
-  actionPlans?: Resolver<Array<ResolversTypes['ActionPlan']>, ParentType, ContextType>;
+  actionPlans?: Resolver<
+    Array<ResolversTypes['ActionPlan']>,
+    ParentType,
+    ContextType,
+    RequireFields<OrganizationActionPlansArgs, 'first'>
+  >;
   commitmentStats?: Resolver<
     Array<ResolversTypes['CommitmentGroup']>,
     ParentType,
@@ -1000,7 +1063,12 @@ export type ProvenanceResolvers<
   ContextType = Context,
   ParentType extends ResolversParentTypes['Provenance'] = ResolversParentTypes['Provenance'],
 > = {
-  adjustments?: Resolver<Array<ResolversTypes['SourceAdjustment']>, ParentType, ContextType>;
+  adjustments?: Resolver<
+    Array<ResolversTypes['SourceAdjustment']>,
+    ParentType,
+    ContextType,
+    RequireFields<ProvenanceAdjustmentsArgs, 'first'>
+  >;
   checksum?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   dataset?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   file?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;

@@ -1,5 +1,6 @@
 import { fromLanguageEnum, languageOrder } from '@civic/common/language';
 import { bestText, readLocalized } from '@civic/common/localized';
+import { listFirst } from '@civic/common/pagination';
 import { toProvenance } from '@civic/common/provenance';
 import { foundHighlights } from '@civic/common/search';
 import { entityRef } from '@civic/common/subgraph';
@@ -20,26 +21,31 @@ export const Commitment: CommitmentResolvers = {
   title: (c, args, ctx) =>
     bestText(readLocalized(c, 'title'), languageOrder(ctx.languages, fromLanguageEnum(args.lang))) ?? c.title,
   titles: (c) => readLocalized(c, 'title'),
-  policyAreas: async (c, _, ctx) =>
-    (await ctx.loaders.policyAreasByCommitment.load(c.id)).map((p) => p.policyArea),
+  policyAreas: async (c, args, ctx, info) => {
+    const first = listFirst(args.first, info);
+    // Sorted here: the database's collation need not be code point order, and `first` must cut a stable list.
+    const areas = (await ctx.loaders.policyAreasByCommitment.load(c.id)).map((p) => p.policyArea);
+    return areas.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).slice(0, first);
+  },
   ogpValues: async (c, _, ctx) => (await ctx.loaders.ogpValuesByCommitment.load(c.id)).map((v) => v.value),
   leadOrganization: (c) => (c.leadOrganizationId ? entityRef('Organization', c.leadOrganizationId) : null),
   // The first lead is the commitment's own column; the others come from one statement per batch of commitments.
-  leadOrganizations: async (c, _, ctx) =>
-    c.leadOrganizationId
-      ? [
-          entityRef('Organization', c.leadOrganizationId),
-          ...(await ctx.loaders.coLeadsByCommitment.load(c.id)).map((l) =>
-            entityRef('Organization', l.organizationId),
-          ),
-        ]
-      : [],
+  leadOrganizations: async (c, args, ctx, info) => {
+    const first = listFirst(args.first, info);
+    if (!c.leadOrganizationId || first === 0) return [];
+    const coLeads = (await ctx.loaders.coLeadsByCommitment.load(c.id)).slice(0, first - 1);
+    return [c.leadOrganizationId, ...coLeads.map((l) => l.organizationId)].map((id) =>
+      entityRef('Organization', id),
+    );
+  },
   leadInstitutionText: (c) => c.leadInstitutionText ?? null,
   supportingInstitutionsText: (c) => c.supportingInstitutionsText ?? null,
-  supportingOrganizations: async (c, _, ctx) =>
-    (await ctx.loaders.supportersByCommitment.load(c.id)).map((s) =>
-      entityRef('Organization', s.organizationId),
-    ),
+  supportingOrganizations: async (c, args, ctx, info) => {
+    const first = listFirst(args.first, info);
+    return (await ctx.loaders.supportersByCommitment.load(c.id))
+      .slice(0, first)
+      .map((s) => entityRef('Organization', s.organizationId));
+  },
   assessment: (c) => {
     const a = {
       specificity: c.specificity,

@@ -1,4 +1,4 @@
-import { loadChildConnection } from '@civic/common/pagination';
+import { listFirst, loadChildConnection } from '@civic/common/pagination';
 import type { OrganizationResolvers } from '../generated/resolvers-types';
 import { checkGroupBy } from '@civic/common/aggregates';
 import { toGroups } from '../aggregates';
@@ -19,7 +19,10 @@ export const Organization: OrganizationResolvers = {
       args.role ?? 'ANY',
       (c) => c.id,
     ),
-  actionPlans: (o, _, ctx) => ctx.loaders.actionPlansByMember.load(o.id),
+  actionPlans: async (o, args, ctx, info) => {
+    const first = listFirst(args.first, info);
+    return (await ctx.loaders.actionPlansByMember.load(o.id)).slice(0, first);
+  },
   // Many organizations of one response share one statement per (groupBy, role): see the loader.
   commitmentStats: async (o, args, ctx) => {
     const groupBy = checkGroupBy(args.groupBy);

@@ -110,7 +110,10 @@ export type OrderDirection =
 /** A government, civil-society organization, international body or other organization. */
 export type Organization = {
   __typename?: 'Organization';
-  /** The organizations that are part of this one, in id order. */
+  /**
+   * The organizations that are part of this one, in id order (a stable order), the first `first` of them: the
+   * default, 100, gives every list of the bundled data whole (the most is 58, a Moroccan province's communes).
+   */
   children: Array<Organization>;
   /** A finer classification: national government, region, province, municipality, ministry, association... */
   classification: Maybe<Scalars['String']['output']>;
@@ -118,7 +121,10 @@ export type Organization = {
   country: Maybe<Scalars['String']['output']>;
   /** Stable id, derived from the source's own key (for example `ma-region-01`, `gov-ma`, `tn-municipality-33011`). */
   id: Scalars['ID']['output'];
-  /** Identifiers in external schemes, for example `{ scheme: "tn-municipality", value: "33011" }`. */
+  /**
+   * Identifiers in external schemes, for example `{ scheme: \"tn-municipality\", value: \"33011\" }`, in scheme
+   * then value order (a stable order), the first `first` of them (the bundled data has at most 2).
+   */
   identifiers: Array<Identifier>;
   /** What kind of organization this is. */
   kind: OrganizationKind;
@@ -137,10 +143,21 @@ export type Organization = {
    * Why this organization matched the `filter.search` of the list it came from: one entry per name (`nameFr`,
    * `nameAr`, `nameEn`, `nameEs`, in the request's language order) holding a searched word. Empty when the
    * list was not searched, and for an organization reached any other way (`organization`, `parent`...).
+   * At most 4: one per language.
    */
   searchHighlights: Array<SearchHighlight>;
   /** Where this record came from. */
   source: Provenance;
+};
+
+/** A government, civil-society organization, international body or other organization. */
+export type OrganizationChildrenArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** A government, civil-society organization, international body or other organization. */
+export type OrganizationIdentifiersArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** A government, civil-society organization, international body or other organization. */
@@ -247,6 +264,8 @@ export type Provenance = {
   /**
    * Every value of this record stored otherwise than the source cell wrote it: the cell verbatim, what is stored
    * and why. Empty when every value is as the source wrote it. Values not listed here match their cell exactly.
+   * One per source column, in the order the importer first changed them (a stable order), the first `first` of
+   * them (the bundled data has at most 1 on one record).
    */
   adjustments: Array<SourceAdjustment>;
   /** SHA-256 (hexadecimal) of the whole imported file, to tell which version of a file a record came from. */
@@ -265,6 +284,11 @@ export type Provenance = {
   record: Maybe<Scalars['String']['output']>;
   /** Where the dataset (or this very record) is published. */
   url: Maybe<Scalars['String']['output']>;
+};
+
+/** Where a record came from, so every number and name can be cited. */
+export type ProvenanceAdjustmentsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /**
@@ -323,7 +347,7 @@ export type SourceAdjustment = {
   column: Scalars['String']['output'];
   /** The field of this record that shows the value (`names.ar`, `labels.ar`); null when it is not stored at all. */
   field: Maybe<Scalars['String']['output']>;
-  /** How and why the stored value differs from the cell, in the order the changes were made. */
+  /** How and why the stored value differs from the cell, in the order the changes were made. At most 7: each reason once. */
   reasons: Array<SourceAdjustmentReason>;
   /** The value as stored and shown; null when nothing is stored (the cell held only spaces, or was dropped). */
   stored: Maybe<Scalars['String']['output']>;
@@ -557,11 +581,21 @@ export type OrganizationResolvers<
     FederationReferenceType,
     ContextType
   >;
-  children?: Resolver<Array<ResolversTypes['Organization']>, ParentType, ContextType>;
+  children?: Resolver<
+    Array<ResolversTypes['Organization']>,
+    ParentType,
+    ContextType,
+    RequireFields<OrganizationChildrenArgs, 'first'>
+  >;
   classification?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   country?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  identifiers?: Resolver<Array<ResolversTypes['Identifier']>, ParentType, ContextType>;
+  identifiers?: Resolver<
+    Array<ResolversTypes['Identifier']>,
+    ParentType,
+    ContextType,
+    RequireFields<OrganizationIdentifiersArgs, 'first'>
+  >;
   kind?: Resolver<ResolversTypes['OrganizationKind'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType, Partial<OrganizationNameArgs>>;
   names?: Resolver<ResolversTypes['LocalizedText'], ParentType, ContextType>;
@@ -602,7 +636,12 @@ export type ProvenanceResolvers<
   ContextType = Context,
   ParentType extends ResolversParentTypes['Provenance'] = ResolversParentTypes['Provenance'],
 > = {
-  adjustments?: Resolver<Array<ResolversTypes['SourceAdjustment']>, ParentType, ContextType>;
+  adjustments?: Resolver<
+    Array<ResolversTypes['SourceAdjustment']>,
+    ParentType,
+    ContextType,
+    RequireFields<ProvenanceAdjustmentsArgs, 'first'>
+  >;
   checksum?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   dataset?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   file?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;

@@ -1,5 +1,6 @@
 import { fromLanguageEnum, languageOrder } from '@civic/common/language';
 import { readLocalized } from '@civic/common/localized';
+import { listFirst } from '@civic/common/pagination';
 import { toProvenance } from '@civic/common/provenance';
 import { foundHighlights } from '@civic/common/search';
 import type { OrganizationResolvers } from '../generated/resolvers-types';
@@ -14,8 +15,15 @@ export const Organization: OrganizationResolvers = {
   name: (o, args, ctx) => displayName(o, languageOrder(ctx.languages, fromLanguageEnum(args.lang))),
   names: (o) => readLocalized(o, 'name'),
   parent: (o, _, ctx) => (o.parentId ? ctx.loaders.organizationById.load(o.parentId) : null),
-  children: (o, _, ctx) => ctx.loaders.childrenByParent.load(o.id),
-  identifiers: (o, _, ctx) => ctx.loaders.identifiersByOrganization.load(o.id),
+  // One statement for the children of every organization of the response; `first` cuts each one's list.
+  children: async (o, args, ctx, info) => {
+    const first = listFirst(args.first, info);
+    return (await ctx.loaders.childrenByParent.load(o.id)).slice(0, first);
+  },
+  identifiers: async (o, args, ctx, info) => {
+    const first = listFirst(args.first, info);
+    return (await ctx.loaders.identifiersByOrganization.load(o.id)).slice(0, first);
+  },
   ogpMembership: (o) => (o.ogpMembershipType ? { type: o.ogpMembershipType, joined: o.ogpJoined } : null),
   source: (o) => toProvenance(o),
   // Computed from the row and the search of the list that found it, names in the request's order: no SQL.
