@@ -1,7 +1,10 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import type { Request } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { GraphQLError } from 'graphql';
 import { negotiateLanguages } from './language';
 import { LANGUAGES, type Language } from './localized';
+import { logger } from './log';
 
 /**
  * What every request carries, in the gateway and in each subgraph. Built in one place so that auth,
@@ -13,14 +16,105 @@ export interface RequestContext {
   acceptLanguage: string | null;
   /** The order in which to pick among a text's languages: Accept-Language first, then the fallback order. */
   languages: readonly Language[];
+  /**
+   * Aborted when the client goes away before its answer is sent (see {@link clientGoneSignal}): the gateway
+   * cancels the request's subgraph calls with it and starts no other; a subgraph's database edge refuses the
+   * request's further statements (common/src/db.ts).
+   */
+  signal: AbortSignal;
 }
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 
+/** The code of the error a request's remaining work fails with once its client has gone away. */
+export const CLIENT_GONE_CODE = 'CLIENT_CLOSED_REQUEST';
+
+/**
+ * What stops the work of a request whose client has gone away. Nobody reads it (the connection is closed); it
+ * has a code of its own so that it is neither masked nor logged as an internal error, nor taken for a failure
+ * of the subgraph or database it interrupted.
+ */
+export const clientGoneError = (): GraphQLError =>
+  new GraphQLError('The client went away before the answer was complete', {
+    extensions: { code: CLIENT_GONE_CODE },
+  });
+
+const ids = new WeakMap<Request, string>();
+const signals = new WeakMap<Request, AbortSignal>();
+
+/** The request's id: the one its caller sent (the gateway, to a subgraph), if well formed, else a new one. */
+function requestIdOf(req: Request): string {
+  let id = ids.get(req);
+  if (id === undefined) {
+    const incoming = req.headers[REQUEST_ID_HEADER];
+    id = typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+    ids.set(req, id);
+  }
+  return id;
+}
+
+/**
+ * A signal aborted when the connection of `req` closes before its response has ended: the client (or, for a
+ * subgraph, the gateway, which cancels its call) went away, and nobody will read what the request computes.
+ * One per request, however often it is asked for (an export builds its context once per export, and runs many
+ * operations with it).
+ */
+export function clientGoneSignal(req: Request): AbortSignal {
+  let signal = signals.get(req);
+  if (signal) return signal;
+  const controller = new AbortController();
+  signal = controller.signal;
+  signals.set(req, signal);
+  const res = req.res;
+  // A response's 'close' also follows a complete answer; only one closed before it ended means a client gone.
+  if (res) res.once('close', () => void (res.writableEnded || controller.abort(clientGoneError())));
+  else req.socket.once('close', () => controller.abort(clientGoneError()));
+  return signal;
+}
+
+const scope = new AsyncLocalStorage<AbortSignal>();
+
+/**
+ * The signal of the request whose work is running (see {@link requestScope}), or undefined outside any
+ * request (start-up, imports, migrations). For code that is handed no context: the database edge.
+ */
+export const currentRequestSignal = (): AbortSignal | undefined => scope.getStore();
+
+/**
+ * Express middleware that runs the rest of a request's handling inside its scope, so that
+ * {@link currentRequestSignal} finds its signal anywhere below (the database edge: common/src/db.ts), and logs
+ * one JSON line at info level when its client goes away after sending its request: `client went away`, the
+ * request id and how long the request had run. No stack trace: a client that leaves is not an error of the
+ * service.
+ */
+export function requestScope(service: string): RequestHandler {
+  const log = logger.child({ service });
+  return (req: Request, _res: Response, next: NextFunction) => {
+    const started = performance.now();
+    const signal = clientGoneSignal(req);
+    signal.addEventListener(
+      'abort',
+      () => {
+        // One whose body was still arriving is the body parser's to log (`request aborted by the client`).
+        if (!req.complete) return;
+        log.info(
+          { requestId: requestIdOf(req), ms: Math.round(performance.now() - started) },
+          'client went away',
+        );
+      },
+      { once: true },
+    );
+    scope.run(signal, next);
+  };
+}
+
+/** The context of a request, built once per request by the gateway and by each subgraph. */
 export function requestContext(req: Request, fallback: readonly Language[] = LANGUAGES): RequestContext {
-  const incoming = req.headers[REQUEST_ID_HEADER];
-  const requestId =
-    typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
   const acceptLanguage = req.headers['accept-language'] ?? null;
-  return { requestId, acceptLanguage, languages: negotiateLanguages(acceptLanguage, fallback) };
+  return {
+    requestId: requestIdOf(req),
+    acceptLanguage,
+    languages: negotiateLanguages(acceptLanguage, fallback),
+    signal: clientGoneSignal(req),
+  };
 }

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { DataSource, type EntitySchema, type Logger, type MixedList, type QueryRunner } from 'typeorm';
 import type { StorageConfig } from './config';
+import { clientGoneError, currentRequestSignal } from './context';
 
 /**
  * A TypeORM logger that counts the statements a data source sends, so tests can prove batching
@@ -50,6 +51,10 @@ export interface DataSourceOptions {
  * the embedded better-sqlite3 file otherwise. Never synchronizes: the schema comes from migrations.
  */
 export async function createDataSource(opts: DataSourceOptions): Promise<DataSource> {
+  return stopWhenClientGone(await configureDataSource(opts));
+}
+
+async function configureDataSource(opts: DataSourceOptions): Promise<DataSource> {
   const common = {
     entities: opts.entities,
     migrations: opts.migrations,
@@ -87,6 +92,33 @@ export async function createDataSource(opts: DataSourceOptions): Promise<DataSou
       db.pragma('foreign_keys = ON');
     },
   });
+}
+
+const guarded = Symbol('stopWhenClientGone');
+
+/**
+ * The one place every statement of a data source passes through (each query runner's `query` and `stream`,
+ * whoever asks: a loader's batch, a root list, a transaction) refuses to send one for a request whose client
+ * has gone away (`currentRequestSignal`, common/src/context.ts): the request's remaining resolvers fail with
+ * CLIENT_CLOSED_REQUEST at once instead of querying for an answer nobody will read. A statement already sent
+ * runs to its end. Outside a request (start-up, imports, migrations) nothing changes.
+ */
+function stopWhenClientGone(ds: DataSource): DataSource {
+  const create = ds.createQueryRunner.bind(ds);
+  ds.createQueryRunner = (mode) => {
+    // better-sqlite3's driver hands out one query runner for every caller: it is wrapped once.
+    const runner = create(mode) as QueryRunner & { [guarded]?: true };
+    if (runner[guarded]) return runner;
+    runner[guarded] = true;
+    const query = runner.query.bind(runner);
+    const stream = runner.stream.bind(runner);
+    const gone = () => currentRequestSignal()?.aborted === true;
+    runner.query = ((...args: Parameters<QueryRunner['query']>) =>
+      gone() ? Promise.reject(clientGoneError()) : query(...args)) as QueryRunner['query'];
+    runner.stream = (...args) => (gone() ? Promise.reject(clientGoneError()) : stream(...args));
+    return runner;
+  };
+  return ds;
 }
 
 function serverConnection(storage: Extract<StorageConfig, { type: 'mysql' }>) {

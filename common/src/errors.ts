@@ -32,6 +32,8 @@ const CLIENT_CODES = new Set<string>([
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',
   'BAD_REQUEST',
+  // The client went away (common/src/context.ts): not an internal error, and nobody reads the answer anyway.
+  'CLIENT_CLOSED_REQUEST',
 ]);
 
 /**

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { RemoteGraphQLDataSource } from '@apollo/gateway';
 import {
   BrokenCircuitError,
@@ -8,8 +9,13 @@ import {
   type CircuitBreakerPolicy,
 } from 'cockatiel';
 import { GraphQLError } from 'graphql';
-import { subgraphTimeoutMs } from '@civic/common/config';
-import { REQUEST_ID_HEADER, type RequestContext } from '@civic/common/context';
+import { responseBudget, subgraphTimeoutMs, type ResponseBudgetLimits } from '@civic/common/config';
+import {
+  CLIENT_GONE_CODE,
+  REQUEST_ID_HEADER,
+  clientGoneError,
+  type RequestContext,
+} from '@civic/common/context';
 import type { SubgraphErrorCode } from '@civic/common/errors';
 import { logger } from '@civic/common/log';
 import { SIGNATURE_HEADER, secretFor, sign } from '@civic/common/signing';
@@ -56,7 +62,61 @@ export interface SubgraphSourceOptions {
   /** Its signing secret; default SUBGRAPH_SECRET_<NAME> from the environment; null: calls are not signed. */
   secret?: string | null;
   breaker?: BreakerOptions;
+  /**
+   * What one client request may receive from all its subgraph calls together (see {@link ResponseBudget});
+   * default MAX_RESPONSE_BYTES and MAX_RESPONSE_NODES from the environment (16 MiB, 200,000 objects).
+   */
+  budget?: ResponseBudgetLimits;
 }
+
+/**
+ * What one client request (one GraphQL operation: a page of an export is one) may receive from the subgraphs,
+ * all its calls together: a query plan may make many calls, each under the per-call caps, and so receive far
+ * more in all. Every call's reader charges the bytes as they arrive and the objects once parsed; once either
+ * is spent the call under way is stopped and no later call of the request is made. Each is refused with
+ * SUBGRAPH_RESPONSE_TOO_LARGE naming the budget (`extensions.budget`), its `limit` and what was `measured`.
+ */
+export class ResponseBudget {
+  bytes = 0;
+  nodes = 0;
+  constructor(readonly limits: ResponseBudgetLimits) {}
+
+  /** The budget that is spent, if one is. */
+  get spent(): 'MAX_RESPONSE_BYTES' | 'MAX_RESPONSE_NODES' | null {
+    if (this.bytes > this.limits.maxBytes) return 'MAX_RESPONSE_BYTES';
+    if (this.nodes > this.limits.maxNodes) return 'MAX_RESPONSE_NODES';
+    return null;
+  }
+
+  /** How many more objects fit. */
+  get nodesLeft(): number {
+    return Math.max(0, this.limits.maxNodes - this.nodes);
+  }
+}
+
+/**
+ * Each operation's budget, by its context value: Apollo Server gives every operation a shallow copy of the
+ * request's context (`cloneObject` in its `internalExecuteOperation`), and the gateway hands that same copy to
+ * every fetch of the operation's plan. So a budget is per operation: the pages of an export (many operations
+ * on one HTTP request, bounded by EXPORT_MAX_BYTES and EXPORT_MAX_ROWS) each have their own.
+ */
+const budgets = new WeakMap<object, ResponseBudget>();
+
+function budgetOf(context: object, limits: ResponseBudgetLimits): ResponseBudget {
+  let budget = budgets.get(context);
+  if (!budget) budgets.set(context, (budget = new ResponseBudget(limits)));
+  return budget;
+}
+
+/**
+ * What the fetcher of one call needs of its request and cannot be handed by Apollo's `process`, which calls
+ * it with only the URL and the request's init: the client's signal and the request's budget.
+ */
+interface CallScope {
+  signal?: AbortSignal;
+  budget?: ResponseBudget;
+}
+const calls = new AsyncLocalStorage<CallScope>();
 
 /**
  * The only headers a subgraph receives from the gateway (besides those of the transport): the request id, the
@@ -83,6 +143,8 @@ export class SubgraphCallError extends Error {
     message: string,
     readonly trips: boolean,
     readonly cause?: unknown,
+    /** What the client is told besides the code and the subgraph's name (a budget's name, limit, measure). */
+    readonly extensions: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -110,6 +172,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
   private readonly timeoutMs: number;
   private readonly maxResponseBytes: number;
   private readonly maxObjects: number;
+  private readonly budget: ResponseBudgetLimits;
   private readonly secret: string | null;
   private readonly breaker: CircuitBreakerPolicy;
   private readonly log: typeof logger;
@@ -120,6 +183,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
     this.timeoutMs = opts.timeoutMs ?? subgraphTimeoutMs();
     this.maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.maxObjects = opts.maxObjects ?? DEFAULT_MAX_OBJECTS;
+    this.budget = opts.budget ?? responseBudget();
     this.secret = opts.secret === undefined ? secretFor(opts.name) : opts.secret;
     const b = opts.breaker ?? {};
     this.breaker = circuitBreaker(
@@ -158,14 +222,27 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
     if (context.acceptLanguage) request.http?.headers.set('accept-language', context.acceptLanguage);
   }
 
+  /**
+   * One call of a request's plan. Not made at all when the client has gone away (its context's `signal`) or
+   * the request's {@link ResponseBudget} is spent; made with the client's signal, so that the client going away
+   * cancels it; its objects charged to the budget once parsed (its bytes are, as they are read).
+   */
   override async process(options: ProcessOptions): Promise<ProcessResult> {
+    const context = options.context as Partial<RequestContext> | undefined;
+    const signal = context?.signal;
+    const budget = context ? budgetOf(context, this.budget) : undefined;
     let response: ProcessResult;
     try {
-      response = await super.process(options);
+      if (signal?.aborted) throw clientGoneError();
+      if (budget?.spent) throw this.overBudget(budget, 'skipped');
+      response = await calls.run({ signal, budget }, () => super.process(options));
     } catch (err) {
       throw this.clientError(err);
     }
-    if (countObjects(response.data, this.maxObjects) > this.maxObjects) {
+    // Counted no further than either bound allows: the per-call cap, or what is left of the request's budget.
+    const bound = Math.min(this.maxObjects, budget?.nodesLeft ?? Infinity);
+    const count = countObjects(response.data, bound);
+    if (count > bound && bound === this.maxObjects) {
       throw this.clientError(
         new SubgraphCallError(
           'SUBGRAPH_RESPONSE_TOO_LARGE',
@@ -174,11 +251,46 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
         ),
       );
     }
+    if (budget) {
+      const before = budget.spent;
+      budget.nodes += count;
+      if (budget.spent) throw this.clientError(this.overBudget(budget, before ? 'stopped' : 'took'));
+    }
     return response;
+  }
+
+  /**
+   * The refusal of a call for the request's budget: `took` the call whose answer spent it (dropped), `stopped` a
+   * call under way when another spent it (dropped too), `skipped` a later call (not made).
+   */
+  private overBudget(budget: ResponseBudget, how: 'took' | 'stopped' | 'skipped'): SubgraphCallError {
+    const name = budget.spent ?? 'MAX_RESPONSE_BYTES';
+    const bytes = name === 'MAX_RESPONSE_BYTES';
+    const limit = bytes ? budget.limits.maxBytes : budget.limits.maxNodes;
+    const measured = bytes ? budget.bytes : budget.nodes;
+    const total = `${measured} ${bytes ? 'sent' : 'counted'}`;
+    const of = `budget of ${limit} ${bytes ? 'bytes' : 'objects'} from all subgraphs together (${name})`;
+    const message =
+      how === 'took'
+        ? `Subgraph "${this.name}" took this request over its ${of}: ${total}; its answer was dropped`
+        : how === 'stopped'
+          ? `Subgraph "${this.name}" was stopped: this request's ${of} is spent (${total}); its answer was dropped`
+          : `Subgraph "${this.name}" was not called: this request's ${of} is spent (${total})`;
+    return new SubgraphCallError('SUBGRAPH_RESPONSE_TOO_LARGE', message, false, undefined, {
+      budget: name,
+      limit,
+      measured,
+    });
   }
 
   /** The error the client sees, naming the subgraph and never its address; the cause goes to the log. */
   private clientError(err: unknown): GraphQLError {
+    // The client went away: nobody reads the answer, and the request's scope has logged it once already.
+    if (err instanceof GraphQLError && err.extensions.code === CLIENT_GONE_CODE) {
+      return new GraphQLError(err.message, {
+        extensions: { code: CLIENT_GONE_CODE, serviceName: this.name },
+      });
+    }
     const known =
       err instanceof SubgraphCallError
         ? err
@@ -190,7 +302,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
           );
     this.log.warn({ code: known.code, cause: known.cause ? String(known.cause) : undefined }, known.message);
     return new GraphQLError(known.message, {
-      extensions: { code: known.code, serviceName: this.name },
+      extensions: { code: known.code, serviceName: this.name, ...known.extensions },
     });
   }
 
@@ -224,15 +336,20 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
       if (FORWARDED_HEADERS.includes(name.toLowerCase())) headers[name.toLowerCase()] = value;
     }
     if (this.secret) headers[SIGNATURE_HEADER] = sign(this.secret, body);
+    const { signal: client, budget } = calls.getStore() ?? {};
+    if (client?.aborted) throw clientGoneError();
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), this.timeoutMs);
+    // The client going away cancels the call as its timeout does: the connection to the subgraph is closed,
+    // and the subgraph stops the request's work when it sees it close.
+    const signal = client ? AbortSignal.any([controller.signal, client]) : controller.signal;
     try {
       // `redirect: 'manual'`: a subgraph cannot send the gateway's request (and its signature) elsewhere.
       const res = await fetch(url, {
         method: init.method ?? 'POST',
         headers,
         body,
-        signal: controller.signal,
+        signal,
         redirect: 'manual',
       });
       if (res.status >= 500) {
@@ -247,7 +364,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
           false,
         );
       }
-      const text = await this.readBounded(res);
+      const text = await this.readBounded(res, budget);
       const kept = new Headers();
       for (const name of ['content-type', 'cache-control']) {
         const value = res.headers.get(name);
@@ -256,6 +373,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
       return new Response(text, { status: res.status, statusText: res.statusText, headers: kept });
     } catch (err) {
       if (err instanceof SubgraphCallError) throw err;
+      if (client?.aborted) throw clientGoneError();
       if (controller.signal.aborted) {
         throw this.failure('SUBGRAPH_TIMEOUT', `did not answer within ${this.timeoutMs} ms`, true, err);
       }
@@ -265,14 +383,23 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
     }
   }
 
-  /** The whole body as text, or a refusal as soon as it passes maxResponseBytes (announced or counted). */
-  private async readBounded(res: Response): Promise<string> {
+  /**
+   * The whole body as text, or a refusal as soon as it passes maxResponseBytes or takes the request over its
+   * budget (announced or counted): reading stops there.
+   */
+  private async readBounded(res: Response, budget?: ResponseBudget): Promise<string> {
     const tooLarge = () =>
       this.failure('SUBGRAPH_RESPONSE_TOO_LARGE', `sent more than ${this.maxResponseBytes} bytes`, false);
     const announced = Number(res.headers.get('content-length') ?? NaN);
     if (announced > this.maxResponseBytes) {
       await res.body?.cancel();
       throw tooLarge();
+    }
+    if (budget && (budget.spent || budget.bytes + announced > budget.limits.maxBytes)) {
+      const before = budget.spent;
+      if (!before) budget.bytes += announced;
+      await res.body?.cancel();
+      throw this.overBudget(budget, before ? 'stopped' : 'took');
     }
     if (!res.body) return '';
     const reader = res.body.getReader();
@@ -285,6 +412,14 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
       if (total > this.maxResponseBytes) {
         await reader.cancel();
         throw tooLarge();
+      }
+      if (budget) {
+        const before = budget.spent;
+        if (!before) budget.bytes += value.byteLength;
+        if (budget.spent) {
+          await reader.cancel();
+          throw this.overBudget(budget, before ? 'stopped' : 'took');
+        }
       }
       chunks.push(value);
     }

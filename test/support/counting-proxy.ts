@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 export interface CountingProxy {
   url: string;
   count: number;
+  /** The bytes of the answers it has passed back (bodies only). */
+  bytes: number;
   close(): Promise<void>;
 }
 
@@ -17,6 +19,7 @@ export async function countingProxy(target: string): Promise<CountingProxy> {
   const proxy = {
     url: '',
     count: 0,
+    bytes: 0,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
   const server: Server = createServer((req, res) => {
@@ -25,9 +28,14 @@ export async function countingProxy(target: string): Promise<CountingProxy> {
       { host: to.hostname, port: to.port, path: to.pathname, method: req.method, headers: req.headers },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.on('data', (chunk: Buffer) => void (proxy.bytes += chunk.length));
         answer.pipe(res);
       },
     );
+    // A caller that goes away (the gateway cancelling its call) closes the connection to the subgraph too, as
+    // a reverse proxy does, so the subgraph sees it.
+    res.on('close', () => void (res.writableEnded || upstream.destroy()));
+    upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
