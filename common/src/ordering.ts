@@ -5,6 +5,7 @@ import {
   ANOTHER_ORDER,
   CURSOR_PREFIX,
   ORDERED_PREFIX,
+  notOurCursor,
   toConnection,
   toPage,
   type Connection,
@@ -56,8 +57,7 @@ export function encodeOrderedCursor(sig: string, values: (string | number | null
  */
 export function decodeOrderedCursor(cursor: string, sig: string, count: number): (string | number | null)[] {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const notOurs = () =>
-    badInput(`Argument "after" is not a cursor returned by this API: "${cursor}"`, 'after');
+  const notOurs = () => notOurCursor(cursor);
   if (text.startsWith(CURSOR_PREFIX)) throw badInput(ANOTHER_ORDER, 'after');
   let parsed: unknown;
   try {

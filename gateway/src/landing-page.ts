@@ -158,7 +158,10 @@ const FAVICON = `data:image/svg+xml,${encodeURIComponent(LOGO)}`;
  * page works with no network access beyond the GraphQL endpoint itself. It opens with one tab per example in
  * {@link EXPLORER_EXAMPLES}; a new tab starts with all of them, to pick from with the run button.
  *
- * Render it once at startup and reuse the string: building it copies the whole bundle.
+ * Render it once at startup and reuse the string: building it copies the whole bundle. The service serves it
+ * with a Content-Security-Policy that lets exactly its inline script run, by the script's hash, computed from
+ * this string when the service starts (common/src/http-security.ts `landingPagePolicy`): anything added here
+ * as an inline `<script>` is allowed by that same computation, and nothing injected later runs.
  *
  * @param opts.endpoint where the explorer sends operations: a path such as `/graphql` (resolved against the
  *   page's own URL) or an absolute URL.

@@ -1,6 +1,5 @@
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import type { Queryable } from '../dialect';
-import { badInput } from '../errors';
 import {
   decodeOrderedCursor,
   encodeOrderedCursor,
@@ -8,7 +7,7 @@ import {
   orderSignature,
   type OrderTerm,
 } from '../ordering';
-import { toPage, type Connection, type PageArgs } from '../pagination';
+import { notOurCursor, toPage, type Connection, type PageArgs } from '../pagination';
 import { withFoundBy } from './found';
 import type { ParsedSearch } from './query';
 import { relevanceOrder, searchQuery, searchScores, type SearchQueryOptions, type SearchSql } from './sql';
@@ -87,7 +86,7 @@ export interface RelevanceAfter {
 export function decodeRelevanceCursor(after: string, search: ParsedSearch): RelevanceAfter {
   const [score, id] = decodeOrderedCursor(after, relevanceSignature(search), 2);
   if (typeof score !== 'number' || typeof id !== 'string') {
-    throw badInput(`Argument "after" is not a cursor returned by this API: "${after}"`, 'after');
+    throw notOurCursor(after);
   }
   return { score, id };
 }
