@@ -1,6 +1,7 @@
 import { ApolloGateway } from '@apollo/gateway';
 import {
   DEFAULT_EXPORT_MAX_ROWS,
+  exportLimits,
   operationLimits,
   rateLimitConfig,
   type Config,
@@ -9,14 +10,18 @@ import {
   type TrustProxy,
 } from '@civic/common/config';
 import { requestContext, type RequestContext } from '@civic/common/context';
+import type { RateVerdict } from '@civic/common/limits';
 import { logger } from '@civic/common/log';
 import { createService, type Service, type ServiceGraphQL } from '@civic/common/service';
 import type { Logger } from 'pino';
 import { exportRoutes } from './export/http';
 import type { SavedQuery } from './export/saved-queries';
 import { renderExplorer } from './landing-page';
-import { clientOf, type Client } from './ratelimit/client';
-import { CostRateLimiter } from './ratelimit/limiter';
+import { ApiKeys } from './keys/api-keys';
+import { openKeyStore, type KeyStore } from './keys/store';
+import { clientResolver, requireValidKey, type Client } from './ratelimit/client';
+import { PerMinuteLimiter, RateLimitStore } from './ratelimit/limiter';
+import { gatewayReadiness } from './readiness';
 import { LiveSupergraph } from './registry/live';
 import { openRegistryStore, type RegistryStore } from './registry/store';
 import { subgraphSource, type SubgraphSourceOptions } from './subgraph-source';
@@ -40,7 +45,7 @@ export interface GatewayOptions {
   limits?: OperationLimits;
   /** Answer introspection (the explorer needs it); default INTROSPECTION, itself true by default. */
   introspection?: boolean;
-  /** Put `extensions.cost: { requested, limit }` in every response; default REPORT_COST (false). */
+  /** Put `extensions.cost: { requested, limit, remaining }` in every response; default REPORT_COST (true). */
   reportCost?: boolean;
   /**
    * Each client's cost per minute (docs/protection.md); each field defaults to the environment's
@@ -53,6 +58,14 @@ export interface GatewayOptions {
     keyPrefix?: string;
     trustProxy?: TrustProxy;
   };
+  /**
+   * API keys (`npm run keys`): a request with `Authorization: Bearer <key>` or `x-api-key: <key>` is that key's
+   * holder, with its own cost and export rows per minute; a malformed, unknown or revoked key gets 401
+   * INVALID_API_KEY. Keys are read through a cache (`cacheTtlMs`, default 30,000: how long a revoked key may
+   * still work). The gateway owns the store: it closes it when it stops. Without it every client is anonymous,
+   * by IP, and key headers are ignored.
+   */
+  keys?: { store: KeyStore; cacheTtlMs?: number };
   /**
    * Serve the partner subgraphs published in this schema registry too, live (see {@link LiveSupergraph}).
    * The gateway owns the store: it closes it when it stops. Ignored when `supergraphSdl` is given.
@@ -76,16 +89,25 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
   const urls = opts.subgraphUrls;
   const env = rateLimitConfig();
   const costPerMinute = opts.rateLimit?.costPerMinute ?? env.costPerMinute;
+  const exportLimitsUsed = opts.exportLimits ?? exportLimits();
+  // One store (memory, or one Redis connection) for every per-minute count: cost, and export rows.
+  const counts = new RateLimitStore({
+    redisUrl: opts.rateLimit?.redisUrl !== undefined ? opts.rateLimit.redisUrl : env.redisUrl,
+    log: logger.child({ service: 'gateway', component: 'ratelimit' }),
+  });
+  const keyPrefix = opts.rateLimit?.keyPrefix ?? 'civic:ratelimit';
   const limiter =
-    costPerMinute > 0
-      ? new CostRateLimiter({
-          costPerMinute,
-          redisUrl: opts.rateLimit?.redisUrl !== undefined ? opts.rateLimit.redisUrl : env.redisUrl,
-          keyPrefix: opts.rateLimit?.keyPrefix,
-          log: logger.child({ service: 'gateway', component: 'ratelimit' }),
-        })
-      : undefined;
-  await limiter?.connected();
+    costPerMinute > 0 ? new PerMinuteLimiter({ store: counts, points: costPerMinute, keyPrefix }) : undefined;
+  const exportRows = new PerMinuteLimiter({
+    store: counts,
+    points: exportLimitsUsed.rowsPerMinute,
+    keyPrefix: `${keyPrefix}:export-rows`,
+  });
+  await counts.connected();
+  const keyLog = logger.child({ service: 'gateway', component: 'keys' });
+  const apiKeys = opts.keys && new ApiKeys(opts.keys.store, { ttlMs: opts.keys.cacheTtlMs, log: keyLog });
+  // Who each request is: its API key's holder, else its IP; once per request, for /graphql and the exports.
+  const clientOf = clientResolver(apiKeys);
   const live =
     opts.registry && !opts.supergraphSdl
       ? new LiveSupergraph({
@@ -112,33 +134,53 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
   const exports = exportRoutes({
     maxRows: opts.exportMaxRows ?? DEFAULT_EXPORT_MAX_ROWS,
     savedQueries: opts.savedQueries,
-    limits: opts.exportLimits,
-    // The same client as /graphql's rate limit: its slots, its row limit.
+    limits: exportLimitsUsed,
+    // The same client as /graphql's rate limit: its slots, its row limits.
     client: clientOf,
+    rowsPerMinute: exportRows,
   });
   return createService<GatewayContext>({
     name: 'gateway',
     gateway,
-    context: async (req) => ({ ...requestContext(req), client: clientOf(req) }),
+    context: async (req) => ({ ...requestContext(req), client: await clientOf(req) }),
     landingPage: renderExplorer({ endpoint: '/graphql' }),
     plugins: [exports.plugin, valueCompletionPlugin],
-    // Checked here, before the planner sees the operation, and again by each subgraph. With REPORT_COST every
-    // response says what the operation cost (extensions.cost), as Shopify's API does; a refusal always does.
+    ready: gatewayReadiness(gateway, urls),
+    // Checked here, before the planner sees the operation, and again by each subgraph. Every response says what
+    // the operation cost and what is left of the client's budget (extensions.cost), as GitHub's and Shopify's
+    // APIs do, unless REPORT_COST=false; a refusal always does.
     limits: opts.limits,
     introspection: opts.introspection,
     reportCost: opts.reportCost ?? operationLimits().reportCost,
     // Each operation's cost, once computed and before anything runs, is spent from its client's budget: at
     // /graphql and on every page of an export alike (both run through this server's plugins).
+    // A key's holder spends from its key's own budget, and is told so.
     rateLimit: limiter && {
-      consume: (context, cost) => limiter.consume(context.client.id, cost),
-      peek: (context) => limiter.peek(context.client.id),
+      consume: async (context, cost) =>
+        named(context.client, await limiter.consume(context.client.id, cost, context.client.costPerMinute)),
+      peek: async (context) =>
+        named(context.client, await limiter.peek(context.client.id, context.client.costPerMinute)),
     },
     trustProxy: opts.rateLimit?.trustProxy ?? env.trustProxy,
     // The export routes run their pages with the context this service builds (graphql.context), so each page
     // carries its client; they only read the RequestContext part of it.
-    routes: (app, graphql) => exports.mount(app, graphql as unknown as ServiceGraphQL<RequestContext>),
-    onStop: async () => limiter?.close(),
+    routes: (app, graphql) => {
+      // Before any route: a request with a bad API key is refused (401) before anything else runs.
+      if (apiKeys) app.use(requireValidKey(clientOf, keyLog));
+      exports.mount(app, graphql as unknown as ServiceGraphQL<RequestContext>);
+    },
+    onStop: async () => {
+      await counts.close();
+      await opts.keys?.store.close();
+    },
   });
+}
+
+/** A key holder's verdict names its key's quota, so that a refusal says whose budget was spent. */
+function named(client: Client, verdict: RateVerdict): RateVerdict {
+  return client.anonymous
+    ? verdict
+    : { ...verdict, who: 'your API key', setting: "the key's --cost-per-minute" };
 }
 
 /** The gateway's per-request context: the client it is spending for, besides what every service has. */
@@ -162,6 +204,7 @@ export async function createConfiguredGateway(
     introspection: config.introspection,
     reportCost: config.reportCost,
     rateLimit: { ...config.rateLimit },
+    keys: { store: await openKeyStore(config.gatewayDatabase) },
     registry: { store: await openRegistryStore(config.registry), pollMs: config.registryPollMs },
   });
 }

@@ -12,6 +12,10 @@ export interface RateVerdict {
   resetSeconds: number;
   /** The window, in seconds (60). */
   windowSeconds: number;
+  /** Whose budget it is, for messages: `one client` (the default) or `your API key`. */
+  who?: string;
+  /** What sets `limit`, for messages: `RATE_LIMIT_COST_PER_MINUTE` (the default), or the key's quota. */
+  setting?: string;
 }
 
 /**
@@ -34,12 +38,14 @@ export interface RateLimitHook<C> {
 export class RateLimitedError extends GraphQLError {
   constructor(cost: number, verdict: RateVerdict) {
     const retryAfter = retryAfterOf(verdict);
+    const who = verdict.who ?? 'one client';
+    const setting = verdict.setting ?? 'RATE_LIMIT_COST_PER_MINUTE';
     const message =
       cost > verdict.limit
-        ? `Cost: ${cost}, more than the ${verdict.limit} one client may spend in ${verdict.windowSeconds} s ` +
-          '(RATE_LIMIT_COST_PER_MINUTE): this operation can never run; ask for fewer rows or fields'
-        : `Cost: ${cost}, more than the ${verdict.remaining} left of the ${verdict.limit} one client may spend ` +
-          `in ${verdict.windowSeconds} s (RATE_LIMIT_COST_PER_MINUTE): try again in ${retryAfter} s`;
+        ? `Cost: ${cost}, more than the ${verdict.limit} ${who} may spend in ${verdict.windowSeconds} s ` +
+          `(${setting}): this operation can never run; ask for fewer rows or fields`
+        : `Cost: ${cost}, more than the ${verdict.remaining} left of the ${verdict.limit} ${who} may spend ` +
+          `in ${verdict.windowSeconds} s (${setting}): try again in ${retryAfter} s`;
     super(message, {
       extensions: {
         code: 'RATE_LIMITED',

@@ -4,11 +4,12 @@ import express, { type Request, type RequestHandler, type Response } from 'expre
 import type { GraphQLSchema } from 'graphql';
 import { exportLimits, type ExportLimits } from '@civic/common/config';
 import { REQUEST_ID_HEADER, type RequestContext } from '@civic/common/context';
+import { rateLimitHeaders, retryAfterOf, type RateVerdict } from '@civic/common/limits';
 import { logger } from '@civic/common/log';
 import type { ServiceGraphQL } from '@civic/common/service';
 import { preventExportCsrf } from './csrf';
 import { ExportError } from './errors';
-import { openExport, type ExecutePage, type OpenExport, type RowLimit } from './pages';
+import { openExport, type ExecutePage, type OpenExport, type RowLimit, type RowMeter } from './pages';
 import { planExport, type ExportPlan, type ExportRequest } from './plan';
 import { loadSavedQueries, type SavedQuery } from './saved-queries';
 import { ExportSlots } from './slots';
@@ -27,7 +28,19 @@ export interface ExportOptions {
    * by IP (`req.ip`, which honours Express's `trust proxy`). An API key's holder is not anonymous, and may be
    * given its own `maxRows` (never above EXPORT_MAX_ROWS).
    */
-  client?: (req: Request) => ExportClient;
+  client?: (req: Request) => ExportClient | Promise<ExportClient>;
+  /**
+   * Where each client's export rows per minute are counted (the gateway's rate limit store, memory or Redis):
+   * EXPORT_ROWS_PER_MINUTE for anonymous clients, the key's own or EXPORT_KEY_ROWS_PER_MINUTE for a key's
+   * holder. Without it, rows per minute are not limited.
+   */
+  rowsPerMinute?: RowCounter;
+}
+
+/** Counts points per client per minute against a quota (gateway/src/ratelimit/limiter.ts's PerMinuteLimiter). */
+export interface RowCounter {
+  consume(client: string, rows: number, quota: number): Promise<RateVerdict>;
+  peek(client: string, quota: number): Promise<RateVerdict>;
 }
 
 /** The caller of an export, as {@link ExportOptions.client} identifies it. */
@@ -38,6 +51,8 @@ export interface ExportClient {
   anonymous: boolean;
   /** A key holder's own row limit; capped by EXPORT_MAX_ROWS. */
   maxRows?: number;
+  /** A key holder's own rows per minute; default EXPORT_KEY_ROWS_PER_MINUTE (anonymous: EXPORT_ROWS_PER_MINUTE). */
+  exportRowsPerMinute?: number;
 }
 
 /** What the gateway mounts: a plugin that keeps the API schema at hand, and the routes. */
@@ -107,9 +122,16 @@ export function exportRoutes(opts: ExportOptions): ExportRoutes {
       res.on('close', () => {
         if (!res.writableFinished) gone.abort();
       });
-      const client = clientOf(req);
-      const rowLimit = rowLimitOf(client, opts.maxRows, limits);
+      let rowLimit: RowLimit = { maxRows: opts.maxRows };
       try {
+        const client = await clientOf(req);
+        const rate = rowRateOf(client, limits);
+        rowLimit = rowLimitOf(client, opts.maxRows, limits, rate);
+        // A HEAD writes no rows: it is not counted.
+        const meter =
+          rate && opts.rowsPerMinute && req.method !== 'HEAD'
+            ? rowMeter(opts.rowsPerMinute, client.id, rate)
+            : undefined;
         const input: unknown = req.method === 'POST' ? req.body : req.query;
         // Before anything else is read: a body a page could post (text/plain, a form) is never even parsed.
         preventExportCsrf(req.headers, { saved: asksForSavedQuery(input) }, limits.csrf);
@@ -119,9 +141,12 @@ export function exportRoutes(opts: ExportOptions): ExportRoutes {
           throw new ExportError('The gateway has not loaded its schema yet: try again shortly', 503);
         }
         plan = planExport(schema, params, { maxColumns: limits.maxColumns });
+        // A client with no rows left this minute is refused before any page runs.
+        await meter?.start();
         open = await openExport(plan, pageRunner(graphql, req, context, plan, gone.signal), {
           ...rowLimit,
           signal: gone.signal,
+          rows: meter,
         });
         if (open.totalCount !== null) {
           const estimate = estimateBytes(format, plan.columns, open.firstPage, open.totalCount, {
@@ -254,14 +279,98 @@ function asksForSavedQuery(input: unknown): boolean {
 
 /**
  * The row limit of a client's exports: EXPORT_MAX_ROWS at most; without an API key, the lower
- * EXPORT_ANONYMOUS_MAX_ROWS; a key's own limit when it has one. Named as the setting that binds.
+ * EXPORT_ANONYMOUS_MAX_ROWS; a key's own limit when it has one; and never more than the client's rows per
+ * minute, since such an export could never be finished. Named as the setting that binds.
  */
-function rowLimitOf(client: ExportClient, maxRows: number, limits: ExportLimits): RowLimit {
+function rowLimitOf(
+  client: ExportClient,
+  maxRows: number,
+  limits: ExportLimits,
+  rate: RowRate | null,
+): RowLimit {
   const own = client.anonymous ? limits.anonymousMaxRows : client.maxRows;
-  if (own === undefined || own >= maxRows) return { maxRows };
-  return client.anonymous
-    ? { maxRows: own, who: 'one anonymous export', setting: 'EXPORT_ANONYMOUS_MAX_ROWS' }
-    : { maxRows: own, who: 'one export with your API key', setting: "the key's export rows" };
+  let limit: RowLimit = { maxRows };
+  if (own !== undefined && own < maxRows) {
+    limit = client.anonymous
+      ? { maxRows: own, who: 'one anonymous export', setting: 'EXPORT_ANONYMOUS_MAX_ROWS' }
+      : { maxRows: own, who: 'one export with your API key', setting: "the key's export rows" };
+  }
+  if (rate && rate.quota < limit.maxRows) {
+    limit = { maxRows: rate.quota, who: `${rate.who}'s exports of one minute`, setting: rate.setting };
+  }
+  return limit;
+}
+
+/** A client's export rows per minute, and how to name them in a refusal. */
+interface RowRate {
+  quota: number;
+  /** `one client` or `your API key`. */
+  who: string;
+  /** What sets `quota`: EXPORT_ROWS_PER_MINUTE, EXPORT_KEY_ROWS_PER_MINUTE or the key's `--export-rows`. */
+  setting: string;
+}
+
+/** The rows per minute a client is held to, or null when it is not held to any (EXPORT_ROWS_PER_MINUTE=0). */
+function rowRateOf(client: ExportClient, limits: ExportLimits): RowRate | null {
+  if (client.anonymous) {
+    return limits.rowsPerMinute > 0
+      ? { quota: limits.rowsPerMinute, who: 'one client', setting: 'EXPORT_ROWS_PER_MINUTE' }
+      : null;
+  }
+  return client.exportRowsPerMinute !== undefined
+    ? { quota: client.exportRowsPerMinute, who: 'your API key', setting: "the key's --export-rows" }
+    : { quota: limits.keyRowsPerMinute, who: 'your API key', setting: 'EXPORT_KEY_ROWS_PER_MINUTE' };
+}
+
+/**
+ * Counts one export's rows against its client's rows per minute: `start` refuses when none are left (before
+ * any page runs), `fits` an export whose totalCount is over what is left, `spend` counts each page before it
+ * is written. Each refusal is a 429 with Retry-After and the RateLimit headers of the rows (an export that
+ * has begun can only be cut short by it, as by any failed page).
+ */
+function rowMeter(counter: RowCounter, client: string, rate: RowRate): RowMeter & { start(): Promise<void> } {
+  const per = `${rate.who} may export per minute (${rate.setting})`;
+  const refuse = (message: string, verdict: RateVerdict, measured: number) => {
+    const retryAfter = retryAfterOf(verdict);
+    return new ExportError(
+      [
+        {
+          message: `${message}: try again in ${retryAfter} s`,
+          extensions: {
+            code: 'EXPORT_RATE_LIMITED',
+            limit: verdict.limit,
+            measured,
+            remaining: verdict.remaining,
+            retryAfter,
+          },
+        },
+      ],
+      429,
+      rateLimitHeaders({ ...verdict, allowed: false }),
+    );
+  };
+  return {
+    async start() {
+      const verdict = await counter.peek(client, rate.quota);
+      if (verdict.remaining > 0) return;
+      throw refuse(`You have exported the ${verdict.limit} rows ${per}`, verdict, 0);
+    },
+    async fits(rows) {
+      const verdict = await counter.peek(client, rate.quota);
+      if (rows <= verdict.remaining) return;
+      throw refuse(
+        `This export would have ${rows} rows, more than the ${verdict.remaining} left of the ${verdict.limit} rows ${per}`,
+        verdict,
+        rows,
+      );
+    },
+    async spend(rows) {
+      if (rows === 0) return;
+      const verdict = await counter.consume(client, rows, rate.quota);
+      if (verdict.allowed) return;
+      throw refuse(`This export reached the ${verdict.limit} rows ${per}`, verdict, rows);
+    },
+  };
 }
 
 function tooLarge(what: string, maxBytes: number): ExportError {

@@ -99,14 +99,27 @@ export interface RowLimit {
 }
 
 /**
+ * A client's export rows per minute (EXPORT_ROWS_PER_MINUTE, or its API key's), as {@link openExport} counts
+ * them: each throws an {@link ExportError} (429, with Retry-After) to refuse.
+ */
+export interface RowMeter {
+  /** Before anything is sent: refuses an export of `rows` rows (its totalCount) that does not fit what is left. */
+  fits(rows: number): Promise<void>;
+  /** Counts a page's rows before they are written; refuses once the client's rows for the minute are spent. */
+  spend(rows: number): Promise<void>;
+}
+
+/**
  * Runs the first page, and refuses the export (throwing {@link ExportError}) if it fails or if the
- * connection's totalCount is over `maxRows`: all before anything is sent, so the client gets a status and a
- * message. The row limit is enforced again while streaming, in case rows were added meanwhile.
+ * connection's totalCount is over `maxRows` or over what is left of the client's rows for the minute (`rows`):
+ * all before anything is sent, so the client gets a status and a message. The row limit is enforced again
+ * while streaming, in case rows were added meanwhile, and each page's rows are counted against `rows` before
+ * they are written: an export that meets the limit there fails like any later page does (it is cut short).
  */
 export async function openExport(
   plan: ExportPlan,
   execute: ExecutePage,
-  opts: RowLimit & { signal?: AbortSignal },
+  opts: RowLimit & { signal?: AbortSignal; rows?: RowMeter },
 ): Promise<OpenExport> {
   const pages = fetchPages(plan, execute, opts.signal);
   const first = await pages.next();
@@ -114,6 +127,15 @@ export async function openExport(
   if (totalCount !== null && totalCount > opts.maxRows) {
     await pages.return(undefined);
     throw tooMany(`would have ${totalCount} rows, more than the ${opts.maxRows}`, opts);
+  }
+  if (opts.rows) {
+    try {
+      if (totalCount !== null) await opts.rows.fits(totalCount);
+      if (!first.done) await opts.rows.spend(first.value.nodes.length);
+    } catch (err) {
+      await pages.return(undefined);
+      throw err;
+    }
   }
   async function* nodes(): AsyncGenerator<unknown> {
     let rows = 0;
@@ -124,6 +146,8 @@ export async function openExport(
     for await (const page of all()) {
       rows += page.nodes.length;
       if (rows > opts.maxRows) throw tooMany(`has grown past ${opts.maxRows} rows, the most`, opts);
+      // The first page's rows were counted when the export was opened.
+      if (page.index > 0) await opts.rows?.spend(page.nodes.length);
       yield* page.nodes;
     }
   }

@@ -1,20 +1,119 @@
-import type { Request } from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { InvalidApiKeyError, KeyStoreUnavailableError, type ApiKeys } from '../keys/api-keys';
 
 /**
  * Who is asking, for the rate limits and the exports' concurrency slots and row limits: the one place that
- * decides it. Today every client is anonymous and known by its IP (`req.ip`, which reads X-Forwarded-For only
- * when TRUST_PROXY says the proxy in front may be believed); API keys will replace this function.
+ * decides it. A request with an API key (`Authorization: Bearer <key>` or `x-api-key: <key>`) is its key's
+ * holder, with the key's own quotas; any other is anonymous and known by its IP (`req.ip`, which reads
+ * X-Forwarded-For only when TRUST_PROXY says the proxy in front may be believed).
  */
 export interface Client {
-  /** What its budget and its slots are counted by: `ip:<address>` (an API key's id, once keys exist). */
+  /** What its budget and its slots are counted by: `key:<id>` for a key's holder, else `ip:<address>`. */
   id: string;
   /** No API key: held to the anonymous quotas (EXPORT_ANONYMOUS_MAX_ROWS...). */
   anonymous: boolean;
   /** A key holder's own export row limit; capped by EXPORT_MAX_ROWS. */
   maxRows?: number;
+  /** A key holder's cost per minute, instead of RATE_LIMIT_COST_PER_MINUTE. */
+  costPerMinute?: number;
+  /** A key holder's export rows per minute, when its key sets them (else EXPORT_KEY_ROWS_PER_MINUTE). */
+  exportRowsPerMinute?: number;
 }
 
-/** The client of a request: its IP, anonymous (see {@link Client}). */
-export function clientOf(req: Request): Client {
+/** The anonymous client of a request: its IP. */
+export function anonymousClient(req: Request): Client {
   return { id: `ip:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`, anonymous: true };
+}
+
+/**
+ * The API key a request carries, if any: `Authorization: Bearer <key>` or `x-api-key: <key>` (both may be sent
+ * if they agree). Another Authorization scheme (Basic, from a proxy's own login) is not ours and is ignored.
+ * Throws {@link InvalidApiKeyError} when the headers cannot be read as one key.
+ */
+export function presentedKey(req: Request): string | undefined {
+  const header = req.headers['x-api-key'];
+  if (Array.isArray(header)) {
+    throw new InvalidApiKeyError('conflicting', 'Send one x-api-key header, not several');
+  }
+  const fromHeader = header?.trim();
+  const auth = /^Bearer(?:\s+(.*))?$/i.exec(req.headers.authorization?.trim() ?? '');
+  const fromBearer = auth ? (auth[1] ?? '').trim() : undefined;
+  if (fromHeader !== undefined && fromBearer !== undefined && fromHeader !== fromBearer) {
+    throw new InvalidApiKeyError(
+      'conflicting',
+      'The request carries two different API keys (Authorization: Bearer and x-api-key): send one',
+    );
+  }
+  const key = fromBearer ?? fromHeader;
+  if (key === '') {
+    throw new InvalidApiKeyError(
+      'malformed',
+      'The API key is empty: send `Authorization: Bearer <key>` or `x-api-key: <key>`, or no key at all',
+    );
+  }
+  return key;
+}
+
+/** Finds the client of a request: see {@link clientResolver}. */
+export type ClientOf = (req: Request) => Promise<Client>;
+
+/**
+ * The client of a request, with these API keys (none: every client is anonymous, and key headers are
+ * ignored, as by a gateway built without a key store). Resolved once per request (the export routes and the
+ * GraphQL context both ask). Rejects with {@link InvalidApiKeyError} for a key that is malformed, unknown or
+ * revoked, never falling back to anonymous: a dashboard with a revoked key must learn it.
+ */
+export function clientResolver(keys?: ApiKeys): ClientOf {
+  const resolved = new WeakMap<Request, Promise<Client>>();
+  const resolve = async (req: Request): Promise<Client> => {
+    const presented = keys ? presentedKey(req) : undefined;
+    if (!keys || presented === undefined) return anonymousClient(req);
+    const key = await keys.authenticate(presented);
+    return {
+      id: `key:${key.id}`,
+      anonymous: false,
+      costPerMinute: key.costPerMinute,
+      ...(key.exportRowsPerMinute !== null ? { exportRowsPerMinute: key.exportRowsPerMinute } : {}),
+    };
+  };
+  return (req) => {
+    let client = resolved.get(req);
+    if (!client) {
+      client = resolve(req);
+      resolved.set(req, client);
+    }
+    return client;
+  };
+}
+
+/**
+ * An Express middleware that settles who the client is before any route: a request whose API key is refused
+ * gets 401 INVALID_API_KEY (with `WWW-Authenticate`, RFC 6750) as a JSON GraphQL error, and one whose key
+ * cannot be checked 503; nothing else runs. Logged with the key's public id and the reason, never the key.
+ */
+export function requireValidKey(clientOf: ClientOf, log: Logger) {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      await clientOf(req);
+    } catch (err) {
+      if (err instanceof InvalidApiKeyError) {
+        log.info({ keyId: err.keyId, reason: err.reason, path: req.path }, 'API key refused');
+        res.setHeader('WWW-Authenticate', `Bearer realm="civic-graph", error="invalid_token"`);
+        res.status(401).json({
+          errors: [{ message: err.message, extensions: { code: 'INVALID_API_KEY', reason: err.reason } }],
+        });
+        return;
+      }
+      if (err instanceof KeyStoreUnavailableError) {
+        res.setHeader('Retry-After', '5');
+        res.status(503).json({
+          errors: [{ message: err.message, extensions: { code: 'SERVICE_UNAVAILABLE' } }],
+        });
+        return;
+      }
+      return next(err);
+    }
+    next();
+  };
 }
