@@ -29,6 +29,8 @@ beforeAll(async () => {
     limits: DEFAULT_OPERATION_LIMITS,
     introspection: true,
     reportCost: true,
+    // The rate limit's own tests are in rate-limits.test.ts; here every answer is about the operation alone.
+    rateLimit: { costPerMinute: 0 },
   });
   gatewayUrl = (await gateway.listen(0, '127.0.0.1')).url;
 });
@@ -230,11 +232,13 @@ describe('what a dashboard sends still passes, and says what it cost', () => {
     expect(data.lines.nodes!.length).toBeGreaterThan(0);
     expect(subgraphCalls()).toBeGreaterThan(before);
     // As docs/protection.md adds them up: deep 3 + 10 budgets x (1 + 2 + 5 lines x 4) = 233; 15 x (2 + 100 x 2)
-    // = 3030; kids 2 + 100 x (1 + 100) = 10102; page 2 + 100 x (1 + 1 + 40 + 2) = 4402; members 1352; lines 1202.
-    expect(answer.body.extensions?.cost).toEqual({ requested: 20_321, limit: 50_000 });
+    // = 3030; kids 2 + 100 x (1 + 100) = 10102; page 2 + 100 x (1 + 1 + 40 + 2) = 4402; members 1652 (11 keys
+    // at most per group); lines 2 + 100 x (1 + 1 + 20 amounts x 2) = 4202 (amounts' default first, 20).
+    expect(answer.body.extensions?.cost).toEqual({ requested: 23_621, limit: 50_000 });
   });
 
-  it('without REPORT_COST (the default) only a refusal for cost carries extensions.cost', async () => {
+  it('with REPORT_COST=false only a refusal for cost carries extensions.cost', async () => {
+    // startSystem's gateway is built with reportCost: false (test/support/system.ts).
     const fine = await system.queryGateway('{ organizations(first: 3) { totalCount } }');
     expect(fine).toEqual({ data: { organizations: { totalCount: expect.any(Number) } } });
     const refusal = (await system.queryGateway(H.pingPong.query)) as Answer['body'];
@@ -351,6 +355,40 @@ describe('each subgraph applies the same limits to direct calls (defence in dept
       expect(answer.body).toEqual({ data: { __schema: { queryType: { name: 'Query' } } } });
     } finally {
       await signed.stop();
+    }
+  });
+});
+
+describe('what the fuzzer found (test/e2e/fuzz.test.ts)', () => {
+  it.each(['mutation', 'subscription'])(
+    'a %s is a validation error (the graph is read-only), not a 500',
+    async (operation) => {
+      const before = subgraphCalls();
+      const answer = await gql(`${operation} { __typename }`);
+      expect(answer.status).toBe(400);
+      expect(answer.body).toEqual({
+        errors: [
+          {
+            message: `This API has no ${operation} operations: it answers queries only`,
+            locations: [{ line: 1, column: 1 }],
+            extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+          },
+        ],
+      });
+      expect(subgraphCalls()).toBe(before);
+    },
+  );
+
+  it('a persisted query (bad hash or version) is told they are not supported, not an internal error', async () => {
+    for (const persistedQuery of [
+      { version: 1, sha256Hash: 'x' },
+      { version: 2, sha256Hash: 'x' },
+    ]) {
+      const answer = await post(
+        gatewayUrl,
+        JSON.stringify({ query: '{ __typename }', extensions: { persistedQuery } }),
+      );
+      expect(answer.body.errors?.map((e) => e.extensions?.code)).toEqual(['PERSISTED_QUERY_NOT_SUPPORTED']);
     }
   });
 });

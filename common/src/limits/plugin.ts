@@ -8,8 +8,8 @@ import { RateLimitedError, rateLimitHeaders, type RateLimitHook, type RateVerdic
 /** What {@link limitsPlugin} does besides refusing. */
 export interface LimitsPluginOptions<C = BaseContext> {
   /**
-   * Add `extensions.cost: { requested, limit }` to every response whose cost was computed; without it only a
-   * QUERY_TOO_COMPLEX refusal carries it.
+   * Add `extensions.cost: { requested, limit }` to every response whose cost was computed (with `remaining`, the
+   * client's budget left this minute, when there is a `rateLimit`); without it only a refusal carries it.
    */
   reportCost?: boolean;
   /**
@@ -44,8 +44,11 @@ export function limitsPlugin<C extends BaseContext>(
       return {
         async didResolveOperation({ operation, operationName, request, document, schema, contextValue }) {
           if (!operation) {
+            // The name is quoted back at most 100 characters long: a client's 300,000-character name is its own.
+            const name = request.operationName ?? '';
+            const shown = name.length > 100 ? `${name.slice(0, 100)}… (${name.length} characters)` : name;
             const message = request.operationName
-              ? `The document has no operation named "${request.operationName}"`
+              ? `The document has no operation named "${shown}"`
               : 'The document has several operations: say which to run with operationName';
             throw new GraphQLError(message, {
               extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } },
@@ -85,9 +88,10 @@ export function limitsPlugin<C extends BaseContext>(
           }
           if (!(opts.reportCost || refused) || cost === undefined || response.body.kind !== 'single') return;
           const result = response.body.singleResult;
-          // A refusal for rate says what was left, as GitHub's and Shopify's do; the RateLimit-Remaining header
-          // says it on every response.
-          const remaining = verdict && !verdict.allowed ? { remaining: verdict.remaining } : {};
+          // What is left of the client's budget after this operation (or, refused for rate, what was left), as
+          // GitHub's `rateLimit.remaining` and Shopify's `throttleStatus.currentlyAvailable` say it; the
+          // RateLimit-Remaining header says the same.
+          const remaining = verdict ? { remaining: verdict.remaining } : {};
           result.extensions = {
             ...result.extensions,
             cost: { requested: cost, limit: limits.maxCost, ...remaining },

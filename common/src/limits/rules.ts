@@ -5,7 +5,7 @@ import {
   Kind,
   type ASTVisitor,
   type FragmentDefinitionNode,
-  type GraphQLError,
+  GraphQLError,
   type OperationDefinitionNode,
   type SelectionSetNode,
   type ValidationContext,
@@ -126,5 +126,22 @@ export function limitRules(limits: OperationLimits): ValidationRule[] {
     maxAliasesRule({ ...armor('TOO_MANY_ALIASES', 'Aliases', limits.maxAliases), allowList: [] }),
     maxDirectivesRule(armor('TOO_MANY_DIRECTIVES', 'Directives', limits.maxDirectives)),
     fieldCountRule(limits),
+    knownOperationTypesRule,
   ];
 }
+
+/**
+ * An operation whose type the schema has no root for (`mutation` or `subscription`: the graph is read-only) is
+ * a validation error, as graphql-js 17's KnownOperationTypesRule makes it. graphql-js 16 has no such rule, and
+ * the gateway's query planner then throws on it: without this, `mutation { __typename }` got a 500.
+ */
+export const knownOperationTypesRule: ValidationRule = (context) => ({
+  OperationDefinition(node) {
+    if (context.getSchema().getRootType(node.operation)) return;
+    context.reportError(
+      new GraphQLError(`This API has no ${node.operation} operations: it answers queries only`, {
+        nodes: node,
+      }),
+    );
+  },
+});
