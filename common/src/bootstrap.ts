@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import type { DataSource, Logger } from 'typeorm';
 import type { Config, StorageConfig } from './config';
 import { openDataSource } from './db';
@@ -82,12 +83,18 @@ export function runUntilSignal(start: () => Promise<Service[]>): void {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
-    for (const s of [...services].reverse())
-      await s.stop().catch((err) => logger.error({ err: String(err) }, 'stop failed'));
+    for (const s of [...services].reverse()) {
+      const started = Date.now();
+      await s.stop().catch((err) => logger.error({ service: s.name, err: String(err) }, 'stop failed'));
+      logger.info({ service: s.name, ms: Date.now() - started }, 'stopped');
+    }
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  // The heap limit (--max-old-space-size, set by `npm start` and the Dockerfile's NODE_OPTIONS): said once, so
+  // an operator sees what this process may grow to before V8 stops it.
+  logger.info({ heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / 1048576) }, 'heap limit');
   start()
     .then((s) => {
       services = s;

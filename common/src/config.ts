@@ -26,6 +26,13 @@ export type StorageConfig =
 export type RegistryConfig =
   { type: 'directory'; dir: string } | { type: 'mysql'; url: string; database: string };
 
+/**
+ * Where the gateway keeps its own tables (the API keys, gateway/src/keys): an embedded SQLite file, or a MySQL
+ * database. Every gateway replica and `npm run keys` must be given the same one.
+ */
+export type GatewayDatabaseConfig =
+  { type: 'sqlite'; path: string } | { type: 'mysql'; url: string; database: string };
+
 /** Everything the services read from the environment, parsed once; `N` names the project's subgraphs. */
 export interface Config<N extends string = string> {
   readonly host: string;
@@ -56,12 +63,14 @@ export interface Config<N extends string = string> {
   readonly limits: OperationLimits;
   /** Whether the gateway answers introspection (INTROSPECTION, default true: the explorer needs it). */
   readonly introspection: boolean;
-  /** Whether every gateway response carries `extensions.cost` (REPORT_COST, default false). */
+  /** Whether every gateway response carries `extensions.cost` (REPORT_COST, default true, as GitHub's and Shopify's do). */
   readonly reportCost: boolean;
   /** How exports are bounded and guarded beyond EXPORT_MAX_ROWS (EXPORT_MAX_COLUMNS... see {@link ExportLimits}). */
   readonly exportLimits: ExportLimits;
   /** Each client's cost per minute, where budgets are kept, and whether X-Forwarded-For names the client (see {@link RateLimitConfig}). */
   readonly rateLimit: RateLimitConfig;
+  /** The gateway's own database, where API keys are kept (see {@link gatewayDatabaseFor}). */
+  readonly gatewayDatabase: GatewayDatabaseConfig;
 }
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
@@ -105,6 +114,11 @@ export interface OperationLimits {
   readonly maxFields: number;
   /** The highest cost (common/src/limits/cost.ts) an operation may have (MAX_COST): QUERY_TOO_COMPLEX. */
   readonly maxCost: number;
+  /**
+   * The longest string argument value, in characters, literal or from a variable, however deep in an input
+   * (MAX_STRING_LENGTH): BAD_USER_INPUT naming the argument (common/src/limits/strings.ts).
+   */
+  readonly maxStringLength: number;
 }
 
 /** The defaults of the operation limits: far above the dashboards' queries, far below a hostile document's. */
@@ -117,6 +131,9 @@ export const DEFAULT_OPERATION_LIMITS: OperationLimits = Object.freeze({
   maxRootFields: 20,
   maxFields: 500,
   maxCost: 50_000,
+  // The longest cursor the seeded data gives is 1,035 characters (commitments ordered by all seven fields, a
+  // 603-byte title among them); a search is capped at 300 by its subgraph, an id is 34 at most.
+  maxStringLength: 4096,
 });
 
 const limit = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
@@ -132,10 +149,15 @@ const LIMITS_ENV = {
   MAX_ROOT_FIELDS: limit(DEFAULT_OPERATION_LIMITS.maxRootFields),
   MAX_FIELDS: limit(DEFAULT_OPERATION_LIMITS.maxFields),
   MAX_COST: limit(DEFAULT_OPERATION_LIMITS.maxCost),
+  MAX_STRING_LENGTH: limit(DEFAULT_OPERATION_LIMITS.maxStringLength, 16),
   /** Introspection at the gateway (the public explorer needs it); subgraphs allow it only to signed calls. */
   INTROSPECTION: onOff('true'),
-  /** `extensions.cost` in every gateway response, not only in a QUERY_TOO_COMPLEX refusal. */
-  REPORT_COST: onOff('false'),
+  /**
+   * `extensions.cost` in every gateway response (what the operation cost, the limit, and what is left of the
+   * client's budget), not only in a QUERY_TOO_COMPLEX refusal: a client can pace itself, as GitHub's and
+   * Shopify's APIs let it.
+   */
+  REPORT_COST: onOff('true'),
 };
 const LimitsSchema = z.object(LIMITS_ENV);
 
@@ -149,6 +171,7 @@ function limitsOf(e: z.infer<typeof LimitsSchema>): OperationLimits {
     maxRootFields: e.MAX_ROOT_FIELDS,
     maxFields: e.MAX_FIELDS,
     maxCost: e.MAX_COST,
+    maxStringLength: e.MAX_STRING_LENGTH,
   });
 }
 
@@ -193,6 +216,13 @@ export interface ExportLimits {
    * a preflight header; `require-header` refuses every query export without one, as Apollo does for /graphql.
    */
   readonly csrf: 'fetch-metadata' | 'require-header';
+  /**
+   * Rows one anonymous client may export per minute, all its exports together (EXPORT_ROWS_PER_MINUTE); 0: no
+   * limit. Counted as pages are written, in the rate limits' store (memory, or Redis with REDIS_URL).
+   */
+  readonly rowsPerMinute: number;
+  /** The same for an API key created without `--export-rows` (EXPORT_KEY_ROWS_PER_MINUTE). */
+  readonly keyRowsPerMinute: number;
 }
 
 /** The defaults of the export limits. */
@@ -202,6 +232,9 @@ export const DEFAULT_EXPORT_LIMITS: ExportLimits = Object.freeze({
   maxBytes: 1024 * 1024 * 1024,
   maxConcurrentPerClient: 2,
   csrf: 'fetch-metadata',
+  // Two anonymous exports at EXPORT_ANONYMOUS_MAX_ROWS a minute; a key: one at EXPORT_MAX_ROWS (docs/protection.md).
+  rowsPerMinute: 200_000,
+  keyRowsPerMinute: 1_000_000,
 });
 
 /** The variables of the export limits, as EnvSchema reads them. */
@@ -215,6 +248,8 @@ const EXPORT_LIMITS_ENV = {
     .min(1)
     .default(DEFAULT_EXPORT_LIMITS.maxConcurrentPerClient),
   EXPORT_CSRF: z.enum(['fetch-metadata', 'require-header']).default(DEFAULT_EXPORT_LIMITS.csrf),
+  EXPORT_ROWS_PER_MINUTE: z.coerce.number().int().min(0).default(DEFAULT_EXPORT_LIMITS.rowsPerMinute),
+  EXPORT_KEY_ROWS_PER_MINUTE: z.coerce.number().int().min(1).default(DEFAULT_EXPORT_LIMITS.keyRowsPerMinute),
 };
 const ExportLimitsSchema = z.object(EXPORT_LIMITS_ENV);
 
@@ -225,6 +260,8 @@ function exportLimitsOf(e: z.infer<typeof ExportLimitsSchema>): ExportLimits {
     maxBytes: e.EXPORT_MAX_BYTES,
     maxConcurrentPerClient: e.EXPORT_MAX_CONCURRENT_PER_CLIENT,
     csrf: e.EXPORT_CSRF,
+    rowsPerMinute: e.EXPORT_ROWS_PER_MINUTE,
+    keyRowsPerMinute: e.EXPORT_KEY_ROWS_PER_MINUTE,
   });
 }
 
@@ -311,6 +348,125 @@ export function rateLimitConfig(env: NodeJS.ProcessEnv = process.env): RateLimit
 
 // ---- end of rate limits ----
 
+// ---- Server bounds and CORS (issue 10; docs/protection.md says why each default) ----
+
+/** How long a connection may take and how many there may be, for every service's HTTP server. */
+export interface ServerBounds {
+  /** Time to receive a request's headers (HEADERS_TIMEOUT_MS); then 408 and the connection is closed. */
+  readonly headersTimeoutMs: number;
+  /** Time to receive a whole request, body included (REQUEST_TIMEOUT_MS): a slow upload is cut off. */
+  readonly requestTimeoutMs: number;
+  /** How long an idle keep-alive connection is kept open between requests (KEEP_ALIVE_TIMEOUT_MS). */
+  readonly keepAliveTimeoutMs: number;
+  /** The most open connections one process accepts (MAX_CONNECTIONS); a new one over it is closed at once. */
+  readonly maxConnections: number;
+  /** The largest request head (request line and headers), in bytes (MAX_HEADER_BYTES); over it: 431. */
+  readonly maxHeaderBytes: number;
+}
+
+/** The defaults of the server bounds. */
+export const DEFAULT_SERVER_BOUNDS: ServerBounds = Object.freeze({
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 1024,
+  maxHeaderBytes: 16_384,
+});
+
+/** The variables of the server bounds and CORS, as EnvSchema reads them. */
+const SERVER_ENV = {
+  HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(DEFAULT_SERVER_BOUNDS.headersTimeoutMs),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(DEFAULT_SERVER_BOUNDS.requestTimeoutMs),
+  KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(0).default(DEFAULT_SERVER_BOUNDS.keepAliveTimeoutMs),
+  MAX_CONNECTIONS: z.coerce.number().int().min(1).default(DEFAULT_SERVER_BOUNDS.maxConnections),
+  MAX_HEADER_BYTES: z.coerce.number().int().min(1024).default(DEFAULT_SERVER_BOUNDS.maxHeaderBytes),
+  /**
+   * The origins whose pages may read the gateway's answers: `*` (default: any page, never with credentials) or
+   * a comma-separated list of origins (`https://a.example,https://b.example`).
+   */
+  CORS_ORIGINS: z
+    .string()
+    .trim()
+    .default('*')
+    .refine(
+      (v) => v === '*' || v.split(',').every((o) => /^https?:\/\/[^/\s,]+$/.test(o.trim())),
+      'must be * or comma-separated origins such as https://news.example (scheme and host, no path)',
+    ),
+};
+const ServerSchema = z.object(SERVER_ENV).refine((e) => e.HEADERS_TIMEOUT_MS <= e.REQUEST_TIMEOUT_MS, {
+  message: 'must not be longer than REQUEST_TIMEOUT_MS (the headers are part of the request)',
+  path: ['HEADERS_TIMEOUT_MS'],
+});
+
+/**
+ * The server bounds and CORS_ORIGINS alone, validated as {@link loadConfig} does: what every service reads when
+ * it is built. `corsOrigins` is `'*'` or the list of allowed origins.
+ */
+export function serverSettings(env: NodeJS.ProcessEnv = process.env): {
+  bounds: ServerBounds;
+  corsOrigins: '*' | readonly string[];
+} {
+  const parsed = ServerSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  return {
+    bounds: Object.freeze({
+      headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: e.MAX_CONNECTIONS,
+      maxHeaderBytes: e.MAX_HEADER_BYTES,
+    }),
+    corsOrigins: e.CORS_ORIGINS === '*' ? '*' : Object.freeze(e.CORS_ORIGINS.split(',').map((o) => o.trim())),
+  };
+}
+
+// ---- end of server bounds and CORS ----
+
+// ---- Response budget per request (issue 10; docs/protection.md says why the defaults) ----
+
+/** What one client request may receive from the subgraphs, all the calls of its query plan together. */
+export interface ResponseBudgetLimits {
+  /** Bytes of subgraph answers (MAX_RESPONSE_BYTES). */
+  readonly maxBytes: number;
+  /** Objects in the subgraph answers' data (MAX_RESPONSE_NODES). */
+  readonly maxNodes: number;
+}
+
+/** The defaults of the response budget: far above the largest real answer, and above one call's caps. */
+export const DEFAULT_RESPONSE_BUDGET: ResponseBudgetLimits = Object.freeze({
+  maxBytes: 16 * 1024 * 1024,
+  maxNodes: 200_000,
+});
+
+/** The variables of the response budget, as EnvSchema reads them. */
+const RESPONSE_BUDGET_ENV = {
+  MAX_RESPONSE_BYTES: z.coerce.number().int().min(1024).default(DEFAULT_RESPONSE_BUDGET.maxBytes),
+  MAX_RESPONSE_NODES: z.coerce.number().int().min(1).default(DEFAULT_RESPONSE_BUDGET.maxNodes),
+};
+const ResponseBudgetSchema = z.object(RESPONSE_BUDGET_ENV);
+
+/**
+ * The response budget alone, validated as {@link loadConfig} does: what the gateway's subgraph data sources
+ * read when they are built without an explicit one.
+ */
+export function responseBudget(env: NodeJS.ProcessEnv = process.env): ResponseBudgetLimits {
+  const parsed = ResponseBudgetSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${problems}`);
+  }
+  return Object.freeze({
+    maxBytes: parsed.data.MAX_RESPONSE_BYTES,
+    maxNodes: parsed.data.MAX_RESPONSE_NODES,
+  });
+}
+
+// ---- end of response budget ----
+
 const EnvSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   GATEWAY_PORT: port(4000),
@@ -332,10 +488,13 @@ const EnvSchema = z.object({
   REGISTRY_DIR: z.string().min(1).optional(),
   REGISTRY_DATABASE_URL: mysqlUrl,
   REGISTRY_POLL_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
+  GATEWAY_DATABASE_URL: mysqlUrl,
   SUBGRAPH_TIMEOUT_MS: subgraphTimeout,
   ...LIMITS_ENV,
   ...EXPORT_LIMITS_ENV,
   ...RATE_LIMIT_ENV,
+  ...RESPONSE_BUDGET_ENV,
+  ...SERVER_ENV,
 });
 
 const ROOT = join(__dirname, '..', '..');
@@ -367,6 +526,20 @@ function registryFor(env: z.infer<typeof EnvSchema>): RegistryConfig {
   if (env.REGISTRY_DIR) return { type: 'directory', dir: env.REGISTRY_DIR };
   if (env.DATABASE_URL) return { type: 'mysql', url: env.DATABASE_URL, database: 'civic_registry' };
   return { type: 'directory', dir: join(env.DATA_DIR ?? join(ROOT, 'data'), 'registry') };
+}
+
+/**
+ * The gateway's own database (API keys). GATEWAY_DATABASE_URL wins (its path names the database, default
+ * `civic_gateway`); then DATABASE_URL's server, database `civic_gateway`; with neither, the embedded SQLite file
+ * `gateway.sqlite` beside the subgraphs' (DATA_DIR, default `data/db`).
+ */
+function gatewayDatabaseFor(env: z.infer<typeof EnvSchema>): GatewayDatabaseConfig {
+  if (env.GATEWAY_DATABASE_URL) {
+    const path = decodeURIComponent(new URL(env.GATEWAY_DATABASE_URL).pathname.replace(/^\//, ''));
+    return { type: 'mysql', url: env.GATEWAY_DATABASE_URL, database: path || 'civic_gateway' };
+  }
+  if (env.DATABASE_URL) return { type: 'mysql', url: env.DATABASE_URL, database: 'civic_gateway' };
+  return { type: 'sqlite', path: join(env.DATA_DIR ?? join(ROOT, 'data', 'db'), 'gateway.sqlite') };
 }
 
 /**
@@ -431,6 +604,7 @@ export function loadConfig<N extends string>(
     reportCost: e.REPORT_COST === 'true' || e.REPORT_COST === '1',
     exportLimits: exportLimitsOf(e),
     rateLimit: rateLimitOf(e as z.infer<typeof RateLimitSchema>),
+    gatewayDatabase: Object.freeze(gatewayDatabaseFor(e)),
   });
 }
 

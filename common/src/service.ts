@@ -11,11 +11,13 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import Negotiator from 'negotiator';
 import type { GraphQLSchema } from 'graphql';
-import { operationLimits, type OperationLimits, type TrustProxy } from './config';
-import { REQUEST_ID_HEADER, type RequestContext } from './context';
+import { operationLimits, serverSettings, type OperationLimits, type TrustProxy } from './config';
+import { REQUEST_ID_HEADER, requestContext, requestScope, type RequestContext } from './context';
 import { maskInternalErrors } from './errors';
+import { apiSecurityHeaders, boundServer, corsFor, landingPageHeaders } from './http-security';
 import { operationLimitsFor, type RateLimitHook } from './limits';
 import { logger } from './log';
+import { readyRoute, type ReadyChecks } from './ready';
 import { SIGNATURE_HEADER, verify } from './signing';
 
 // Apollo's anonymous usage telemetry stays off everywhere.
@@ -37,6 +39,11 @@ export interface ServiceOptions<C extends RequestContext> {
    * `apollo.executeOperation`) goes through the same plugins, limits and error masking as `/graphql`.
    */
   routes?: (app: express.Express, graphql: ServiceGraphQL<C>) => void;
+  /**
+   * What `GET /ready` checks (common/src/ready.ts): a subgraph its database, the gateway its supergraph and its
+   * subgraphs. Without it the service is ready once it has started. `GET /health` only says it is alive.
+   */
+  ready?: () => Promise<ReadyChecks>;
   /** Called when the service stops, after the HTTP server has drained (close pools here). */
   onStop?: () => Promise<void>;
   /**
@@ -56,8 +63,9 @@ export interface ServiceOptions<C extends RequestContext> {
    */
   introspection?: boolean;
   /**
-   * Add `extensions.cost: { requested, limit }` to every response; default false: only a QUERY_TOO_COMPLEX
-   * refusal carries it. The gateway reads REPORT_COST.
+   * Add `extensions.cost: { requested, limit, remaining }` to every response; default false: only a refusal
+   * carries it. The gateway reads REPORT_COST (default true); subgraphs leave it off (the gateway drops a
+   * subgraph's extensions).
    */
   reportCost?: boolean;
   /**
@@ -93,9 +101,21 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
   // Which framework answers is nobody's business (and a hint for an attacker).
   app.disable('x-powered-by');
   if (opts.trustProxy !== undefined) app.set('trust proxy', opts.trustProxy);
-  const http: Server = createServer(app);
   const log = logger.child({ service: opts.name });
   const landing = opts.landingPage;
+  // Connections, header and body read times are bounded (HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS,
+  // KEEP_ALIVE_TIMEOUT_MS, MAX_CONNECTIONS, MAX_HEADER_BYTES); the timeouts are checked every second.
+  const server = serverSettings();
+  const http: Server = createServer(
+    { maxHeaderSize: server.bounds.maxHeaderBytes, connectionsCheckingInterval: 1000 },
+    app,
+  );
+  boundServer(http, server.bounds, log);
+  // Security headers on every answer (nosniff...); the explorer page gets its own Content-Security-Policy. Only
+  // the gateway answers browsers' pages (CORS_ORIGINS): the subgraphs are called by the gateway alone.
+  app.use(apiSecurityHeaders());
+  if (opts.gateway) app.use(corsFor(server.corsOrigins));
+  if (landing) app.use(['/graphql', '/'], landingPageHeaders(landing));
   const env = opts.limits && opts.introspection !== undefined ? undefined : operationLimits();
   const limits = opts.limits ?? env!.limits;
   const introspection =
@@ -109,12 +129,29 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
     parseOptions: guard.parseOptions,
     validationRules: guard.validationRules,
     includeStacktraceInErrorResponses: false,
+    // Signals belong to the process (common/src/bootstrap.ts runUntilSignal stops every service in order, then
+    // exits). Apollo's own handlers would stop each server on its own and re-raise the signal, racing ours: on
+    // MySQL, `npm start` then never exited after SIGTERM.
+    stopOnTerminationSignals: false,
+    // Apollo's automatic persisted queries are off until they are built on purpose (with their own bounded store
+    // and a safelist): on, any client could fill the server's document cache, and their refusals carried no code
+    // (a bad hash or version was answered as an internal error). Off, a persisted-query request gets
+    // PERSISTED_QUERY_NOT_SUPPORTED.
+    persistedQueries: false,
     formatError: maskInternalErrors((err) => log.error({ err: String(err) }, 'internal error')),
     plugins: [
       // Every response names its request, so a client's report can be matched with the logs of each service.
       {
         async requestDidStart({ contextValue }) {
           return {
+            // A document that does not parse is the client's error: one JSON line, with no stack.
+            async parsingDidStart() {
+              return async (err?: Error) => {
+                if (err) {
+                  log.info({ requestId: contextValue.requestId, err: err.message }, 'unparsable operation');
+                }
+              };
+            },
             async willSendResponse({ response }) {
               response.http.headers.set(REQUEST_ID_HEADER, contextValue.requestId);
             },
@@ -144,7 +181,11 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', service: opts.name });
   });
+  app.get('/ready', readyRoute(opts.name, opts.ready ?? (async () => ({}))));
   opts.routes?.(app, { apollo, context: opts.context });
+  // Each GraphQL request runs in its own scope: when its client goes away, its remaining work stops (its
+  // subgraph calls, its SQL) and one line says so (common/src/context.ts).
+  app.use(requestScope(opts.name));
   const handler = expressMiddleware(apollo, { context: async ({ req }) => opts.context(req) });
   const secret = opts.signatureSecret;
   if (secret) {
@@ -224,12 +265,14 @@ function bodyErrors(log: typeof logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const e = (typeof err === 'object' && err !== null ? err : {}) as BodyError;
     const status = e.status ?? e.statusCode ?? 500;
-    const requestId = req.get(REQUEST_ID_HEADER);
+    // The id the request's other lines and its answer carry: the client's X-Request-Id, or one made for it.
+    const requestId = requestContext(req).requestId;
     if (res.headersSent) {
       // Too late for an answer: close the connection as Express would, without its stack trace on stderr.
       log.warn({ requestId, err: String(err) }, 'request failed after its answer began');
       return void req.socket.destroy();
     }
+    res.setHeader(REQUEST_ID_HEADER, requestId);
     if (e.type === 'entity.too.large') {
       log.info({ requestId, type: e.type, limit: e.limit, length: e.length }, 'body too large');
       return void res.status(413).json({

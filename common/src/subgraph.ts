@@ -7,6 +7,7 @@ import { importBundled, type BundledFile } from './import/bundled';
 import type { SubgraphImporter } from './import/kinds';
 import { requestContext, type RequestContext } from './context';
 import { subgraphTypeDefs } from './schema';
+import { databaseReady } from './ready';
 import { createService, type Service } from './service';
 
 /** The context of a subgraph request: the common request context plus this request's own DataLoaders. */
@@ -54,6 +55,7 @@ export function createSubgraphService<L>(opts: SubgraphOptions<L>): Promise<Serv
       loaders: opts.createLoaders(opts.ds),
       db: opts.ds,
     }),
+    ready: async () => ({ database: await databaseReady(opts.ds) }),
     onStop: async () => {
       if (opts.closeDataSource && opts.ds.isInitialized) await opts.ds.destroy();
     },

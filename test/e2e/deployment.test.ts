@@ -169,6 +169,7 @@ mysqlDescribe('the deployment: docker-compose services as separate processes on 
     SubgraphName,
     string
   >;
+  const gatewayDatabase = `civic_deploy_${tag}_gateway`;
   const running: Running[] = [];
   const ports = {} as Record<SubgraphName | 'gateway', number>;
   let exits: { name: string; result: { code: number | null; signal: NodeJS.Signals | null } | 'timeout' }[] =
@@ -196,6 +197,11 @@ mysqlDescribe('the deployment: docker-compose services as separate processes on 
       expect(env[`${name.toUpperCase()}_URL`]).toMatch(new RegExp(`^http://${name}:\\d+/graphql$`));
       env[`${name.toUpperCase()}_URL`] = `http://127.0.0.1:${ports[name]}/graphql`;
     }
+    // Its API keys on the mysql service, its rate-limit counters on the redis service: here, this machine's.
+    expect(env.GATEWAY_DATABASE_URL).toMatch(/^mysql:\/\/[^@]+@mysql:3306\/civic_gateway$/);
+    env.GATEWAY_DATABASE_URL = `${MYSQL_URL}/${gatewayDatabase}`;
+    expect(env.REDIS_URL).toBe('redis://redis:6379');
+    env.REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
     const gateway = startService('gateway', { ...env, GATEWAY_PORT: '0' });
     running.push(gateway);
     ports.gateway = await gateway.ready;
@@ -205,7 +211,9 @@ mysqlDescribe('the deployment: docker-compose services as separate processes on 
     for (const r of running) killGroup(r);
     await Promise.all(running.map((r) => within(r.exited, 5000)));
     await Promise.all(
-      SUBGRAPH_NAMES.map((n) => dropDatabase({ type: 'mysql', url: MYSQL_URL, database: databases[n] })),
+      [...Object.values(databases), gatewayDatabase].map((database) =>
+        dropDatabase({ type: 'mysql', url: MYSQL_URL, database }),
+      ),
     );
   });
 
@@ -261,6 +269,9 @@ mysqlDescribe('the deployment: docker-compose services as separate processes on 
           },
           commitment: { id: 'MO0012', title: MO0012['Commitment Title'], shortTitle: MO0012['Short Title'] },
         },
+        // What compose configures: the cost report, and the budget left in the counters shared through Redis
+        // (this machine's, where other gateways may count too: the amount left is not this test's to know).
+        extensions: { cost: { requested: 9, limit: 50_000, remaining: expect.any(Number) as unknown } },
       },
     });
   });

@@ -101,6 +101,10 @@ describe('a client over its cost per minute', () => {
       [200, 14],
       [200, 2],
     ]);
+    // REPORT_COST is on by default: each answer says what it cost and what is left, as the header does.
+    expect(answers.map((a) => a.body.extensions)).toEqual(
+      [38, 26, 14, 2].map((left) => ({ cost: { requested: 12, limit: 50_000, remaining: left } })),
+    );
     for (const a of answers) {
       expect(a.body.errors).toBeUndefined();
       expect(a.headers.get('ratelimit-limit')).toBe('50');
@@ -245,6 +249,8 @@ describe('where budgets are kept', () => {
     expect(off.body.errors).toBeUndefined();
     expect(off.headers.get('ratelimit-limit')).toBeNull();
     expect(off.headers.get('ratelimit-remaining')).toBeNull();
+    // Without a budget there is nothing left to say: the cost, without `remaining`.
+    expect(off.body.extensions).toEqual({ cost: { requested: 12, limit: 50_000 } });
   });
 });
 

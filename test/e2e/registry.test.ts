@@ -169,6 +169,8 @@ async function startGateway(store: RegistryStore) {
   const log: { at: number; line: Record<string, any> }[] = [];
   const gateway: Service = await createGatewayService({
     subgraphUrls: system.subgraphUrls,
+    // Whole answers are compared: without the cost report (REPORT_COST, on by default; test/support/system.ts).
+    reportCost: false,
     registry: {
       store,
       pollMs: POLL_MS,
@@ -498,6 +500,7 @@ test("the SDL read of check is signed with the subgraph's secret; unsigned, the 
 test('npm run start:gateway composes what is published at start, and follows a removal', async () => {
   const registry = freshRegistry('directory');
   const store = await registry.open();
+  const dataDir = mkdtempSync(join(tmpdir(), 'civic-gateway-data-'));
   let child: ChildProcessWithoutNullStreams | undefined;
   try {
     expect(
@@ -518,6 +521,10 @@ test('npm run start:gateway composes what is published at start, and follows a r
           HOST: '127.0.0.1',
           GATEWAY_PORT: '0',
           REGISTRY_POLL_MS: String(POLL_MS),
+          // Whole answers are compared: without the cost report (REPORT_COST, on by default).
+          REPORT_COST: 'false',
+          // Its API keys' embedded database in a directory of its own, not the checkout's data/db.
+          DATA_DIR: dataDir,
           ORGANIZATIONS_URL: system.subgraphUrls.organizations,
           COMMITMENTS_URL: system.subgraphUrls.commitments,
           BUDGETS_URL: system.subgraphUrls.budgets,
@@ -547,5 +554,6 @@ test('npm run start:gateway composes what is published at start, and follows a r
     child?.kill('SIGKILL');
     await store.close();
     await registry.drop();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 });

@@ -2,17 +2,28 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dropDatabase } from '@civic/common/db';
+import { modulesInOrder, SUBGRAPH_NAMES } from '@civic/subgraphs';
+import { BACKENDS } from '../support/system';
 
 /**
  * The README's run command, for real: `npm start`'s script in a child process, on the embedded default
  * database (no DATABASE_URL), every port 0. It must seed an empty database, answer across all three
- * subgraphs, stop cleanly on Ctrl-C (SIGINT), and start again on the same files without seeding twice.
+ * subgraphs, stop cleanly on Ctrl-C (SIGINT), and start again on the same files without seeding twice. On
+ * MariaDB it must stop on SIGTERM (what docker and Kubernetes send) and exit 0: it used to hang there.
  */
 const ROOT = join(__dirname, '..', '..');
 
-function start(dataDir: string) {
+/** Every child started; one a failed test left running is killed, so that jest can exit. */
+const children: ChildProcessWithoutNullStreams[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+function start(dataDir: string, extra: NodeJS.ProcessEnv = {}) {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...extra,
     DATA_DIR: dataDir,
     GATEWAY_PORT: '0',
     ORGANIZATIONS_PORT: '0',
@@ -21,7 +32,7 @@ function start(dataDir: string) {
     HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
   };
-  delete env.DATABASE_URL;
+  if (!extra.DATABASE_URL) delete env.DATABASE_URL;
   const child = spawn(
     process.execPath,
     [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/start.ts'],
@@ -30,6 +41,7 @@ function start(dataDir: string) {
       env,
     },
   ) as ChildProcessWithoutNullStreams;
+  children.push(child);
   let output = '';
   const ready = new Promise<number>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => {
@@ -62,6 +74,8 @@ test('npm start seeds the embedded database, serves the graph, and stops cleanly
         budget: { organization: { names: { ar: 'بوعرادة' } }, total: { amount: '1437803.283' } },
         commitment: { leadOrganization: { kind: 'GOVERNMENT' } },
       },
+      // As configured by default: what the query cost, and what is left of this client's budget this minute.
+      extensions: { cost: { requested: 10, limit: 50_000, remaining: 200_000 - 10 } },
     });
     expect(first.output()).toMatch(/"msg":"seeded"/);
     first.child.kill('SIGINT');
@@ -74,5 +88,43 @@ test('npm start seeds the embedded database, serves the graph, and stops cleanly
     expect(await second.exited).toBe(0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const onMysql = BACKENDS.includes('mysql') ? test : test.skip;
+
+onMysql('on MariaDB, npm start stops every service on SIGTERM and exits 0', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'civic-start-'));
+  const server = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
+  const tag = `civic_test_sigterm_${Date.now().toString(36)}`;
+  const urls = Object.fromEntries(
+    SUBGRAPH_NAMES.map((n) => [`${n.toUpperCase()}_DATABASE_URL`, `${server}/${tag}_${n}`]),
+  );
+  try {
+    const run = start(dir, { ...urls, GATEWAY_DATABASE_URL: `${server}/${tag}_gateway` });
+    const port = await run.ready;
+    const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ organization(id: "tn-municipality-34012") { budgets { id } } }' }),
+    });
+    expect(res.status).toBe(200);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    const stopped = [...run.output().matchAll(/"service":"(\w+)","ms":\d+,"msg":"stopped"/g)].map(
+      (m) => m[1],
+    );
+    // In the reverse order of their start: the gateway first, so no request reaches a stopped subgraph.
+    expect(stopped).toEqual([
+      'gateway',
+      ...modulesInOrder()
+        .map((m) => m.name)
+        .reverse(),
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    for (const n of [...SUBGRAPH_NAMES, 'gateway']) {
+      await dropDatabase({ type: 'mysql', url: server, database: `${tag}_${n}` });
+    }
   }
 });

@@ -129,6 +129,7 @@ describe('what a subgraph receives from the gateway', () => {
     gateway = await createGatewayService({
       subgraphUrls,
       supergraphSdl: composeWith(sys.subgraphUrls, [{ name: 'probe', url: probe.url, sdl: PROBE_SDL }]),
+      reportCost: false,
     });
     gatewayUrl = (await gateway.listen(0, '127.0.0.1')).url;
   });

@@ -84,6 +84,12 @@ export interface SystemOptions {
    * it, reading SUBGRAPH_SECRET_<NAME> as in production (set in this process until `stop()`).
    */
   secrets?: Partial<Record<SubgraphName, string>>;
+  /**
+   * Put `extensions.cost` in every gateway response, as production does (REPORT_COST, default on); default
+   * false here, so that the tests comparing whole responses compare the data and errors, not the cost model's
+   * weights (test/e2e/operation-limits.test.ts checks the cost report).
+   */
+  reportCost?: boolean;
 }
 
 /**
@@ -126,7 +132,7 @@ export async function startSystem(backend: Backend, opts: SystemOptions = {}): P
       services.push(service);
       subgraphUrls[name] = (await service.listen(0, '127.0.0.1')).url;
     }
-    const gateway = await createGatewayService({ subgraphUrls });
+    const gateway = await createGatewayService({ subgraphUrls, reportCost: opts.reportCost ?? false });
     services.push(gateway);
     const gatewayUrl = (await gateway.listen(0, '127.0.0.1')).url;
     return {

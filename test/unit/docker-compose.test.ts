@@ -80,8 +80,16 @@ describe('configuration variables, as config.ts declares them', () => {
 });
 
 describe('docker-compose.yml', () => {
-  it("has the database, the catalog's subgraphs and the gateway", () => {
-    expect(Object.keys(services).sort()).toEqual(['mysql', ...APP_SERVICES].sort());
+  it("has the database, Redis, the catalog's subgraphs and the gateway", () => {
+    expect(Object.keys(services).sort()).toEqual(['mysql', 'redis', ...APP_SERVICES].sort());
+  });
+
+  it('runs Redis for the rate-limit counters, unpublished, with a ping healthcheck and no persistence', () => {
+    const redis = services.redis;
+    expect(redis.image).toMatch(/^redis:7/);
+    expect(healthcheckOf(redis)).toMatch(/redis-cli ping/);
+    expect(redis.ports).toBeUndefined();
+    expect(commandOf(redis)).toContain('--appendonly no');
   });
 
   it('runs MariaDB 10.11, the server CI tests on, with a persistent volume and a ping healthcheck', () => {
@@ -105,11 +113,12 @@ describe('docker-compose.yml', () => {
       expect(commandOf(service)).toBe(`npm run start:${name}`);
     });
 
-    it(`listens on its default port ${port}, and is checked there`, () => {
+    it(`listens on its default port ${port}, and is checked there for readiness`, () => {
       const env = environment(name);
       expect(loadConfig(env).subgraphPorts[name]).toBe(port);
       expect((service.expose ?? []).map(String)).toContain(String(port));
-      expect(healthcheckOf(service)).toContain(`http://localhost:${port}/health`);
+      // Ready, not only alive: the gateway starts once the database is reachable and migrated.
+      expect(healthcheckOf(service)).toContain(`http://localhost:${port}/ready`);
     });
 
     it('stores in its own database on the mysql service, and seeds on start by default', () => {
@@ -167,10 +176,22 @@ describe('docker-compose.yml', () => {
       expect(defaults.subgraphTimeoutMs).toBe(5000);
     });
 
-    it('starts once every subgraph is healthy', () => {
+    it('starts once MySQL (its API keys), Redis and every subgraph are healthy', () => {
       expect(gateway.depends_on).toEqual(
-        Object.fromEntries(SUBGRAPHS.map((n) => [n, { condition: 'service_healthy' }])),
+        Object.fromEntries(
+          ['mysql', 'redis', ...SUBGRAPHS].map((n) => [n, { condition: 'service_healthy' }]),
+        ),
       );
+    });
+
+    it('keeps its API keys in its own database on the mysql service', () => {
+      expect(environment('gateway').GATEWAY_DATABASE_URL).toMatch(
+        /^mysql:\/\/root:[^@]+@mysql:3306\/civic_gateway$/,
+      );
+    });
+
+    it('shares its rate-limit counters through the redis service', () => {
+      expect(loadConfig(environment('gateway')).rateLimit.redisUrl).toBe('redis://redis:6379');
     });
   });
 
