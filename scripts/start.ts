@@ -4,12 +4,33 @@
  * with the real datasets first. The gateway also serves the partner subgraphs of the schema registry, live
  * (`npm run subgraph:publish`). Ctrl-C stops everything cleanly.
  */
+import { randomBytes } from 'node:crypto';
 import { runUntilSignal, startSubgraph } from '@civic/common/bootstrap';
 import { logger } from '@civic/common/log';
+import { secretVariable } from '@civic/common/signing';
 import { createConfiguredGateway } from '@civic/gateway/server';
-import { loadConfig, modulesInOrder, type SubgraphName } from '@civic/subgraphs';
+import { loadConfig, modulesInOrder, SUBGRAPH_NAMES, type SubgraphName } from '@civic/subgraphs';
+
+/**
+ * The gateway and the subgraphs are in this one process, so they can share signing secrets nobody else knows:
+ * a subgraph without a configured SUBGRAPH_SECRET_<NAME> gets a random one for this run. Its port (HOST is
+ * 0.0.0.0 by default) then answers only the gateway's signed calls, never a direct `_entities` or
+ * introspection from the network (issue 10). Set the variable to call a subgraph directly with your own.
+ */
+function generateMissingSecrets(): SubgraphName[] {
+  const generated = SUBGRAPH_NAMES.filter((name) => !process.env[secretVariable(name)]);
+  for (const name of generated) process.env[secretVariable(name)] = randomBytes(32).toString('base64url');
+  return generated;
+}
 
 runUntilSignal(async () => {
+  const generated = generateMissingSecrets();
+  if (generated.length) {
+    logger.info(
+      { subgraphs: generated },
+      'subgraphs answer only the gateway: a signing secret was generated for this run (set SUBGRAPH_SECRET_<NAME> to call one directly)',
+    );
+  }
   const config = loadConfig();
   const services = [];
   const urls = {} as Record<SubgraphName, string>;

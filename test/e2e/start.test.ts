@@ -78,6 +78,14 @@ test('npm start seeds the embedded database, serves the graph, and stops cleanly
       extensions: { cost: { requested: 10, limit: 50_000, remaining: 200_000 - 10 } },
     });
     expect(first.output()).toMatch(/"msg":"seeded"/);
+    // A subgraph's port answers only the gateway: a direct call, unsigned, is refused (issue 10).
+    const direct = /organizations subgraph ready at (http:\/\/\S+\/graphql)/.exec(first.output())![1];
+    const refused = await fetch(direct, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ _service { sdl } }' }),
+    });
+    expect(refused.status).toBe(401);
     first.child.kill('SIGINT');
     expect(await first.exited).toBe(0);
 
