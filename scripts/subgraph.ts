@@ -13,7 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine, textTable } from '@civic/common/cli';
 import type { Problem } from '@civic/gateway/registry/check';
 import {
   checkCandidate,
@@ -65,14 +65,9 @@ type Values = {
 };
 
 function parse(argv: string[]): { command: string; values: Values } {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = parseCommandLine(argv, OPTIONS, (message) => new UsageError(message));
   const values = parsed.values as Values;
-  const [command, ...rest] = parsed.positionals;
+  const { command, args: rest } = parsed;
   if (values.help) return { command: 'help', values };
   if (!command || !(command in ACCEPTS)) {
     throw new UsageError(
@@ -220,16 +215,7 @@ async function main(): Promise<number> {
 }
 
 function table(rows: string[][]): string {
-  const all = [['NAME', 'URL', 'VERSION', 'PUBLISHED AT', 'OWNER', 'TIMEOUT MS'], ...rows];
-  const widths = all[0].map((_, i) => Math.max(...all.map((r) => r[i].length)));
-  return all
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return textTable(['NAME', 'URL', 'VERSION', 'PUBLISHED AT', 'OWNER', 'TIMEOUT MS'], rows);
 }
 
 main().then(

@@ -11,6 +11,7 @@ import { runKeysCommand } from '@civic/gateway/keys/cli';
 import { openKeyStore, type KeyStore } from '@civic/gateway/keys/store';
 import { createGatewayService } from '@civic/gateway/server';
 import { loadConfig } from '@civic/subgraphs';
+import { runTsxScript, type CliResult } from '../support/import-cli';
 import { BACKENDS, startSystem, type Backend, type GraphQLResponse, type System } from '../support/system';
 
 /**
@@ -57,12 +58,6 @@ async function openStore(config: GatewayDatabaseConfig): Promise<KeyStore> {
   return store;
 }
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /**
  * Runs `npm run keys -- args` in this process, with the environment `env` (the command's own code, as
  * scripts/keys.ts runs it; {@link keysProcess} runs the script itself, more slowly).
@@ -80,22 +75,7 @@ async function keysCli(env: NodeJS.ProcessEnv, args: readonly string[]): Promise
 
 /** Runs `npm run keys -- args` as people do (scripts/keys.ts through tsx, in a child process). */
 function keysProcess(env: NodeJS.ProcessEnv, args: readonly string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      join(ROOT, 'node_modules', '.bin', 'tsx'),
-      [join(ROOT, 'scripts', 'keys.ts'), ...args],
-      {
-        cwd: ROOT,
-        env: { ...env, LOG_LEVEL: 'silent' },
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runTsxScript('keys.ts', args, { ...env, LOG_LEVEL: 'silent' });
 }
 
 /** Every row of `api_keys`, every column, as the database holds it. */

@@ -1,5 +1,5 @@
 import type { SubgraphName } from '@civic/subgraphs/catalog';
-import { CommitmentBudgetLineEntity } from '@civic/subgraphs/budgets/src/entities/Budget';
+import { linkCommitmentsToBudgetLines } from '../support/budget-links';
 import { BACKENDS, startSystem, type System } from '../support/system';
 
 /**
@@ -82,22 +82,7 @@ describe.each(BACKENDS)('SQL statements per gateway query on %s', (backend) => {
   beforeAll(async () => {
     sys = await startSystem(backend);
     // Link the first 100 commitments to budget lines (round robin) so every field in the query has rows.
-    const ids: { id: string }[] = await sys.dataSources.commitments.query(
-      'SELECT id FROM commitments ORDER BY id LIMIT 100',
-    );
-    const lines: { id: string }[] = await sys.dataSources.budgets.query(
-      'SELECT id FROM budget_lines ORDER BY id LIMIT 40',
-    );
-    await sys.dataSources.budgets.getRepository(CommitmentBudgetLineEntity).save(
-      ids.map((c, i) => ({
-        commitmentId: c.id,
-        lineId: lines[i % lines.length].id,
-        sourceDataset: 'test fixture',
-        sourceUrl: null,
-        sourceLicense: null,
-        sourceRecord: null,
-      })),
-    );
+    await linkCommitmentsToBudgetLines(sys, { commitments: 100, lines: 40 });
   });
   afterAll(async () => {
     await sys?.stop();

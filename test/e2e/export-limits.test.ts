@@ -1,11 +1,10 @@
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request, type IncomingMessage } from 'node:http';
 import { buffer } from 'node:stream/consumers';
-import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import type { Service } from '@civic/common/service';
 import { createGatewayService } from '@civic/gateway/server';
 import { BACKENDS, startSystem, type GraphQLResponse, type System } from '../support/system';
+import { csvRows, exportUrl, gatedProxy, readAll } from '../support/export';
+import { withEnv } from '../support/with-env';
 
 /**
  * Exports bounded and guarded (issue 10), against the whole system: CSRF prevention as Apollo's for
@@ -29,49 +28,18 @@ afterAll(async () => {
 
 const base = (sys: System) => sys.gatewayUrl.replace(/\/graphql$/, '');
 
-/** `/export.<format>?...` on `root`, with these parameters (variables as JSON). */
-function exportUrl(root: string, format: 'csv' | 'json', params: Record<string, unknown>): string {
-  const search = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) search.set(k, typeof v === 'string' ? v : JSON.stringify(v));
-  return `${root}/export.${format}?${search}`;
-}
-
-const csvRows = (text: string) => parse(text, { columns: true }) as Record<string, string>[];
-
 /**
  * Another gateway over the system's subgraphs (organizations possibly through another URL), built with these
  * environment variables set as in production (the export routes read their limits when built), on port 0.
  */
 async function gatewayWith(env: Record<string, string>, organizationsUrl?: string): Promise<string> {
-  const before = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, env);
-  let service: Service;
-  try {
-    service = await createGatewayService({
+  const service = await withEnv(env, () =>
+    createGatewayService({
       subgraphUrls: { ...sys.subgraphUrls, ...(organizationsUrl ? { organizations: organizationsUrl } : {}) },
-    });
-  } finally {
-    for (const [k, v] of Object.entries(before)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
+    }),
+  );
   opened.push(service);
   return (await service.listen(0, '127.0.0.1')).url.replace(/\/graphql$/, '');
-}
-
-/** Reads a response to its end, or to where it was cut: the bytes, and whether it ended normally. */
-async function readAll(res: Response): Promise<{ bytes: Buffer; outcome: string }> {
-  const received: Buffer[] = [];
-  const reader = res.body!.getReader();
-  const outcome = await (async () => {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return 'complete';
-      received.push(Buffer.from(value));
-    }
-  })().catch((err: Error) => `cut: ${err.message}`);
-  return { bytes: Buffer.concat(received), outcome };
 }
 
 const TN_ORGANIZATIONS = { name: 'organizations', variables: { filter: { country: 'TN' } } };
@@ -86,61 +54,6 @@ const TN_QUERY = /* GraphQL */ `
     }
   }
 `;
-
-/**
- * An HTTP proxy to a subgraph that counts the requests it gets (one per page of an export of that
- * subgraph's list), and holds every one from the `holdFrom`th on until `release()`.
- */
-async function gatedProxy(target: string) {
-  let count = 0;
-  let holdFrom = Infinity;
-  let waiting: (() => void)[] = [];
-  const arrivals: { n: number; resolve: () => void }[] = [];
-  const server: Server = createServer((req, res) => {
-    void (async () => {
-      const body = await buffer(req);
-      const n = ++count;
-      for (const a of arrivals.filter((a) => a.n <= n)) a.resolve();
-      if (n >= holdFrom) await new Promise<void>((resolve) => waiting.push(resolve));
-      const upstream = await fetch(target, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body,
-      });
-      res
-        .writeHead(upstream.status, { 'content-type': 'application/json' })
-        .end(Buffer.from(await upstream.arrayBuffer()));
-    })().catch(() => res.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const proxy = {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
-    get count() {
-      return count;
-    },
-    hold(from = 1) {
-      holdFrom = from;
-    },
-    release() {
-      holdFrom = Infinity;
-      for (const go of waiting) go();
-      waiting = [];
-    },
-    /** Resolves once the proxy has received its `n`th request. */
-    arrived(n: number): Promise<void> {
-      if (count >= n) return Promise.resolve();
-      return new Promise((resolve) => arrivals.push({ n, resolve }));
-    },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        proxy.release();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-  opened.push(proxy);
-  return proxy;
-}
 
 /** What a browser sends, by Fetch Metadata, for an `<img src>` and for a followed link on another site. */
 const FROM_IMG = { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' };
@@ -344,7 +257,7 @@ describe('limits', () => {
   });
 
   test('HEAD gives the headers (X-Total-Count, the limits) for the cost of one page', async () => {
-    const proxy = await gatedProxy(sys.subgraphUrls.organizations);
+    const proxy = await gatedProxy(sys.subgraphUrls.organizations, opened);
     const root = await gatewayWith({}, proxy.url);
     const query = '{ organizations(first: 1, filter: { country: "TN" }) { nodes { id } } }';
     const res = await fetch(exportUrl(root, 'csv', { query }), { method: 'HEAD' });
@@ -492,7 +405,7 @@ describe('the work an export does is bounded', () => {
   const OTHER = { query: '{ commitments(first: 100, filter: { country: "TN" }) { nodes { id } } }' };
 
   test('a client going away stops the paging: not one more page is asked of the subgraph', async () => {
-    const proxy = await gatedProxy(sys.subgraphUrls.organizations);
+    const proxy = await gatedProxy(sys.subgraphUrls.organizations, opened);
     const root = await gatewayWith({ EXPORT_MAX_CONCURRENT_PER_CLIENT: '1' }, proxy.url);
     // One row per page: a whole export would be hundreds of requests to the organizations subgraph.
     const query = '{ organizations(first: 1, filter: { country: "TN" }) { nodes { id name } } }';
@@ -522,7 +435,7 @@ describe('the work an export does is bounded', () => {
   });
 
   test('a client may run EXPORT_MAX_CONCURRENT_PER_CLIENT exports at once (default 2); one more gets 429', async () => {
-    const proxy = await gatedProxy(sys.subgraphUrls.organizations);
+    const proxy = await gatedProxy(sys.subgraphUrls.organizations, opened);
     const root = await gatewayWith({}, proxy.url);
     proxy.hold();
     const first = fetch(exportUrl(root, 'csv', SILIANA));

@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
-import { parse } from 'csv-parse/sync';
 import type { Service } from '@civic/common/service';
 import { loadSavedQueries } from '@civic/gateway/export/saved-queries';
 import { createGatewayService } from '@civic/gateway/server';
@@ -16,6 +15,7 @@ import {
   type GraphQLResponse,
   type System,
 } from '../support/system';
+import { csvRows, exportUrl as exportUrlAt, readAll } from '../support/export';
 
 /**
  * GET /export.csv and /export.json, and `npm run export`, against the whole system on every backend: the
@@ -31,13 +31,8 @@ const SAVED = loadSavedQueries();
 const base = (sys: System) => sys.gatewayUrl.replace(/\/graphql$/, '');
 
 /** GET /export.<format> with these parameters (variables as JSON). */
-function exportUrl(sys: System, format: 'csv' | 'json', params: Record<string, unknown>): string {
-  const search = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) search.set(k, typeof v === 'string' ? v : JSON.stringify(v));
-  return `${base(sys)}/export.${format}?${search}`;
-}
-
-const csvRows = (text: string) => parse(text, { columns: true }) as Record<string, string>[];
+const exportUrl = (sys: System, format: 'csv' | 'json', params: Record<string, unknown>): string =>
+  exportUrlAt(base(sys), format, params);
 
 /** Every node of a connection read through /graphql with `after` cursors: what an export must reproduce. */
 async function walk(
@@ -432,17 +427,9 @@ describe('export limits and failures', () => {
     const query = '{ organizations(first: 5, filter: { country: "TN" }) { nodes { id name } } }';
     const res = await fetch(`${url}/export.csv?query=${encodeURIComponent(query)}`);
     expect(res.status).toBe(200);
-    const received: Buffer[] = [];
-    const reader = res.body!.getReader();
-    const outcome = await (async () => {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return 'complete';
-        received.push(Buffer.from(value));
-      }
-    })().catch((err: Error) => `cut: ${err.message}`);
+    const { bytes, outcome } = await readAll(res);
     expect(outcome).toMatch(/^cut/);
-    const text = Buffer.concat(received).toString('utf8');
+    const text = bytes.toString('utf8');
     // At most the first page came through; nothing after it, and nothing from the failure.
     expect(csvRows(text).length).toBeLessThanOrEqual(5);
     expect(text).not.toMatch(/error/i);

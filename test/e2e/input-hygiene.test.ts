@@ -1,12 +1,10 @@
 import { connect, type Socket } from 'node:net';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { DEFAULT_OPERATION_LIMITS } from '@civic/common/config';
-import { logger } from '@civic/common/log';
 import type { Service } from '@civic/common/service';
 import { createGatewayService } from '@civic/gateway/server';
 import { SUBGRAPH_NAMES, type SubgraphName } from '@civic/subgraphs';
 import { countingProxy, type CountingProxy } from '../support/counting-proxy';
+import { logCapture } from '../support/log-capture';
 import { startSystem, type GraphQLResponse, type System } from '../support/system';
 
 /**
@@ -16,19 +14,8 @@ import { startSystem, type GraphQLResponse, type System } from '../support/syste
  * slow clients and too many connections are cut off while the server keeps serving.
  */
 
-/** Every JSON line any service logs during this file (the production logger's children, redirected). */
-const lines: Record<string, unknown>[] = [];
-const sink = pino(
-  { level: 'info', base: undefined },
-  new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line));
-      done();
-    },
-  }),
-);
-/** What Express or Node write to stderr (a stack trace would land here). */
-const stderr: string[] = [];
+/** Every JSON line any service logs during this file, and what is written to stderr. */
+const { lines, stderr, start: captureLogs } = logCapture();
 let stderrSpy: jest.SpyInstance;
 let previousNodeEnv: string | undefined;
 
@@ -42,14 +29,7 @@ beforeAll(async () => {
   // Express prints an unhandled error's stack to stderr except when NODE_ENV is `test`: run as production does.
   previousNodeEnv = process.env.NODE_ENV;
   process.env.NODE_ENV = 'production';
-  jest
-    .spyOn(logger, 'child')
-    .mockImplementation(((bindings: pino.Bindings) =>
-      sink.child(bindings)) as unknown as typeof logger.child);
-  stderrSpy = jest.spyOn(process.stderr, 'write').mockImplementation(((chunk: string | Uint8Array) => {
-    stderr.push(String(chunk));
-    return true;
-  }) as typeof process.stderr.write);
+  stderrSpy = captureLogs();
   system = await startSystem('sqlite');
   for (const name of SUBGRAPH_NAMES) proxies[name] = await countingProxy(system.subgraphUrls[name]);
   gateway = await createGatewayService({

@@ -1,5 +1,5 @@
 import type { SubgraphName } from '@civic/subgraphs/catalog';
-import { CommitmentBudgetLineEntity } from '@civic/subgraphs/budgets/src/entities/Budget';
+import { linkCommitmentsToBudgetLines } from '../support/budget-links';
 import { BACKENDS, startSystem, type System } from '../support/system';
 
 /**
@@ -12,24 +12,7 @@ describe.each(BACKENDS)('nested lists with first on %s', (backend) => {
   beforeAll(async () => {
     sys = await startSystem(backend);
     // Three budget lines for each of the first 20 commitments, and so several commitments for each line.
-    const ids: { id: string }[] = await sys.dataSources.commitments.query(
-      'SELECT id FROM commitments ORDER BY id LIMIT 20',
-    );
-    const lines: { id: string }[] = await sys.dataSources.budgets.query(
-      'SELECT id FROM budget_lines ORDER BY id LIMIT 10',
-    );
-    await sys.dataSources.budgets.getRepository(CommitmentBudgetLineEntity).save(
-      ids.flatMap((c, i) =>
-        [0, 1, 2].map((k) => ({
-          commitmentId: c.id,
-          lineId: lines[(i + k) % lines.length].id,
-          sourceDataset: 'test fixture',
-          sourceUrl: null,
-          sourceLicense: null,
-          sourceRecord: null,
-        })),
-      ),
-    );
+    await linkCommitmentsToBudgetLines(sys, { commitments: 20, lines: 10, perCommitment: 3 });
   });
   afterAll(async () => {
     await sys?.stop();

@@ -12,6 +12,7 @@ import { openRegistryStore, type RegistryStore } from '@civic/gateway/registry/s
 import { createGatewayService } from '@civic/gateway/server';
 import { startPartnerSubgraph, type PartnerSubgraph } from '../../examples/partner-subgraph/src/server';
 import { latestIndicatorOf } from '../../examples/partner-subgraph/src/data';
+import { runTsxScript, type CliResult } from '../support/import-cli';
 import { startSystem, type GraphQLResponse, type System } from '../support/system';
 
 /**
@@ -67,30 +68,9 @@ function freshRegistry(kind: RegistryKind): {
   };
 }
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `npm run subgraph:<command> -- args` as people do (scripts/subgraph.ts through tsx). */
 function subgraphCli(env: NodeJS.ProcessEnv, args: readonly string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      join(ROOT, 'node_modules', '.bin', 'tsx'),
-      [join(ROOT, 'scripts', 'subgraph.ts'), ...args],
-      {
-        cwd: ROOT,
-        env,
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runTsxScript('subgraph.ts', args, env);
 }
 
 async function post<T = any>(url: string, query: string): Promise<GraphQLResponse<T>> {
@@ -387,7 +367,9 @@ type Money { amount: String! }\n`,
       const swaps = () =>
         gateways[0].log.filter((l) => l.line.msg === 'serving a new supergraph from the schema registry');
       const before = swaps().length;
-      partner.setDelayMs(1500);
+      // Long enough for the publication to be composed and served first even on a loaded CI machine (seen: 2.5 s),
+      // and under the partner's 5 s timeout.
+      partner.setDelayMs(4000);
       try {
         const inFlight = post(gateways[0].url, JOINED).then((r) => ({ r, at: Date.now() }));
         await new Promise((r) => setTimeout(r, 200));
@@ -545,6 +527,11 @@ test('npm run start:gateway composes what is published at start, and follows a r
     expect((await removeSubgraph({ store, coreUrls: system.subgraphUrls }, NAME)).outcome).toBe('removed');
     const { answer } = await waitFor(() => post(url, JOINED), unknownField);
     expect(unknownField(answer)).toBe(true);
+    // The log line may reach this process's pipe after the answer that shows the change: wait for it too.
+    await waitFor(
+      async () => output,
+      (o) => o.includes('serving a new supergraph from the schema registry'),
+    );
     expect(output).toContain('serving a new supergraph from the schema registry');
     const exited = new Promise((r) => child!.once('exit', r));
     child.kill('SIGINT');

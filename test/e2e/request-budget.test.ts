@@ -1,14 +1,13 @@
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import type { QueryRunner } from 'typeorm';
-import { logger } from '@civic/common/log';
 import type { Service } from '@civic/common/service';
 import { createGatewayService } from '@civic/gateway/server';
 import { DEFAULT_MAX_RESPONSE_BYTES, subgraphSource } from '@civic/gateway/subgraph-source';
 import { SUBGRAPH_NAMES, type SubgraphName } from '@civic/subgraphs';
 import { countingProxy, type CountingProxy } from '../support/counting-proxy';
-import { startProbeSubgraph, type ProbeSubgraph } from '../support/probe-subgraph';
+import { logCapture } from '../support/log-capture';
+import { probeEntities, startProbeSubgraph, type ProbeSubgraph } from '../support/probe-subgraph';
 import { BACKENDS, startSystem, type Backend, type GraphQLResponse, type System } from '../support/system';
+import { withEnv } from '../support/with-env';
 
 /*
  * Issue 10: a per-request budget of what the subgraphs send back (MAX_RESPONSE_BYTES, MAX_RESPONSE_NODES), all
@@ -17,18 +16,8 @@ import { BACKENDS, startSystem, type Backend, type GraphQLResponse, type System 
  * Real servers on port 0; calls counted by proxies, statements by each subgraph's counter.
  */
 
-/** Every JSON line any service logs during this file (the production logger's children, redirected). */
-const lines: Record<string, unknown>[] = [];
-const sink = pino(
-  { level: 'info', base: undefined },
-  new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line));
-      done();
-    },
-  }),
-);
-const stderr: string[] = [];
+/** Every JSON line any service logs during this file, and what is written to stderr. */
+const { lines, stderr, start: captureLogs } = logCapture();
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => void unhandled.push(reason);
 
@@ -54,14 +43,7 @@ async function setUp(backend: Backend): Promise<Setup> {
 
 beforeAll(async () => {
   // Before any service is built: each takes its logger's child when it is created.
-  jest
-    .spyOn(logger, 'child')
-    .mockImplementation(((bindings: pino.Bindings) =>
-      sink.child(bindings)) as unknown as typeof logger.child);
-  jest.spyOn(process.stderr, 'write').mockImplementation(((chunk: string | Uint8Array) => {
-    stderr.push(String(chunk));
-    return true;
-  }) as typeof process.stderr.write);
+  captureLogs();
   process.on('unhandledRejection', onUnhandled);
 });
 
@@ -80,9 +62,7 @@ async function gatewayWith(
   proxies: Record<SubgraphName, CountingProxy>,
   env: Record<string, string> = {},
 ): Promise<string> {
-  const before = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, env);
-  try {
+  return withEnv(env, async () => {
     const gateway: Service = await createGatewayService({
       subgraphUrls: Object.fromEntries(SUBGRAPH_NAMES.map((n) => [n, proxies[n].url])),
       reportCost: false,
@@ -90,12 +70,7 @@ async function gatewayWith(
     });
     opened.push(gateway);
     return (await gateway.listen(0, '127.0.0.1')).url;
-  } finally {
-    for (const [k, v] of Object.entries(before)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
+  });
 }
 
 async function query(url: string, q: string, headers: Record<string, string> = {}) {
@@ -199,19 +174,11 @@ describe('the response budget, call by call (one data source, one request)', () 
       url: proxy.url,
       budget: { maxBytes: 10 * 1024 * 1024, maxNodes: 150 },
     });
-    /** One call of a request's plan: `count` small objects in one entity (`count` + 2 objects in all). */
-    const call = (context: object, count: number) =>
-      source.process({
-        kind: 'health check' as never, // GraphQLDataSourceRequestKind.HEALTH_CHECK, not exported at run time
-        request: {
-          query: /* GraphQL */ `
-            query ($r: [_Any!]!) { _entities(representations: $r) { ... on Organization { probes(count: ${count}) { n } } } }
-          `,
-          variables: { r: [{ __typename: 'Organization', id: 'tn-municipality-34012' }] },
-        },
-        // The gateway hands every call of one operation the same context object; the budget is kept by it.
-        context: context as never,
-      });
+    /**
+     * One call of a request's plan: `count` small objects in one entity (`count` + 2 objects in all). The gateway
+     * hands every call of one operation the same context object; the budget is kept by it.
+     */
+    const call = (context: object, count: number) => probeEntities(source, count, context);
     const request = {};
     proxy.count = 0;
     expect((await call(request, 100)).data).toEqual({ _entities: [{ probes: expect.any(Array) }] });

@@ -2,7 +2,13 @@ import type { Service } from '@civic/common/service';
 import { createGatewayService } from '@civic/gateway/server';
 import { DEFAULT_MAX_RESPONSE_BYTES, subgraphSource } from '@civic/gateway/subgraph-source';
 import { startPartnerSubgraph, type PartnerSubgraph } from '../../examples/partner-subgraph/src/server';
-import { composeWith, PROBE_SDL, startProbeSubgraph, type ProbeSubgraph } from '../support/probe-subgraph';
+import {
+  composeWith,
+  probeEntities,
+  PROBE_SDL,
+  startProbeSubgraph,
+  type ProbeSubgraph,
+} from '../support/probe-subgraph';
 import { startSystem, type GraphQLResponse, type System } from '../support/system';
 
 /*
@@ -215,17 +221,7 @@ describe('a subgraph that answers too much', () => {
   test('more objects than its bound: refused (the bound is per subgraph; the default is 100,000)', async () => {
     // Straight through the data source: 100,000 objects take the probe longer to build than the timeout.
     const source = subgraphSource({ name: 'probe', url: probe.url, maxObjects: 100 });
-    const entities = (count: number) =>
-      source.process({
-        kind: 'health check' as never, // GraphQLDataSourceRequestKind.HEALTH_CHECK, not exported at run time
-        request: {
-          query: /* GraphQL */ `
-            query ($r: [_Any!]!) { _entities(representations: $r) { ... on Organization { probes(count: ${count}) { n } } } }
-          `,
-          variables: { r: [{ __typename: 'Organization', id: 'tn-municipality-34012' }] },
-        },
-        context: {} as never,
-      });
+    const entities = (count: number) => probeEntities(source, count, {});
     await expect(entities(100)).rejects.toMatchObject({
       message: 'Subgraph "probe" sent more than 100 objects',
       extensions: { code: 'SUBGRAPH_RESPONSE_TOO_LARGE', serviceName: 'probe' },

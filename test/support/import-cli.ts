@@ -48,10 +48,22 @@ function runScript(
   storage: Partial<Record<SubgraphName, StorageConfig>>,
   args: readonly string[],
 ): Promise<CliResult> {
+  return runTsxScript(script, args, importEnv(storage));
+}
+
+/**
+ * Runs `scripts/<script>` as `npm run` does (through tsx, in a child process, from the project's root) with
+ * these arguments and this environment: its exit status and all it wrote.
+ */
+export function runTsxScript(
+  script: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'scripts', script), ...args], {
       cwd: ROOT,
-      env: importEnv(storage),
+      env,
     });
     let stdout = '';
     let stderr = '';

@@ -5,6 +5,7 @@ import { parse } from 'graphql';
 import { requestContext } from '@civic/common/context';
 import { subgraphTypeDefs } from '@civic/common/schema';
 import { createService, type Service } from '@civic/common/service';
+import type { subgraphSource } from '@civic/gateway/subgraph-source';
 
 /**
  * A test-only subgraph that adds one nullable field to `Organization` and records the headers of every request
@@ -83,4 +84,21 @@ export function composeWith(
     throw new Error(`Composition failed:\n${(result.errors ?? []).map((e) => e.message).join('\n')}`);
   }
   return result.supergraphSdl;
+}
+
+/**
+ * One call through `source` (a gateway data source in front of the probe) as a call of a query plan, with this
+ * context: `count` small objects in one entity (`count` + 2 objects in all).
+ */
+export function probeEntities(source: ReturnType<typeof subgraphSource>, count: number, context: object) {
+  return source.process({
+    kind: 'health check' as never, // GraphQLDataSourceRequestKind.HEALTH_CHECK, not exported at run time
+    request: {
+      query: /* GraphQL */ `
+        query ($r: [_Any!]!) { _entities(representations: $r) { ... on Organization { probes(count: ${count}) { n } } } }
+      `,
+      variables: { r: [{ __typename: 'Organization', id: 'tn-municipality-34012' }] },
+    },
+    context: context as never,
+  });
 }

@@ -7,7 +7,7 @@
  *
  * A new key is printed once, on stdout, and never again: only the SHA-256 of its secret is stored.
  */
-import { parseArgs } from 'node:util';
+import { parseCommandLine, textTable } from '@civic/common/cli';
 import type { GatewayDatabaseConfig } from '@civic/common/config';
 import { createKey, KeyCommandError, MAX_QUOTA, revokeKey } from './api-keys';
 import { KEY_ID } from './key';
@@ -56,17 +56,12 @@ type Values = {
 };
 
 function parse(argv: string[]): { command: string; values: Values; args: string[] } {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = parseCommandLine(argv, OPTIONS, (message) => new UsageError(message));
   const values = parsed.values as Values;
-  const [command, ...args] = parsed.positionals;
+  const { command, args } = parsed;
   if (values.help) return { command: 'help', values, args };
   const accepts = command ? ACCEPTS[command] : undefined;
-  if (!accepts) {
+  if (!command || !accepts) {
     throw new UsageError(
       command ? `Unknown command "${command}": expected create, list or revoke.` : 'No command given.',
     );
@@ -193,14 +188,5 @@ function table(keys: ApiKeyInfo[]): string {
     k.createdAt,
     k.revokedAt ?? '',
   ]);
-  const all = [['ID', 'NAME', 'COST/MIN', 'EXPORT ROWS/MIN', 'CREATED AT', 'REVOKED AT'], ...rows];
-  const widths = all[0].map((_, i) => Math.max(...all.map((r) => r[i].length)));
-  return all
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return textTable(['ID', 'NAME', 'COST/MIN', 'EXPORT ROWS/MIN', 'CREATED AT', 'REVOKED AT'], rows);
 }
