@@ -121,7 +121,8 @@ function stopWhenClientGone(ds: DataSource): DataSource {
   return ds;
 }
 
-function serverConnection(storage: Extract<StorageConfig, { type: 'mysql' }>) {
+/** A connection to the MySQL server of a storage, on no database (to create, drop or lock one). */
+export function serverConnection(storage: Extract<StorageConfig, { type: 'mysql' }>) {
   const u = new URL(storage.url);
   return createConnection({
     host: u.hostname,

@@ -15,7 +15,9 @@ import { readCsv, sumMillimes } from '../support/datasets';
  * `tsx gateway/src/index.ts`) and the environment docker-compose.yml gives its service, changed only where a
  * test must: MySQL is this run's server, every subgraph gets a fresh, uniquely named database (dropped after),
  * and every port is 0, each service saying the port it bound in its "ready" log line, which is where the
- * gateway is pointed. Each subgraph seeds its empty database on start (SEED_ON_START from the compose file),
+ * gateway is pointed. Compose's one-shot migrate service runs first, to its end (exit 0), as compose runs it
+ * before the subgraphs (which refuse an unmigrated database); each subgraph then seeds its empty database on
+ * start (SEED_ON_START from the compose file),
  * answers /health, the gateway answers one query that reads all three subgraphs, and SIGTERM stops each one.
  *
  * MySQL only: docker-compose deploys nothing else. Skipped on SQLite-only runs, as the other MySQL tests are.
@@ -72,7 +74,10 @@ function scriptOf(service: string): string[] {
 function baseEnvironment(): NodeJS.ProcessEnv {
   return Object.fromEntries(
     Object.entries(process.env).filter(
-      ([k]) => !/(_DATABASE_URL|^DATABASE_URL|_PORT|_URL|^DATA_DIR|^HOST|^SEED_ON_START|^LOG_LEVEL)$/.test(k),
+      ([k]) =>
+        !/(_DATABASE_URL|^DATABASE_URL|_PORT|_URL|^DATA_DIR|^HOST|^SEED_ON_START|^MIGRATE_ON_START|^LOG_LEVEL)$/.test(
+          k,
+        ),
     ),
   );
 }
@@ -176,7 +181,21 @@ mysqlDescribe('the deployment: docker-compose services as separate processes on 
     [];
 
   beforeAll(async () => {
-    // The subgraphs start side by side, as compose starts them once MySQL is healthy.
+    // Each subgraph's database of this test's own instead of civic_<name> (wins over DATABASE_URL).
+    const ownDatabases = Object.fromEntries(
+      SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_DATABASE_URL`, `${MYSQL_URL}/${databases[name]}`]),
+    );
+    // The migrate job first, as compose runs it once MySQL is healthy: the subgraphs wait for its success.
+    const migrateEnv = composeEnvironment('migrate');
+    expect(migrateEnv.DATABASE_URL).toMatch(/^mysql:\/\//);
+    const migrate = startService('migrate', { ...migrateEnv, DATABASE_URL: MYSQL_URL, ...ownDatabases });
+    const migrated = await within(migrate.exited, READY_WITHIN_MS);
+    if (migrated === 'timeout') killGroup(migrate);
+    expect({ migrate: migrated, output: clean(migrated) ? '' : migrate.output() }).toEqual({
+      migrate: { code: 0, signal: null },
+      output: '',
+    });
+    // The subgraphs start side by side, as compose starts them once the migrate job has succeeded.
     const subgraphs = SUBGRAPH_NAMES.map((name) => {
       const env = composeEnvironment(name);
       expect(env.DATABASE_URL).toMatch(/^mysql:\/\//);

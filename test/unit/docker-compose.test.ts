@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { environmentVariables } from '@civic/common/config';
+import { environmentVariables, migrateOnStart } from '@civic/common/config';
 import {
   loadConfig,
   SUBGRAPHS as CATALOG,
@@ -33,6 +33,8 @@ const composeText = read('docker-compose.yml');
 const compose = parse(composeText, { merge: true }) as { services: Record<string, ComposeService> };
 const services = compose.services;
 const APP_SERVICES = [...SUBGRAPHS, 'gateway'] as const;
+/** Every service run from the project's image: the application services and the one-shot migrate job. */
+const IMAGE_SERVICES = ['migrate', ...APP_SERVICES] as const;
 const defaults = loadConfig({});
 
 /** `${VAR:-default}` and `${VAR-default}` become the value in `vars` or else the default; `$$` becomes `$`. */
@@ -72,7 +74,7 @@ describe('configuration variables, as config.ts declares them', () => {
     }
     // Each one really changes the parsed configuration: an invalid value is refused by name.
     for (const name of CONFIG_VARIABLES.filter((n) =>
-      /_PORT$|_URL$|^SEED_ON_START$|^LOG_LEVEL$|^SUBGRAPH_(TIMEOUT_MS|SECRET_.*)$/.test(n),
+      /_PORT$|_URL$|^SEED_ON_START$|^MIGRATE_ON_START$|^LOG_LEVEL$|^SUBGRAPH_(TIMEOUT_MS|SECRET_.*)$/.test(n),
     )) {
       expect(() => loadConfig({ [name]: 'not valid: ~' })).toThrow(name);
     }
@@ -80,8 +82,8 @@ describe('configuration variables, as config.ts declares them', () => {
 });
 
 describe('docker-compose.yml', () => {
-  it("has the database, Redis, the catalog's subgraphs and the gateway", () => {
-    expect(Object.keys(services).sort()).toEqual(['mysql', 'redis', ...APP_SERVICES].sort());
+  it("has the database, Redis, the migrate job, the catalog's subgraphs and the gateway", () => {
+    expect(Object.keys(services).sort()).toEqual(['mysql', 'redis', ...IMAGE_SERVICES].sort());
   });
 
   it('runs Redis for the rate-limit counters, unpublished, with a ping healthcheck and no persistence', () => {
@@ -99,10 +101,30 @@ describe('docker-compose.yml', () => {
     expect(JSON.stringify((mysql as { volumes?: unknown }).volumes)).toMatch(/:\/var\/lib\/mysql/);
   });
 
-  it('runs every application service from the one image', () => {
-    const images = new Set(APP_SERVICES.map((s) => services[s].image));
+  it('runs every application service and the migrate job from the one image', () => {
+    const images = new Set(IMAGE_SERVICES.map((s) => services[s].image));
     expect(images.size).toBe(1);
-    for (const s of APP_SERVICES) expect(services[s].build).toBeDefined();
+    for (const s of IMAGE_SERVICES) expect(services[s].build).toBeDefined();
+  });
+
+  describe('migrate', () => {
+    const migrate = services.migrate as ComposeService & { restart?: string };
+
+    it('runs npm run migrate once, never restarted, once MySQL is healthy', () => {
+      expect(commandOf(migrate)).toBe('npm run migrate');
+      expect(migrate.restart).toBe('no');
+      expect(migrate.depends_on).toEqual({ mysql: { condition: 'service_healthy' } });
+    });
+
+    it("migrates the subgraphs' databases on the mysql service, the ones they serve", () => {
+      const config = loadConfig(environment('migrate'));
+      for (const name of SUBGRAPHS) {
+        expect({ name, storage: config.storage[name] }).toEqual({
+          name,
+          storage: loadConfig(environment(name)).storage[name],
+        });
+      }
+    });
   });
 
   describe.each(SUBGRAPHS)('subgraph %s', (name) => {
@@ -121,7 +143,7 @@ describe('docker-compose.yml', () => {
       expect(healthcheckOf(service)).toContain(`http://localhost:${port}/ready`);
     });
 
-    it('stores in its own database on the mysql service, and seeds on start by default', () => {
+    it('stores in its own database on the mysql service, seeds on start by default, and does not migrate', () => {
       const config = loadConfig(environment(name));
       expect(config.storage[name]).toEqual({
         type: 'mysql',
@@ -129,10 +151,15 @@ describe('docker-compose.yml', () => {
         database: `civic_${name}`,
       });
       expect(config.seedOnStart).toBe(true);
+      // Migrations are the migrate job's: a subgraph refuses an unmigrated database rather than race on it.
+      expect(migrateOnStart(environment(name))).toBe(false);
     });
 
-    it('starts once MySQL is healthy', () => {
-      expect(service.depends_on).toEqual({ mysql: { condition: 'service_healthy' } });
+    it('starts once MySQL is healthy and the migrate job has finished successfully', () => {
+      expect(service.depends_on).toEqual({
+        mysql: { condition: 'service_healthy' },
+        migrate: { condition: 'service_completed_successfully' },
+      });
     });
   });
 
@@ -196,7 +223,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('names only variables config.ts accepts, with values it accepts', () => {
-    for (const name of APP_SERVICES) {
+    for (const name of IMAGE_SERVICES) {
       const env = environment(name);
       expect({
         service: name,
@@ -244,11 +271,11 @@ describe('docker-compose.yml', () => {
 
   it('runs only npm scripts that package.json defines', () => {
     const scripts: Record<string, string> = JSON.parse(read('package.json')).scripts ?? {};
-    const used = APP_SERVICES.map((s) => commandOf(services[s]))
+    const used = IMAGE_SERVICES.map((s) => commandOf(services[s]))
       .concat(dockerfileCmd())
       .map((c) => /^npm run ([\w:-]+)$/.exec(c)?.[1])
       .filter((s): s is string => Boolean(s));
-    expect(used.length).toBeGreaterThanOrEqual(APP_SERVICES.length + 1);
+    expect(used.length).toBeGreaterThanOrEqual(IMAGE_SERVICES.length + 1);
     const missing = [...new Set(used)].filter((s) => !(s in scripts));
     if (missing.length) {
       throw new Error(
