@@ -31,6 +31,10 @@ runUntilSignal(async () => {
       'subgraphs answer only the gateway: a signing secret was generated for this run (set SUBGRAPH_SECRET_<NAME> to call one directly)',
     );
   }
+  // The all-in-one developer command migrates its databases itself, on MySQL too (README's DATABASE_URL run),
+  // unless told otherwise: a newcomer has no separate step to learn. The services started alone
+  // (`npm run start:<name>`, compose, Kubernetes) do not: there `npm run migrate` is a step of its own.
+  process.env.MIGRATE_ON_START ||= 'true';
   const config = loadConfig();
   const services = [];
   const urls = {} as Record<SubgraphName, string>;

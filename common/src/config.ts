@@ -88,6 +88,11 @@ export const DEFAULT_SUBGRAPH_TIMEOUT_MS = 5000;
 
 const subgraphTimeout = z.coerce.number().int().min(1).max(600_000).default(DEFAULT_SUBGRAPH_TIMEOUT_MS);
 
+/** The default of SHUTDOWN_TIMEOUT_MS: what docker's and Kubernetes' grace periods (10 s, 30 s) leave room for. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+
+const shutdownTimeout = z.coerce.number().int().min(0).max(600_000).default(DEFAULT_SHUTDOWN_TIMEOUT_MS);
+
 /** A signing secret: unset or empty means none; a set one must be long enough not to be guessed. */
 const secret = z.preprocess(
   (v) => (v === '' ? undefined : v),
@@ -467,7 +472,33 @@ export function responseBudget(env: NodeJS.ProcessEnv = process.env): ResponseBu
 
 // ---- end of response budget ----
 
+// ---- Migrations at start (issue 12; common/src/migrate.ts) ----
+
+/** The variable of migrations at start, as EnvSchema reads it. */
+const MIGRATE_ENV = {
+  /**
+   * Whether a subgraph on MySQL runs its pending migrations when it starts (under the migration lock). Default
+   * false: migrations are a step (`npm run migrate`, compose's migrate service, a Kubernetes Job), and a service
+   * refuses to start on an unmigrated database. The embedded SQLite files always migrate; `npm start` sets it
+   * to true unless told otherwise (the all-in-one developer command).
+   */
+  MIGRATE_ON_START: onOff('false'),
+};
+
+/** MIGRATE_ON_START alone, validated as {@link loadConfig} does. */
+export function migrateOnStart(env: NodeJS.ProcessEnv = process.env): boolean {
+  const parsed = z.object(MIGRATE_ENV).safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${problems}`);
+  }
+  return parsed.data.MIGRATE_ON_START === 'true' || parsed.data.MIGRATE_ON_START === '1';
+}
+
+// ---- end of migrations at start ----
+
 const EnvSchema = z.object({
+  ...MIGRATE_ENV,
   HOST: z.string().min(1).default('0.0.0.0'),
   GATEWAY_PORT: port(4000),
   DATABASE_URL: mysqlUrl,
@@ -490,6 +521,10 @@ const EnvSchema = z.object({
   REGISTRY_POLL_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
   GATEWAY_DATABASE_URL: mysqlUrl,
   SUBGRAPH_TIMEOUT_MS: subgraphTimeout,
+  SHUTDOWN_TIMEOUT_MS: shutdownTimeout,
+  // Read by common/src/log.ts before any configuration is loaded; declared here so that it is validated and
+  // documented like the others.
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   ...LIMITS_ENV,
   ...EXPORT_LIMITS_ENV,
   ...RATE_LIMIT_ENV,
@@ -616,6 +651,18 @@ export function subgraphTimeoutMs(env: NodeJS.ProcessEnv = process.env): number 
   const parsed = subgraphTimeout.safeParse(env.SUBGRAPH_TIMEOUT_MS);
   if (!parsed.success) {
     throw new Error(`Invalid configuration: SUBGRAPH_TIMEOUT_MS: ${parsed.error.issues[0].message}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * SHUTDOWN_TIMEOUT_MS alone, validated as {@link loadConfig} does: how long a stopping service lets its in-flight
+ * requests finish before it cuts them (common/src/service.ts); every service reads it when it is built.
+ */
+export function shutdownTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const parsed = shutdownTimeout.safeParse(env.SHUTDOWN_TIMEOUT_MS);
+  if (!parsed.success) {
+    throw new Error(`Invalid configuration: SHUTDOWN_TIMEOUT_MS: ${parsed.error.issues[0].message}`);
   }
   return parsed.data;
 }

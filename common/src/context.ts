@@ -72,13 +72,19 @@ export function clientGoneSignal(req: Request): AbortSignal {
   return signal;
 }
 
-const scope = new AsyncLocalStorage<AbortSignal>();
+const scope = new AsyncLocalStorage<{ signal: AbortSignal; requestId: string }>();
 
 /**
  * The signal of the request whose work is running (see {@link requestScope}), or undefined outside any
  * request (start-up, imports, migrations). For code that is handed no context: the database edge.
  */
-export const currentRequestSignal = (): AbortSignal | undefined => scope.getStore();
+export const currentRequestSignal = (): AbortSignal | undefined => scope.getStore()?.signal;
+
+/**
+ * The id of the request whose work is running, or undefined outside any request: for a log line written by
+ * code that is handed no context (Apollo's error formatter).
+ */
+export const currentRequestId = (): string | undefined => scope.getStore()?.requestId;
 
 /**
  * Express middleware that runs the rest of a request's handling inside its scope, so that
@@ -104,7 +110,7 @@ export function requestScope(service: string): RequestHandler {
       },
       { once: true },
     );
-    scope.run(signal, next);
+    scope.run({ signal, requestId: requestIdOf(req) }, next);
   };
 }
 

@@ -1,7 +1,46 @@
-import pino from 'pino';
+import pino, { type DestinationStream } from 'pino';
+import pretty from 'pino-pretty';
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 const level = process.env.LOG_LEVEL && LEVELS.has(process.env.LOG_LEVEL) ? process.env.LOG_LEVEL : 'info';
 
-/** The process logger: JSON lines on stdout, one child per service. Level from LOG_LEVEL. */
-export const logger = pino({ level, base: undefined });
+/** How log lines are written: JSON for machines, or one readable, coloured line each for a person. */
+export type LogFormat = 'json' | 'pretty';
+
+/**
+ * LOG_FORMAT when it says `json` or `pretty`; otherwise readable lines only for a person at a terminal (stdout a
+ * TTY, NODE_ENV not `production`), and JSON everywhere else: in production, in containers, under a process
+ * manager, and in tests, whose child processes write to pipes and whose lines are parsed as JSON.
+ */
+export function logFormat(
+  env: NodeJS.ProcessEnv = process.env,
+  isTTY = Boolean(process.stdout.isTTY),
+): LogFormat {
+  if (env.LOG_FORMAT === 'json' || env.LOG_FORMAT === 'pretty') return env.LOG_FORMAT;
+  return isTTY && env.NODE_ENV !== 'production' ? 'pretty' : 'json';
+}
+
+/**
+ * pino-pretty as a synchronous stream in this thread (not a worker transport): a line logged just before
+ * `process.exit` (`stopped`, `forced exit`) is written, never lost.
+ */
+function prettyStream(): DestinationStream {
+  return pretty({
+    sync: true,
+    colorize: Boolean(process.stdout.isTTY),
+    translateTime: 'SYS:HH:MM:ss.l',
+    // The service first, as a prefix: `npm start` interleaves four of them.
+    messageFormat: '{if service}{service}: {end}{msg}',
+    ignore: 'pid,hostname,service',
+    singleLine: true,
+  });
+}
+
+/**
+ * The process logger, one child per service; level from LOG_LEVEL, format from {@link logFormat}. Every line a
+ * request causes carries its `requestId` (the `x-request-id` its answer carries), to find them all.
+ */
+export const logger =
+  logFormat() === 'pretty'
+    ? pino({ level, base: undefined }, prettyStream())
+    : pino({ level, base: undefined });

@@ -11,8 +11,20 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import Negotiator from 'negotiator';
 import type { GraphQLSchema } from 'graphql';
-import { operationLimits, serverSettings, type OperationLimits, type TrustProxy } from './config';
-import { REQUEST_ID_HEADER, requestContext, requestScope, type RequestContext } from './context';
+import {
+  operationLimits,
+  serverSettings,
+  shutdownTimeoutMs,
+  type OperationLimits,
+  type TrustProxy,
+} from './config';
+import {
+  currentRequestId,
+  REQUEST_ID_HEADER,
+  requestContext,
+  requestScope,
+  type RequestContext,
+} from './context';
 import { maskInternalErrors } from './errors';
 import { apiSecurityHeaders, boundServer, corsFor, landingPageHeaders } from './http-security';
 import { operationLimitsFor, type RateLimitHook } from './limits';
@@ -44,7 +56,7 @@ export interface ServiceOptions<C extends RequestContext> {
    * subgraphs. Without it the service is ready once it has started. `GET /health` only says it is alive.
    */
   ready?: () => Promise<ReadyChecks>;
-  /** Called when the service stops, after the HTTP server has drained (close pools here). */
+  /** Called when the service stops, after the HTTP server has drained or cut its requests (close pools here). */
   onStop?: () => Promise<void>;
   /**
    * A subgraph's signing secret (SUBGRAPH_SECRET_<NAME>). When set, every GraphQL request must carry a
@@ -89,6 +101,21 @@ export interface Service {
   name: string;
   /** Binds the port (0: any free one) and resolves with the URL of the GraphQL endpoint. */
   listen(port: number, host?: string): Promise<{ url: string; port: number }>;
+  /**
+   * True once the service is stopping (or told to drain): `GET /ready` then answers 503 with the check
+   * `shutdown: { ok: false, reason: "shutting down" }`, so a load balancer stops sending it anything new.
+   */
+  readonly draining: boolean;
+  /**
+   * Turns the service not-ready without closing anything. A process running several services (`npm start`)
+   * drains them all at once when told to stop, then stops them one by one.
+   */
+  drain(): void;
+  /**
+   * Drains, then stops: no new connection is accepted, idle keep-alive connections are closed, requests in
+   * flight may finish within SHUTDOWN_TIMEOUT_MS (default 10 s) and are cut after it; then `onStop` closes the
+   * pools. Resolves once all of that is done; a second call waits for the same stop.
+   */
   stop(): Promise<void>;
 }
 
@@ -100,12 +127,20 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
   const app = express();
   // Which framework answers is nobody's business (and a hint for an attacker).
   app.disable('x-powered-by');
+  // Requests not yet answered, for the line a stop logs (how many it waited for).
+  let inFlight = 0;
+  app.use((_req, res, next) => {
+    inFlight++;
+    res.once('close', () => void inFlight--);
+    next();
+  });
   if (opts.trustProxy !== undefined) app.set('trust proxy', opts.trustProxy);
   const log = logger.child({ service: opts.name });
   const landing = opts.landingPage;
   // Connections, header and body read times are bounded (HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS,
   // KEEP_ALIVE_TIMEOUT_MS, MAX_CONNECTIONS, MAX_HEADER_BYTES); the timeouts are checked every second.
   const server = serverSettings();
+  const shutdownMs = shutdownTimeoutMs();
   const http: Server = createServer(
     { maxHeaderSize: server.bounds.maxHeaderBytes, connectionsCheckingInterval: 1000 },
     app,
@@ -138,7 +173,9 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
     // (a bad hash or version was answered as an internal error). Off, a persisted-query request gets
     // PERSISTED_QUERY_NOT_SUPPORTED.
     persistedQueries: false,
-    formatError: maskInternalErrors((err) => log.error({ err: String(err) }, 'internal error')),
+    formatError: maskInternalErrors((err) =>
+      log.error({ requestId: currentRequestId(), err: String(err) }, 'internal error'),
+    ),
     plugins: [
       // Every response names its request, so a client's report can be matched with the logs of each service.
       {
@@ -160,7 +197,9 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
       },
       guard.plugin,
       legacyJsonStatus,
-      ApolloServerPluginDrainHttpServer({ httpServer: http }),
+      // On stop: the listener closes, idle keep-alive connections are closed, requests in flight have
+      // SHUTDOWN_TIMEOUT_MS to finish (each connection is closed after its last answer), then are cut.
+      ApolloServerPluginDrainHttpServer({ httpServer: http, stopGracePeriodMillis: shutdownMs }),
       landing
         ? {
             async serverWillStart() {
@@ -181,7 +220,11 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', service: opts.name });
   });
-  app.get('/ready', readyRoute(opts.name, opts.ready ?? (async () => ({}))));
+  let draining = false;
+  app.get(
+    '/ready',
+    readyRoute(opts.name, opts.ready ?? (async () => ({})), () => draining),
+  );
   opts.routes?.(app, { apollo, context: opts.context });
   // Each GraphQL request runs in its own scope: when its client goes away, its remaining work stops (its
   // subgraph calls, its SQL) and one line says so (common/src/context.ts).
@@ -198,9 +241,24 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
     app.use(['/graphql', '/'], signed.present, json, signed.valid, handler);
   } else app.use(['/graphql', '/'], express.json({ limit: limits.maxBodyBytes }), handler);
   app.use(bodyErrors(log));
-  let stopped = false;
+  let stopped: Promise<void> | undefined;
+  const stop = async () => {
+    draining = true;
+    const started = Date.now();
+    const waitedFor = inFlight;
+    await apollo.stop();
+    if (http.listening) await new Promise<void>((r) => http.close(() => r()));
+    const ms = Date.now() - started;
+    // `cut`: the grace period ran out, and the requests still running were closed unanswered.
+    log.info({ inFlight: waitedFor, ms, cut: ms >= shutdownMs }, 'drained');
+    await opts.onStop?.();
+  };
   return {
     name: opts.name,
+    get draining() {
+      return draining;
+    },
+    drain: () => void (draining = true),
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         http.once('error', reject);
@@ -210,13 +268,7 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
           resolve({ url: `http://${shown}:${bound}/graphql`, port: bound });
         });
       }),
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      await apollo.stop();
-      if (http.listening) await new Promise<void>((r) => http.close(() => r()));
-      await opts.onStop?.();
-    },
+    stop: () => (stopped ??= stop()),
   };
 }
 

@@ -14,6 +14,7 @@ import {
   CLIENT_GONE_CODE,
   REQUEST_ID_HEADER,
   clientGoneError,
+  currentRequestId,
   type RequestContext,
 } from '@civic/common/context';
 import type { SubgraphErrorCode } from '@civic/common/errors';
@@ -300,7 +301,14 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
             false,
             err,
           );
-    this.log.warn({ code: known.code, cause: known.cause ? String(known.cause) : undefined }, known.message);
+    this.log.warn(
+      {
+        requestId: currentRequestId(),
+        code: known.code,
+        cause: known.cause ? String(known.cause) : undefined,
+      },
+      known.message,
+    );
     return new GraphQLError(known.message, {
       extensions: { code: known.code, serviceName: this.name, ...known.extensions },
     });

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { dropDatabase } from '@civic/common/db';
 import { modulesInOrder, SUBGRAPH_NAMES } from '@civic/subgraphs';
@@ -9,7 +10,8 @@ import { BACKENDS } from '../support/system';
 /**
  * The README's run command, for real: `npm start`'s script in a child process, on the embedded default
  * database (no DATABASE_URL), every port 0. It must seed an empty database, answer across all three
- * subgraphs, stop cleanly on Ctrl-C (SIGINT), and start again on the same files without seeding twice. On
+ * subgraphs, stop cleanly on Ctrl-C (SIGINT), and start again on the same files without seeding twice (where
+ * a second Ctrl-C during a held stop exits at once, 130). On
  * MariaDB it must stop on SIGTERM (what docker and Kubernetes send) and exit 0: it used to hang there.
  */
 const ROOT = join(__dirname, '..', '..');
@@ -56,6 +58,11 @@ function start(dataDir: string, extra: NodeJS.ProcessEnv = {}) {
   return { child, ready, exited, output: () => output };
 }
 
+/** Waits until `done()` holds, looking every 20 ms (jest's timeout bounds it). */
+async function until(done: () => boolean) {
+  while (!done()) await new Promise((r) => setTimeout(r, 20));
+}
+
 test('npm start seeds the embedded database, serves the graph, and stops cleanly on Ctrl-C', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'civic-start-'));
   try {
@@ -90,10 +97,20 @@ test('npm start seeds the embedded database, serves the graph, and stops cleanly
     expect(await first.exited).toBe(0);
 
     const second = start(dir);
-    await second.ready;
+    const port2 = await second.ready;
     expect(second.output()).not.toMatch(/"msg":"seeded"/);
+    // A client that sent half a request holds the gateway's drain (up to SHUTDOWN_TIMEOUT_MS): a second Ctrl-C
+    // then exits at once, with the shell's code for SIGINT.
+    // allowHalfOpen: the client does not close its side when the server ends the connection, as a stuck one would.
+    const held = connect({ port: port2, host: '127.0.0.1', allowHalfOpen: true });
+    await new Promise((r) => held.once('connect', r));
+    held.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     second.child.kill('SIGINT');
-    expect(await second.exited).toBe(0);
+    await until(() => /"msg":"stopping"/.test(second.output()));
+    second.child.kill('SIGINT');
+    expect(await second.exited).toBe(130);
+    held.destroy();
+    expect(second.output()).toMatch(/"msg":"second signal while stopping: exiting now/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -122,6 +139,9 @@ onMysql('on MariaDB, npm start stops every service on SIGTERM and exits 0', asyn
     const stopped = [...run.output().matchAll(/"service":"(\w+)","ms":\d+,"msg":"stopped"/g)].map(
       (m) => m[1],
     );
+    // Every service drained before it closed its pools, with nothing left in flight to cut.
+    expect([...run.output().matchAll(/"msg":"drained"/g)]).toHaveLength(SUBGRAPH_NAMES.length + 1);
+    expect(run.output()).not.toMatch(/"cut":true/);
     // In the reverse order of their start: the gateway first, so no request reaches a stopped subgraph.
     expect(stopped).toEqual([
       'gateway',

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
+import { REQUEST_ID_HEADER, requestContext } from '@civic/common/context';
 import { InvalidApiKeyError, KeyStoreUnavailableError, type ApiKeys } from '../keys/api-keys';
 
 /**
@@ -98,7 +99,10 @@ export function requireValidKey(clientOf: ClientOf, log: Logger) {
       await clientOf(req);
     } catch (err) {
       if (err instanceof InvalidApiKeyError) {
-        log.info({ keyId: err.keyId, reason: err.reason, path: req.path }, 'API key refused');
+        // Refused before GraphQL: the id is set here, for the client's report to match this line.
+        const requestId = requestContext(req).requestId;
+        log.info({ keyId: err.keyId, reason: err.reason, path: req.path, requestId }, 'API key refused');
+        res.setHeader(REQUEST_ID_HEADER, requestId);
         res.setHeader('WWW-Authenticate', `Bearer realm="civic-graph", error="invalid_token"`);
         res.status(401).json({
           errors: [{ message: err.message, extensions: { code: 'INVALID_API_KEY', reason: err.reason } }],
