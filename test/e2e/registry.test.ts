@@ -217,7 +217,7 @@ describe.each(REGISTRIES)('a registry in a %s', (kind) => {
     test('a publish (read from the running subgraph) is served by both within 10 s, joined with our fields', async () => {
       for (const g of gateways) expect(unknownField(await post(g.url, JOINED))).toBe(true);
       const started = Date.now();
-      const out = await cli([...publishArgs(), '--owner', 'Example city network', '--timeout-ms', '3000']);
+      const out = await cli([...publishArgs(), '--owner', 'Example city network', '--timeout-ms', '6000']);
       expect({ code: out.code, stdout: out.stdout, stderr: out.stderr }).toEqual({
         code: 0,
         stdout: `${NAME}: published version 1; running gateways serve it within seconds.\n`,
@@ -244,7 +244,7 @@ describe.each(REGISTRIES)('a registry in a %s', (kind) => {
         ['organizations', 'core', 'civic-graph', null],
         ['commitments', 'core', 'civic-graph', null],
         ['budgets', 'core', 'civic-graph', null],
-        [NAME, 1, 'Example city network', 3000],
+        [NAME, 1, 'Example city network', 6000],
       ]);
     });
 
@@ -320,7 +320,7 @@ type Money { amount: String! }\n`,
             url: partner.url,
             sdl: `${partner.sdl}\nextend type Organization { kind: Int }\n`,
             owner: 'Example city network',
-            timeoutMs: 3000,
+            timeoutMs: 6000,
             publishedAt: new Date().toISOString(),
             publishedBy: 'a test',
           }),
@@ -368,7 +368,7 @@ type Money { amount: String! }\n`,
         gateways[0].log.filter((l) => l.line.msg === 'serving a new supergraph from the schema registry');
       const before = swaps().length;
       // Long enough for the publication to be composed and served first even on a loaded CI machine (seen: 2.5 s),
-      // and under the partner's 5 s timeout.
+      // and under the partner's 6 s timeout (published with --timeout-ms 6000 above).
       partner.setDelayMs(4000);
       try {
         const inFlight = post(gateways[0].url, JOINED).then((r) => ({ r, at: Date.now() }));
