@@ -71,6 +71,21 @@ export interface Config<N extends string = string> {
   readonly rateLimit: RateLimitConfig;
   /** The gateway's own database, where API keys are kept (see {@link gatewayDatabaseFor}). */
   readonly gatewayDatabase: GatewayDatabaseConfig;
+  /** The gateway's response cache (RESPONSE_CACHE...; see {@link ResponseCacheConfig}). */
+  readonly responseCache: ResponseCacheConfig;
+  /** Persisted documents and automatic persisted queries at the gateway (see {@link PersistedConfig}). */
+  readonly persisted: PersistedConfig;
+}
+
+/** Persisted queries at the gateway (gateway/src/persisted). */
+export interface PersistedConfig {
+  /**
+   * Safelist mode (PERSISTED_ONLY, default false): only persisted documents run (the built-in manifests' and
+   * `npm run persisted:add`'s); any other operation, an APQ registration and an export's own query are refused.
+   */
+  readonly only: boolean;
+  /** How long a document registered by automatic persisted queries is kept (APQ_TTL_SECONDS, default a day). */
+  readonly apqTtlSeconds: number;
 }
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
@@ -143,6 +158,12 @@ export const DEFAULT_OPERATION_LIMITS: OperationLimits = Object.freeze({
 
 const limit = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
 const onOff = (fallback: 'true' | 'false') => z.enum(['true', 'false', '1', '0']).default(fallback);
+
+/** The variables of the gateway's connections to its subgraphs (see subgraphTransport). */
+const SUBGRAPH_TRANSPORT_ENV = {
+  SUBGRAPH_MAX_SOCKETS: z.coerce.number().int().min(1).max(10_000).default(64),
+  SUBGRAPH_DEDUPLICATE: onOff('true'),
+};
 
 /** The variables of the operation limits, as EnvSchema reads them. */
 const LIMITS_ENV = {
@@ -497,6 +518,61 @@ export function migrateOnStart(env: NodeJS.ProcessEnv = process.env): boolean {
 
 // ---- end of migrations at start ----
 
+// ---- Response cache (issue 11; gateway/src/cache) ----
+
+/** The gateway's response cache: where answers are kept, how big it may grow, how it learns of writes. */
+export interface ResponseCacheConfig {
+  /**
+   * RESPONSE_CACHE: `off`; `memory` (this process, an LRU bounded by `maxBytes`); `redis` (REDIS_URL, shared by
+   * every replica). Default `redis` when REDIS_URL is set, else `memory`.
+   */
+  readonly mode: 'off' | 'memory' | 'redis';
+  readonly redisUrl: string | null;
+  /** The most bytes the memory LRU holds (RESPONSE_CACHE_MAX_MB, default 64). */
+  readonly maxBytes: number;
+  /** How often the gateway asks each subgraph for its data version, in ms (RESPONSE_CACHE_POLL_MS, default 250). */
+  readonly pollMs: number;
+  /**
+   * The most `max-age` a cacheable GET answer tells browsers and CDNs (RESPONSE_CACHE_HTTP_MAX_AGE, seconds,
+   * default 60): they cannot be told of a write, the gateway's own cache can.
+   */
+  readonly httpMaxAge: number;
+}
+
+const RESPONSE_CACHE_ENV = {
+  RESPONSE_CACHE: z.enum(['off', 'memory', 'redis']).optional(),
+  RESPONSE_CACHE_MAX_MB: z.coerce.number().int().min(1).max(65_536).default(64),
+  RESPONSE_CACHE_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(250),
+  RESPONSE_CACHE_HTTP_MAX_AGE: z.coerce.number().int().min(0).max(31_536_000).default(60),
+};
+
+function responseCacheOf(e: z.infer<z.ZodObject<typeof RESPONSE_CACHE_ENV>> & { REDIS_URL?: string }) {
+  const redisUrl = e.REDIS_URL ?? null;
+  const mode = e.RESPONSE_CACHE ?? (redisUrl ? 'redis' : 'memory');
+  if (mode === 'redis' && !redisUrl) {
+    throw new Error('Invalid configuration: RESPONSE_CACHE: "redis" needs REDIS_URL (the Redis to share)');
+  }
+  return Object.freeze({
+    mode,
+    redisUrl,
+    maxBytes: e.RESPONSE_CACHE_MAX_MB * 1024 * 1024,
+    pollMs: e.RESPONSE_CACHE_POLL_MS,
+    httpMaxAge: e.RESPONSE_CACHE_HTTP_MAX_AGE,
+  });
+}
+
+/** The response cache settings alone, validated as {@link loadConfig} does. */
+export function responseCacheConfig(env: NodeJS.ProcessEnv = process.env): ResponseCacheConfig {
+  const parsed = z.object({ ...RESPONSE_CACHE_ENV, REDIS_URL: RATE_LIMIT_ENV.REDIS_URL }).safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${problems}`);
+  }
+  return responseCacheOf(parsed.data);
+}
+
+// ---- end of response cache ----
+
 const EnvSchema = z.object({
   ...MIGRATE_ENV,
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -521,6 +597,7 @@ const EnvSchema = z.object({
   REGISTRY_POLL_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
   GATEWAY_DATABASE_URL: mysqlUrl,
   SUBGRAPH_TIMEOUT_MS: subgraphTimeout,
+  ...SUBGRAPH_TRANSPORT_ENV,
   SHUTDOWN_TIMEOUT_MS: shutdownTimeout,
   // Read by common/src/log.ts before any configuration is loaded; declared here so that it is validated and
   // documented like the others.
@@ -528,8 +605,11 @@ const EnvSchema = z.object({
   ...LIMITS_ENV,
   ...EXPORT_LIMITS_ENV,
   ...RATE_LIMIT_ENV,
+  ...RESPONSE_CACHE_ENV,
   ...RESPONSE_BUDGET_ENV,
   ...SERVER_ENV,
+  PERSISTED_ONLY: onOff('false'),
+  APQ_TTL_SECONDS: z.coerce.number().int().min(1).max(31_536_000).default(86_400),
 });
 
 const ROOT = join(__dirname, '..', '..');
@@ -640,6 +720,37 @@ export function loadConfig<N extends string>(
     exportLimits: exportLimitsOf(e),
     rateLimit: rateLimitOf(e as z.infer<typeof RateLimitSchema>),
     gatewayDatabase: Object.freeze(gatewayDatabaseFor(e)),
+    responseCache: responseCacheOf(e),
+    persisted: Object.freeze({
+      only: e.PERSISTED_ONLY === 'true' || e.PERSISTED_ONLY === '1',
+      apqTtlSeconds: e.APQ_TTL_SECONDS,
+    }),
+  });
+}
+
+/** How the gateway's connections to one subgraph are kept and shared (see {@link subgraphTransport}). */
+export interface SubgraphTransport {
+  /** The most connections open to one subgraph at once (SUBGRAPH_MAX_SOCKETS); more calls wait for one. */
+  readonly maxSockets: number;
+  /**
+   * Whether identical queries to one subgraph in flight at the same moment are sent once and their answer shared
+   * (SUBGRAPH_DEDUPLICATE, default true; never mutations).
+   */
+  readonly deduplicate: boolean;
+}
+
+const SubgraphTransportSchema = z.object(SUBGRAPH_TRANSPORT_ENV);
+
+/** SUBGRAPH_MAX_SOCKETS (default 64) and SUBGRAPH_DEDUPLICATE (default true), checked. */
+export function subgraphTransport(env: NodeJS.ProcessEnv = process.env): SubgraphTransport {
+  const parsed = SubgraphTransportSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${problems}`);
+  }
+  return Object.freeze({
+    maxSockets: parsed.data.SUBGRAPH_MAX_SOCKETS,
+    deduplicate: parsed.data.SUBGRAPH_DEDUPLICATE === 'true' || parsed.data.SUBGRAPH_DEDUPLICATE === '1',
   });
 }
 

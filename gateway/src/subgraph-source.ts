@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { RemoteGraphQLDataSource } from '@apollo/gateway';
 import {
   BrokenCircuitError,
@@ -9,7 +8,12 @@ import {
   type CircuitBreakerPolicy,
 } from 'cockatiel';
 import { GraphQLError } from 'graphql';
-import { responseBudget, subgraphTimeoutMs, type ResponseBudgetLimits } from '@civic/common/config';
+import {
+  responseBudget,
+  subgraphTimeoutMs,
+  subgraphTransport,
+  type ResponseBudgetLimits,
+} from '@civic/common/config';
 import {
   CLIENT_GONE_CODE,
   REQUEST_ID_HEADER,
@@ -17,9 +21,17 @@ import {
   currentRequestId,
   type RequestContext,
 } from '@civic/common/context';
-import type { SubgraphErrorCode } from '@civic/common/errors';
 import { logger } from '@civic/common/log';
 import { SIGNATURE_HEADER, secretFor, sign } from '@civic/common/signing';
+import { SubgraphCallError, SubgraphHttp, type SubgraphAnswer } from './subgraph-http';
+
+export { SubgraphCallError } from './subgraph-http';
+
+/**
+ * Apollo's `GraphQLDataSourceRequestKind.INCOMING_OPERATION`: the enum is declared in its types but not exported
+ * from the package's entry point at run time.
+ */
+const INCOMING_OPERATION = 'incoming operation';
 
 /** The default {@link SubgraphSourceOptions.maxResponseBytes}: 10 MiB. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
@@ -63,6 +75,10 @@ export interface SubgraphSourceOptions {
   /** Its signing secret; default SUBGRAPH_SECRET_<NAME> from the environment; null: calls are not signed. */
   secret?: string | null;
   breaker?: BreakerOptions;
+  /** The most connections open to this subgraph at once; default SUBGRAPH_MAX_SOCKETS (64). */
+  maxSockets?: number;
+  /** Share identical queries in flight at once; default SUBGRAPH_DEDUPLICATE (true). Never mutations. */
+  deduplicate?: boolean;
   /**
    * What one client request may receive from all its subgraph calls together (see {@link ResponseBudget});
    * default MAX_RESPONSE_BYTES and MAX_RESPONSE_NODES from the environment (16 MiB, 200,000 objects).
@@ -110,16 +126,6 @@ function budgetOf(context: object, limits: ResponseBudgetLimits): ResponseBudget
 }
 
 /**
- * What the fetcher of one call needs of its request and cannot be handed by Apollo's `process`, which calls
- * it with only the URL and the request's init: the client's signal and the request's budget.
- */
-interface CallScope {
-  signal?: AbortSignal;
-  budget?: ResponseBudget;
-}
-const calls = new AsyncLocalStorage<CallScope>();
-
-/**
  * The only headers a subgraph receives from the gateway (besides those of the transport): the request id, the
  * client's language, the signature, and what a GraphQL POST needs. Never the client's Authorization header,
  * cookies or anything else: a partner subgraph must not see a client's credentials.
@@ -132,29 +138,29 @@ export const FORWARDED_HEADERS: readonly string[] = [
   SIGNATURE_HEADER,
 ];
 
-/**
- * Why a call to a subgraph failed, in words the client may read: the subgraph is named, its address never is.
- * `cause` (which may name the address) goes to the log only. `trips` says whether the failure says something
- * about the subgraph's health and so counts towards opening its circuit: a response too large for this
- * request does not (any client could cause one), an unreachable or timed-out subgraph does.
- */
-export class SubgraphCallError extends Error {
-  constructor(
-    readonly code: SubgraphErrorCode,
-    message: string,
-    readonly trips: boolean,
-    readonly cause?: unknown,
-    /** What the client is told besides the code and the subgraph's name (a budget's name, limit, measure). */
-    readonly extensions: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
-}
-
-type Fetcher = RemoteGraphQLDataSource['fetcher'];
-type FetcherInit = NonNullable<Parameters<Fetcher>[1]>;
 type ProcessOptions = Parameters<RemoteGraphQLDataSource<RequestContext>['process']>[0];
 type ProcessResult = Awaited<ReturnType<RemoteGraphQLDataSource<RequestContext>['process']>>;
+
+/**
+ * One call in flight to a subgraph and the client requests waiting for its answer: one, or several when
+ * identical queries were asked at the same moment (deduplication). Each waiter charges the bytes to its own
+ * request's budget as they arrive and leaves (refused) when its budget is spent or its client goes away; the
+ * call itself is abandoned only when nobody waits for it any more.
+ */
+interface Flight {
+  waiters: Set<Waiter>;
+  /** Bytes announced or read so far, charged to a waiter that joins late. */
+  bytes: number;
+  /** Aborted with reason `unwanted` once the last waiter has left. */
+  controller: AbortController;
+}
+
+interface Waiter {
+  budget?: ResponseBudget;
+  /** Leaves the flight with this refusal (its budget spent), if it has not settled yet. */
+  refuse(err: unknown): void;
+  settle(result: { ok: true; answer: SubgraphAnswer } | { ok: false; err: unknown }): void;
+}
 
 /**
  * One subgraph as the gateway calls it: every subgraph, ours and partners', alike. What it sends: a POST of
@@ -165,27 +171,45 @@ type ProcessResult = Awaited<ReturnType<RemoteGraphQLDataSource<RequestContext>[
  * SUBGRAPH_CIRCUIT_OPEN, SUBGRAPH_RESPONSE_TOO_LARGE, SUBGRAPH_BAD_RESPONSE): the gateway then answers the
  * rest of the query, with this subgraph's fields null.
  *
- * The breaker lives as long as this data source: the gateway builds one per subgraph each time it loads a
- * supergraph.
+ * Identical queries (same document, variables and language) to this subgraph in flight at the same moment are
+ * sent once and the answer shared (SUBGRAPH_DEDUPLICATE; Apollo Router's `deduplicate_query`, Hive Gateway's
+ * default): a dashboard shown on many screens costs the subgraph one call per refresh, not one per screen.
+ * Mutations are never shared. Each request still parses its own copy (the gateway writes into what it
+ * receives) and is bounded by its own budget.
+ *
+ * The breaker and the connections live as long as this data source: the gateway builds one per subgraph each
+ * time it loads a supergraph.
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> {
   readonly name: string;
   private readonly timeoutMs: number;
-  private readonly maxResponseBytes: number;
   private readonly maxObjects: number;
   private readonly budget: ResponseBudgetLimits;
   private readonly secret: string | null;
   private readonly breaker: CircuitBreakerPolicy;
   private readonly log: typeof logger;
+  private readonly http: SubgraphHttp;
+  private readonly deduplicate: boolean;
+  private readonly flights = new Map<string, Flight>();
+  /** Calls answered to more than one request at once, and the requests that had a call of their own. */
+  readonly counts = { shared: 0, sent: 0 };
 
   constructor(opts: SubgraphSourceOptions) {
     super({ url: opts.url });
     this.name = opts.name;
     this.timeoutMs = opts.timeoutMs ?? subgraphTimeoutMs();
-    this.maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.maxObjects = opts.maxObjects ?? DEFAULT_MAX_OBJECTS;
     this.budget = opts.budget ?? responseBudget();
     this.secret = opts.secret === undefined ? secretFor(opts.name) : opts.secret;
+    const transport = subgraphTransport();
+    this.deduplicate = opts.deduplicate ?? transport.deduplicate;
+    this.http = new SubgraphHttp({
+      name: opts.name,
+      url: opts.url,
+      timeoutMs: this.timeoutMs,
+      maxResponseBytes: opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+      maxSockets: opts.maxSockets ?? transport.maxSockets,
+    });
     const b = opts.breaker ?? {};
     this.breaker = circuitBreaker(
       handleWhen((err) => err instanceof SubgraphCallError && err.trips),
@@ -201,7 +225,6 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
     this.log = logger.child({ service: 'gateway', subgraph: opts.name });
     this.breaker.onBreak(() => this.log.warn('circuit open: calls to this subgraph are paused'));
     this.breaker.onReset(() => this.log.info('circuit closed: the subgraph answers again'));
-    this.fetcher = (url, init) => this.call(url, init ?? {});
   }
 
   /** The circuit's state ('closed', 'open', 'half-open'), for the gateway's metrics (issue 12). */
@@ -211,35 +234,76 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
   }
 
   /**
-   * Forwards what the subgraphs must know about the request (its id, the client's language) and nothing else:
-   * no client credentials leak to a partner subgraph by default.
+   * The headers of a call: what the subgraphs must know about the request (its id, the client's language) and
+   * what a GraphQL POST needs, and nothing else: no client credentials leak to a partner subgraph, whatever a
+   * plugin put on the request before.
    */
-  override willSendRequest({
-    request,
-    context,
-  }: Parameters<NonNullable<RemoteGraphQLDataSource<RequestContext>['willSendRequest']>>[0]) {
-    if (!context?.requestId) return;
-    request.http?.headers.set(REQUEST_ID_HEADER, context.requestId);
-    if (context.acceptLanguage) request.http?.headers.set('accept-language', context.acceptLanguage);
+  headersFor(
+    request: { http?: { headers?: Iterable<[string, string]> } },
+    context: Partial<RequestContext> | undefined,
+  ): Record<string, string> {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of request.http?.headers ?? []) {
+      const lower = name.toLowerCase();
+      if (FORWARDED_HEADERS.includes(lower)) headers[lower] = value;
+    }
+    headers['content-type'] = 'application/json';
+    headers.accept ??= 'application/json';
+    if (context?.requestId) headers[REQUEST_ID_HEADER] = context.requestId;
+    if (context?.acceptLanguage) headers['accept-language'] = context.acceptLanguage;
+    return headers;
+  }
+
+  /** Closes the connections kept open to the subgraph (the gateway stopping, or replacing this data source). */
+  close() {
+    this.http.close();
   }
 
   /**
    * One call of a request's plan. Not made at all when the client has gone away (its context's `signal`) or
-   * the request's {@link ResponseBudget} is spent; made with the client's signal, so that the client going away
-   * cancels it; its objects charged to the budget once parsed (its bytes are, as they are read).
+   * the request's {@link ResponseBudget} is spent; shared with identical queries in flight; abandoned for this
+   * request when its client goes away (and for good when nobody else waits for it); its bytes charged to the
+   * budget as they arrive and its objects once parsed.
    */
   override async process(options: ProcessOptions): Promise<ProcessResult> {
     const context = options.context as Partial<RequestContext> | undefined;
     const signal = context?.signal;
     const budget = context ? budgetOf(context, this.budget) : undefined;
-    let response: ProcessResult;
+    const request = options.request;
+    let answer: SubgraphAnswer;
     try {
       if (signal?.aborted) throw clientGoneError();
       if (budget?.spent) throw this.overBudget(budget, 'skipped');
-      response = await calls.run({ signal, budget }, () => super.process(options));
+      if (!request.query) throw new Error('the gateway built a call with no operation');
+      const body = JSON.stringify({
+        query: request.query,
+        variables: request.variables,
+        operationName: request.operationName,
+        extensions: request.extensions,
+      });
+      const headers = this.headersFor(request as never, context);
+      const query = !/^\s*(mutation|subscription)\b/.test(request.query);
+      // Same operation, variables and language: the same answer (the signature and request id are per call).
+      const key = this.deduplicate && query ? `${headers['accept-language'] ?? ''}\n${body}` : null;
+      answer = await this.join(key, budget, signal, (flight) => this.call(body, headers, query, flight));
     } catch (err) {
       throw this.clientError(err);
     }
+    let response: ProcessResult;
+    try {
+      response = JSON.parse(answer.text) as ProcessResult;
+      if (response === null || typeof response !== 'object') throw new Error('not a JSON object');
+    } catch (err) {
+      throw this.clientError(
+        new SubgraphCallError(
+          'SUBGRAPH_BAD_RESPONSE',
+          `Subgraph "${this.name}" sent an answer the gateway could not read`,
+          false,
+          err,
+        ),
+      );
+    }
+    restrictCachePolicy(options, answer.cacheControl);
     // Counted no further than either bound allows: the per-call cap, or what is left of the request's budget.
     const bound = Math.min(this.maxObjects, budget?.nodesLeft ?? Infinity);
     const count = countObjects(response.data, bound);
@@ -258,6 +322,89 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
       if (budget.spent) throw this.clientError(this.overBudget(budget, before ? 'stopped' : 'took'));
     }
     return response;
+  }
+
+  /**
+   * Waits for the answer of the call in flight under `key` (starting it with `start` when there is none, or when
+   * `key` is null: a call of its own). Leaves it, refused, when this request's budget is spent by the bytes read
+   * or its client goes away; the call is abandoned once nobody waits.
+   */
+  private join(
+    key: string | null,
+    budget: ResponseBudget | undefined,
+    signal: AbortSignal | undefined,
+    start: (flight: Flight) => Promise<SubgraphAnswer>,
+  ): Promise<SubgraphAnswer> {
+    let flight = key === null ? undefined : this.flights.get(key);
+    const joined = flight !== undefined;
+    if (!flight) {
+      const f: Flight = { waiters: new Set(), bytes: 0, controller: new AbortController() };
+      flight = f;
+      if (key !== null) this.flights.set(key, f);
+      // Started on the next tick of the promise queue, once this request has joined it as its first waiter.
+      void Promise.resolve()
+        .then(() => start(f))
+        .then(
+          (answer) => ({ ok: true as const, answer }),
+          (err: unknown) => ({ ok: false as const, err }),
+        )
+        .then((result) => {
+          if (key !== null && this.flights.get(key) === f) this.flights.delete(key);
+          for (const w of [...f.waiters]) w.settle(result);
+        });
+    }
+    if (joined) this.counts.shared++;
+    else this.counts.sent++;
+    const f = flight;
+    return new Promise<SubgraphAnswer>((resolve, reject) => {
+      let settled = false;
+      const leave = () => {
+        settled = true;
+        f.waiters.delete(waiter);
+        signal?.removeEventListener('abort', onAbort);
+        // Nobody waits any more: the call is abandoned, and no later request may join it.
+        if (f.waiters.size === 0 && !f.controller.signal.aborted) {
+          if (key !== null && this.flights.get(key) === f) this.flights.delete(key);
+          f.controller.abort('unwanted');
+        }
+      };
+      const waiter: Waiter = {
+        budget,
+        refuse: (err) => {
+          if (settled) return;
+          leave();
+          reject(err);
+        },
+        settle: (result) => {
+          if (settled) return;
+          settled = true;
+          f.waiters.delete(waiter);
+          signal?.removeEventListener('abort', onAbort);
+          if (result.ok) resolve(result.answer);
+          else reject(result.err === 'unwanted' ? clientGoneError() : result.err);
+        },
+      };
+      const onAbort = () => waiter.refuse(clientGoneError());
+      signal?.addEventListener('abort', onAbort, { once: true });
+      f.waiters.add(waiter);
+      if (f.bytes > 0) this.charge(waiter, f.bytes);
+    });
+  }
+
+  /** Charges `bytes` of a flight's answer to one waiter's budget; refuses the waiter once the budget is spent. */
+  private charge(waiter: Waiter, bytes: number, announced = false) {
+    const budget = waiter.budget;
+    if (!budget) return;
+    const before = budget.spent;
+    if (announced) {
+      if (before || budget.bytes + bytes > budget.limits.maxBytes) {
+        if (!before) budget.bytes += bytes;
+        waiter.refuse(this.overBudget(budget, before ? 'stopped' : 'took'));
+      }
+      return;
+    }
+    if (!before) budget.bytes += bytes;
+    if (budget.spent) waiter.refuse(this.overBudget(budget, before ? 'stopped' : 'took'));
   }
 
   /**
@@ -314,11 +461,30 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
     });
   }
 
-  /** One call through the circuit: refused at once while it is open or while its one probe is under way. */
-  private async call(url: string, init: FetcherInit) {
+  /**
+   * One call through the circuit: refused at once while it is open or while its one probe is under way. The
+   * body is signed as it is sent; the bytes of the answer are charged to every request waiting for it.
+   */
+  private async call(body: string, headers: Record<string, string>, retryable: boolean, flight: Flight) {
     if (this.breaker.state === CircuitState.HalfOpen) throw this.circuitOpen();
     try {
-      return await this.breaker.execute(() => this.send(url, init));
+      return await this.breaker.execute(() => {
+        const signed = this.secret ? { ...headers, [SIGNATURE_HEADER]: sign(this.secret, body) } : headers;
+        return this.http.post(body, signed, {
+          signal: flight.controller.signal,
+          retryable,
+          watch: {
+            // Announced: a request it would take over its budget is refused before anything is read.
+            announced: (bytes) => {
+              for (const w of [...flight.waiters]) this.charge(w, bytes, true);
+            },
+            read: (bytes) => {
+              flight.bytes += bytes;
+              for (const w of [...flight.waiters]) this.charge(w, bytes);
+            },
+          },
+        });
+      });
     } catch (err) {
       if (err instanceof BrokenCircuitError) throw this.circuitOpen();
       throw err;
@@ -332,116 +498,25 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
       false,
     );
   }
-
-  /**
-   * The HTTP call: the body Apollo serialized, signed as it is sent; only the allowed headers; bounded in
-   * time (connect, headers and body together) and in size; the answer read whole and handed back buffered.
-   */
-  private async send(url: string, init: FetcherInit) {
-    const body = typeof init.body === 'string' ? init.body : (init.body?.toString('utf8') ?? '');
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(init.headers ?? {})) {
-      if (FORWARDED_HEADERS.includes(name.toLowerCase())) headers[name.toLowerCase()] = value;
-    }
-    if (this.secret) headers[SIGNATURE_HEADER] = sign(this.secret, body);
-    const { signal: client, budget } = calls.getStore() ?? {};
-    if (client?.aborted) throw clientGoneError();
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.timeoutMs);
-    // The client going away cancels the call as its timeout does: the connection to the subgraph is closed,
-    // and the subgraph stops the request's work when it sees it close.
-    const signal = client ? AbortSignal.any([controller.signal, client]) : controller.signal;
-    try {
-      // `redirect: 'manual'`: a subgraph cannot send the gateway's request (and its signature) elsewhere.
-      const res = await fetch(url, {
-        method: init.method ?? 'POST',
-        headers,
-        body,
-        signal,
-        redirect: 'manual',
-      });
-      if (res.status >= 500) {
-        await res.body?.cancel();
-        throw this.failure('SUBGRAPH_UNAVAILABLE', `is unavailable (HTTP ${res.status})`, true);
-      }
-      if (!res.ok) {
-        await res.body?.cancel();
-        throw this.failure(
-          'SUBGRAPH_BAD_RESPONSE',
-          `refused the gateway's request (HTTP ${res.status})`,
-          false,
-        );
-      }
-      const text = await this.readBounded(res, budget);
-      const kept = new Headers();
-      for (const name of ['content-type', 'cache-control']) {
-        const value = res.headers.get(name);
-        if (value !== null) kept.set(name, value);
-      }
-      return new Response(text, { status: res.status, statusText: res.statusText, headers: kept });
-    } catch (err) {
-      if (err instanceof SubgraphCallError) throw err;
-      if (client?.aborted) throw clientGoneError();
-      if (controller.signal.aborted) {
-        throw this.failure('SUBGRAPH_TIMEOUT', `did not answer within ${this.timeoutMs} ms`, true, err);
-      }
-      throw this.failure('SUBGRAPH_UNAVAILABLE', 'is unavailable', true, errorCause(err));
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /**
-   * The whole body as text, or a refusal as soon as it passes maxResponseBytes or takes the request over its
-   * budget (announced or counted): reading stops there.
-   */
-  private async readBounded(res: Response, budget?: ResponseBudget): Promise<string> {
-    const tooLarge = () =>
-      this.failure('SUBGRAPH_RESPONSE_TOO_LARGE', `sent more than ${this.maxResponseBytes} bytes`, false);
-    const announced = Number(res.headers.get('content-length') ?? NaN);
-    if (announced > this.maxResponseBytes) {
-      await res.body?.cancel();
-      throw tooLarge();
-    }
-    if (budget && (budget.spent || budget.bytes + announced > budget.limits.maxBytes)) {
-      const before = budget.spent;
-      if (!before) budget.bytes += announced;
-      await res.body?.cancel();
-      throw this.overBudget(budget, before ? 'stopped' : 'took');
-    }
-    if (!res.body) return '';
-    const reader = res.body.getReader();
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > this.maxResponseBytes) {
-        await reader.cancel();
-        throw tooLarge();
-      }
-      if (budget) {
-        const before = budget.spent;
-        if (!before) budget.bytes += value.byteLength;
-        if (budget.spent) {
-          await reader.cancel();
-          throw this.overBudget(budget, before ? 'stopped' : 'took');
-        }
-      }
-      chunks.push(value);
-    }
-    return Buffer.concat(chunks, total).toString('utf8');
-  }
-
-  private failure(code: SubgraphErrorCode, what: string, trips: boolean, cause?: unknown) {
-    return new SubgraphCallError(code, `Subgraph "${this.name}" ${what}`, trips, cause);
-  }
 }
 
-/** fetch's own error says only "fetch failed"; what happened (ECONNREFUSED ...) is its cause. */
-const errorCause = (err: unknown): unknown =>
-  err instanceof Error && err.cause !== undefined ? `${err.message}: ${String(err.cause)}` : err;
+/**
+ * Apollo's own data source lowers the operation's cache policy by each subgraph's `Cache-Control` (the lowest
+ * max-age wins; `private` and `public` set the scope): the same here, since this data source does its own HTTP.
+ */
+function restrictCachePolicy(options: ProcessOptions, header: string | undefined) {
+  if ((options.kind as string) !== INCOMING_OPERATION || !('incomingRequestContext' in options)) return;
+  const policy = options.incomingRequestContext.overallCachePolicy;
+  if (!policy || !('restrict' in policy)) return;
+  const hint: { maxAge: number; scope?: 'PUBLIC' | 'PRIVATE' } = { maxAge: 0 };
+  for (const part of (header ?? '').split(',')) {
+    const [name, value] = part.trim().toLowerCase().split('=');
+    if (name === 'max-age' && /^[0-9]+$/.test(value ?? '')) hint.maxAge = Number(value);
+    else if (name === 'private') hint.scope = 'PRIVATE';
+    else if (name === 'public') hint.scope = 'PUBLIC';
+  }
+  policy.restrict(hint);
+}
 
 /** How many objects a parsed answer holds, counting no further than `limit + 1`. */
 function countObjects(value: unknown, limit: number): number {

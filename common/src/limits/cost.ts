@@ -120,6 +120,12 @@ export const civicEstimator: ComplexityEstimator = ({ type, field, args, childCo
 /**
  * The cost of the operation `operationName` of `document` with these variables, by {@link civicEstimator}.
  * Throws the variables' coercion errors (a GraphQLError) when they do not fit the operation.
+ *
+ * Remembered per schema, document and variables: a dashboard sends the same operation again and again, Apollo
+ * Server hands every repetition the same parsed document (its document store), and walking it with the
+ * estimator is a validation pass's worth of work. At most {@link COSTS_PER_DOCUMENT} variable sets are kept per
+ * document (then that document's are forgotten), none with variables over 2 KB of JSON, and a document's
+ * entries go with the document.
  */
 export function operationCost(
   schema: GraphQLSchema,
@@ -127,11 +133,28 @@ export function operationCost(
   variables: Record<string, unknown> | undefined,
   operationName: string | undefined,
 ): number {
-  return getComplexity({
+  let bySchema = costs.get(schema);
+  if (!bySchema) costs.set(schema, (bySchema = new WeakMap()));
+  let byVariables = bySchema.get(document);
+  if (!byVariables) bySchema.set(document, (byVariables = new Map()));
+  const key = `${operationName ?? ''}\n${variables ? JSON.stringify(variables) : ''}`;
+  const known = byVariables.get(key);
+  if (known !== undefined) return known;
+  const cost = getComplexity({
     schema,
     query: document,
     variables: variables ?? {},
     ...(operationName ? { operationName } : {}),
     estimators: [civicEstimator],
   });
+  // Long variables (a list of ids...) are costed every time rather than kept: the memory stays small.
+  if (key.length > 2048) return cost;
+  if (byVariables.size >= COSTS_PER_DOCUMENT) byVariables.clear();
+  byVariables.set(key, cost);
+  return cost;
 }
+
+/** How many variable sets' costs are kept per document (a document run with ever-new variables is bounded). */
+export const COSTS_PER_DOCUMENT = 256;
+
+const costs = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, number>>>();

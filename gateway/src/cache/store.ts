@@ -73,12 +73,23 @@ export function openSharedStore(opts: SharedStoreOptions): SharedStore {
     delete: async (key) => (await redis.del(key)) > 0,
   };
   const safe = new ErrorsAreMissesCache(raw);
+  // Apollo's wrapper turns failed reads into misses but lets failed writes throw: a write lost while Redis is
+  // away is only a later miss, so it is dropped here too (the 'error' handler above has said Redis is away).
+  const dropped = async (write: () => Promise<unknown>) => {
+    try {
+      await write();
+    } catch {
+      // Dropped: see above.
+    }
+  };
   return {
     kind: 'redis',
     redis,
     get: (key) => safe.get(key),
-    set: (key, value, options) => safe.set(key, value, options),
-    delete: (key) => safe.delete(key),
+    set: (key, value, options) => dropped(() => raw.set(key, value, options)),
+    delete: async (key) => {
+      await dropped(() => raw.delete(key));
+    },
     close: async () => {
       redis.disconnect();
     },
