@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image for all four services (gateway, organizations, commitments, budgets): the command picks which
-# one runs, e.g. `docker run civic-graph npm run start:budgets`. docker-compose.yml runs all of them.
+# one runs, e.g. `docker run civic-graph npm run serve:budgets` (the compiled JavaScript of `npm run build`).
+# docker-compose.yml runs all of them.
 
 # --- dependencies -------------------------------------------------------------------------------------------
 FROM node:20-bookworm-slim AS deps
@@ -13,8 +14,21 @@ WORKDIR /app
 # node-gyp compiles against the headers that ship with this Node instead of downloading them.
 ENV npm_config_nodedir=/usr/local
 COPY package.json package-lock.json ./
-# Runtime dependencies only: the services run TypeScript through tsx, which is one of them.
+# Runtime dependencies only (tsx among them: `npm run migrate`, `keys`, `import` and the other commands an operator
+# runs inside the container are TypeScript).
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# --- build: the services compiled to JavaScript (npm run build), so that they run without tsx -----------------
+FROM node:20-bookworm-slim AS build
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends python3 make g++ \
+  && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+ENV npm_config_nodedir=/usr/local
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build
 
 # --- runtime ------------------------------------------------------------------------------------------------
 FROM node:20-bookworm-slim
@@ -28,9 +42,11 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY . .
+# build/ holds relative links (build/data, build/schema, build/node_modules/@civic/*) that COPY keeps as links.
+COPY --from=build /app/build ./build
 # The code stays root-owned and read-only to the service; only the SQLite directory (DATA_DIR's default,
 # used when no DATABASE_URL is given) is writable by the unprivileged `node` user of the base image.
 RUN mkdir -p data/db && chown node:node data/db
 USER node
 EXPOSE 4000 4001 4002 4003
-CMD ["npm", "run", "start:gateway"]
+CMD ["npm", "run", "serve:gateway"]

@@ -11,8 +11,8 @@ import { readCsv, sumMillimes } from '../support/datasets';
 
 /**
  * The deployment smoke test: what docker-compose runs, run for real. Each catalog subgraph and the gateway
- * is its own process started with the command of its npm script (`tsx subgraphs/<name>/src/index.ts`,
- * `tsx gateway/src/index.ts`) and the environment docker-compose.yml gives its service, changed only where a
+ * is its own process started with the module of its npm script (`node build/subgraphs/<name>/src/index.js`, run
+ * from its source `subgraphs/<name>/src/index.ts` with tsx) and the environment docker-compose.yml gives its service, changed only where a
  * test must: MySQL is this run's server, every subgraph gets a fresh, uniquely named database (dropped after),
  * and every port is 0, each service saying the port it bound in its "ready" log line, which is where the
  * gateway is pointed. Compose's one-shot migrate service runs first, to its end (exit 0), as compose runs it
@@ -66,8 +66,12 @@ function scriptOf(service: string): string[] {
   const words = Array.isArray(command) ? command : (command ?? '').split(/\s+/);
   expect(words.slice(0, 2)).toEqual(['npm', 'run']);
   const script = scripts[words[2]];
-  expect(script).toMatch(/^tsx \S+\.ts$/);
-  return script.split(/\s+/);
+  // Compose runs the compiled JavaScript (`node build/<path>.js`, from `npm run build`); this test runs the same
+  // module from its TypeScript source with tsx, since what it checks is compose's wiring (the environment, the
+  // migrate step, the ports), not the compiler (test/e2e/build.test.ts runs the compiled services).
+  expect(script).toMatch(/^node build\/\S+\.js$/);
+  const [, compiled] = script.split(/\s+/);
+  return ['tsx', compiled.replace(/^build\//, '').replace(/\.js$/, '.ts')];
 }
 
 /** The environment a test process starts from: this run's, without any storage or port it may have set. */

@@ -55,6 +55,7 @@ function environment(name: string): Record<string, string> {
 }
 
 const commandOf = (s: ComposeService) => (Array.isArray(s.command) ? s.command.join(' ') : (s.command ?? ''));
+const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
 const healthcheckOf = (s: ComposeService) =>
   Array.isArray(s.healthcheck?.test) ? s.healthcheck.test.join(' ') : (s.healthcheck?.test ?? '');
 const envName = (name: SubgraphName) => name.toUpperCase();
@@ -110,8 +111,10 @@ describe('docker-compose.yml', () => {
   describe('migrate', () => {
     const migrate = services.migrate as ComposeService & { restart?: string };
 
-    it('runs npm run migrate once, never restarted, once MySQL is healthy', () => {
-      expect(commandOf(migrate)).toBe('npm run migrate');
+    it('runs npm run serve:migrate (the compiled npm run migrate) once, never restarted, once MySQL is healthy', () => {
+      expect(commandOf(migrate)).toBe('npm run serve:migrate');
+      expect(scripts['serve:migrate']).toBe('node build/scripts/migrate.js');
+      expect(scripts.migrate).toBe('tsx scripts/migrate.ts');
       expect(migrate.restart).toBe('no');
       expect(migrate.depends_on).toEqual({ mysql: { condition: 'service_healthy' } });
     });
@@ -131,8 +134,10 @@ describe('docker-compose.yml', () => {
     const service = services[name];
     const port = defaults.subgraphPorts[name];
 
-    it(`runs npm run start:${name}`, () => {
-      expect(commandOf(service)).toBe(`npm run start:${name}`);
+    it(`runs npm run serve:${name}: the compiled form of npm run start:${name}`, () => {
+      expect(commandOf(service)).toBe(`npm run serve:${name}`);
+      expect(scripts[`serve:${name}`]).toBe(`node build/subgraphs/${name}/src/index.js`);
+      expect(scripts[`start:${name}`]).toBe(`tsx subgraphs/${name}/src/index.ts`);
     });
 
     it(`listens on its default port ${port}, and is checked there for readiness`, () => {
@@ -166,8 +171,10 @@ describe('docker-compose.yml', () => {
   describe('gateway', () => {
     const gateway = services.gateway;
 
-    it('runs npm run start:gateway', () => {
-      expect(commandOf(gateway)).toBe('npm run start:gateway');
+    it('runs npm run serve:gateway: the compiled form of npm run start:gateway', () => {
+      expect(commandOf(gateway)).toBe('npm run serve:gateway');
+      expect(scripts['serve:gateway']).toBe('node build/gateway/src/index.js');
+      expect(scripts['start:gateway']).toBe('tsx gateway/src/index.ts');
     });
 
     it('reaches each subgraph by service name on that subgraph’s port', () => {
@@ -306,9 +313,11 @@ describe('Dockerfile', () => {
     expect(runtime).toMatch(/^USER\s+(?!root\b|0\b)\S+/m);
   });
 
-  it('turns Apollo telemetry off and starts the gateway by default', () => {
+  it('turns Apollo telemetry off and starts the compiled gateway by default, built in the image', () => {
     expect(dockerfile).toMatch(/APOLLO_TELEMETRY_DISABLED=1/);
-    expect(dockerfileCmd()).toBe('npm run start:gateway');
+    expect(dockerfileCmd()).toBe('npm run serve:gateway');
+    expect(dockerfile).toMatch(/^RUN npm run build$/m);
+    expect(dockerfile).toMatch(/^COPY --from=build \/app\/build \.\/build$/m);
   });
 });
 
