@@ -6,6 +6,7 @@ import type { Language } from './localized';
 import { importBundled, type BundledFile } from './import/bundled';
 import type { SubgraphImporter } from './import/kinds';
 import { requestContext, type RequestContext } from './context';
+import { dataVersionRoute } from './data-version';
 import { subgraphTypeDefs } from './schema';
 import { databaseReady } from './ready';
 import { createService, type Service } from './service';
@@ -56,6 +57,8 @@ export function createSubgraphService<L>(opts: SubgraphOptions<L>): Promise<Serv
       db: opts.ds,
     }),
     ready: async () => ({ database: await databaseReady(opts.ds) }),
+    // The version of this subgraph's data, polled by the gateways' response cache (RESPONSE_CACHE=memory).
+    routes: (app) => void app.get('/data-version', dataVersionRoute(opts.ds, opts.name)),
     onStop: async () => {
       if (opts.closeDataSource && opts.ds.isInitialized) await opts.ds.destroy();
     },

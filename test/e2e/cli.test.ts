@@ -5,7 +5,7 @@ import type { DataSource } from 'typeorm';
 import { prepareSubgraph } from '@civic/common/bootstrap';
 import type { StorageConfig } from '@civic/common/config';
 import { SUBGRAPH_NAMES, type SubgraphName } from '@civic/subgraphs/catalog';
-import { runImportCli, runSeedCli } from '../support/import-cli';
+import { importEnv, runImportCli, runSeedCli, runTsxScript } from '../support/import-cli';
 import { BACKENDS, MODULES, freshStorage, type Backend } from '../support/system';
 import { tableContents, type TableContents } from '../support/tables';
 
@@ -174,6 +174,29 @@ describe.each(BACKENDS)('on %s', (backend: Backend) => {
         expect({ table, rows: unstamped(second[table]) }).toEqual({ table, rows: unstamped(first[table]) });
       }
     });
+
+    it('with REDIS_URL set (writers then publish their data versions to the cache), seeds every subgraph too', async () => {
+      // A regression: the publisher's connection was unref'd while its first command was under way, so a seed
+      // with nothing else to keep Node alive exited 0 in the middle of it, the budgets never seeded.
+      const fresh = freshStorage(backend);
+      try {
+        const env = {
+          ...importEnv(fresh.storage),
+          REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+        };
+        const seeded = await runTsxScript('seed.ts', [], env);
+        expect({ code: seeded.code, stderr: seeded.stderr }).toEqual({ code: 0, stderr: '' });
+        const tables = await contents(fresh.storage);
+        for (const name of SUBGRAPH_NAMES) {
+          const filled = Object.entries(tables).filter(
+            ([t, rows]) => t.startsWith(`${name}.`) && rows.length > 0,
+          );
+          expect({ name, filled: filled.length > 0 }).toEqual({ name, filled: true });
+        }
+      } finally {
+        await fresh.drop();
+      }
+    }, 240_000);
 
     it('run again, keeps the imported_at of every row, since none changed', () => {
       const restamped = (table: string) => {

@@ -8,6 +8,7 @@ import type { StorageConfig } from '@civic/common/config';
 import { dropDatabase, StatementCounter } from '@civic/common/db';
 import type { Service } from '@civic/common/service';
 import { secretVariable } from '@civic/common/signing';
+import type { ResponseCacheOptions } from '@civic/gateway/cache/response-cache';
 import { createGatewayService } from '@civic/gateway/server';
 import { MODULES, SUBGRAPH_NAMES as SUBGRAPHS, type SubgraphName } from '@civic/subgraphs';
 
@@ -90,6 +91,11 @@ export interface SystemOptions {
    * weights (test/e2e/operation-limits.test.ts checks the cost report).
    */
   reportCost?: boolean;
+  /**
+   * The gateway's response cache; default off here (production's default is memory), so that a test writing
+   * data and querying it again never sees an answer cached before its write unless it asks for the cache.
+   */
+  responseCache?: ResponseCacheOptions;
 }
 
 /**
@@ -132,7 +138,11 @@ export async function startSystem(backend: Backend, opts: SystemOptions = {}): P
       services.push(service);
       subgraphUrls[name] = (await service.listen(0, '127.0.0.1')).url;
     }
-    const gateway = await createGatewayService({ subgraphUrls, reportCost: opts.reportCost ?? false });
+    const gateway = await createGatewayService({
+      subgraphUrls,
+      reportCost: opts.reportCost ?? false,
+      responseCache: opts.responseCache,
+    });
     services.push(gateway);
     const gatewayUrl = (await gateway.listen(0, '127.0.0.1')).url;
     return {

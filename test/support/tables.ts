@@ -5,10 +5,12 @@ import { isMysql } from '@civic/common/dialect';
 export type TableContents = Record<string, Record<string, unknown>[]>;
 
 /**
- * Tables that are not data: TypeORM's migration log, SQLite's own, and the FTS5 table's shadow tables (its
- * b-tree segments depend on the order of writes; the FTS5 table itself is compared, by its columns).
+ * Tables that are not data: TypeORM's migration log, SQLite's own, the FTS5 table's shadow tables (its
+ * b-tree segments depend on the order of writes; the FTS5 table itself is compared, by its columns), and the
+ * data version every write transaction raises (common/src/data-version.ts: a time, different on each run).
  */
-const NOT_DATA = /^(migrations|typeorm_metadata|sqlite_.*|.*_fts_(data|idx|content|docsize|config))$/;
+const NOT_DATA =
+  /^(migrations|typeorm_metadata|data_versions|sqlite_.*|.*_fts_(data|idx|content|docsize|config))$/;
 
 /** A value as text that compares the same whatever the driver returned (numbers as strings on MySQL...). */
 function normalise(v: unknown): unknown {

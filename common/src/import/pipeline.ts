@@ -15,6 +15,7 @@ import {
 import { ImportRunEntity, type ImportRun } from './runs';
 import type { SourceAdjustment, WithProvenance } from '../provenance';
 import { digest as digestOf } from './write';
+import { writeData } from '../data-version';
 
 /** Options a person gives `npm run import` (the kind's own options are in `params`). */
 export interface ImportOptions {
@@ -396,7 +397,8 @@ function batchWriter(pr: PartRun, run: ImportRun | null, resumeAfter: number, dr
   let inflight: Promise<void> | null = null;
   const write = async (rows: unknown[], lastLine: number) => {
     const refusedBefore = pr.refusedByWriter;
-    await pr.ds.transaction(async (m) => {
+    // The batch, its checkpoint and the subgraph's data version (the response cache's key) commit together.
+    await writeData(pr.ds, pr.part.subgraph, async (m) => {
       await pr.part.write(m, rows, pr.w);
       run!.committedLine = lastLine;
       run!.committedRows += rows.length;
@@ -501,13 +503,15 @@ async function finishPart(pr: PartRun, run: ImportRun, options: ImportOptions): 
   if (part.missing) {
     report.missing = await part.missing(ds.manager, ctx, scope);
     if (options.prune && report.missing.count > 0 && part.prune) {
-      await ds.transaction((m) => part.prune!(m, ctx, scope, pr.w));
+      await writeData(ds, part.subgraph, (m) => part.prune!(m, ctx, scope, pr.w));
       // Records removed (not rows of every table): what was missing and is no longer there.
       const left = await part.missing(ds.manager, ctx, scope);
       report.pruned = report.missing.count - left.count;
     }
   }
   await settleSearchStatistics(ds);
+  // New statistics change the ranking of searches: answers cached before them are dropped too.
+  await writeData(ds, part.subgraph, async () => undefined);
   await markRun(ds, run, 'completed', report);
 }
 

@@ -1,6 +1,7 @@
 import type { Logger } from 'typeorm';
 import type { StorageConfig } from '@civic/common/config';
 import { createDataSource } from '@civic/common/db';
+import { DataVersionEntity } from '@civic/common/data-version';
 import { ImportRunEntity } from '@civic/common/import/runs';
 import { SearchDocumentEntity } from '@civic/common/search';
 import { OrganizationEntity } from './entities/Organization';
@@ -11,12 +12,14 @@ import { Search1764300000000 } from './migrations/1764300000000-Search';
 import { Imports1764400000000 } from './migrations/1764400000000-Imports';
 import { SourceAdjustments1764600000000 } from './migrations/1764600000000-SourceAdjustments';
 import { SearchStatistics1764800000000 } from './migrations/1764800000000-SearchStatistics';
+import { DataVersions1796605037203 } from './migrations/1796605037203-DataVersions';
 
 export const entities = [
   OrganizationEntity,
   OrganizationIdentifierEntity,
   SearchDocumentEntity,
   ImportRunEntity,
+  DataVersionEntity,
 ];
 export const migrations = [
   CreateOrganizations1764000000000,
@@ -25,6 +28,7 @@ export const migrations = [
   Imports1764400000000,
   SourceAdjustments1764600000000,
   SearchStatistics1764800000000,
+  DataVersions1796605037203,
 ];
 
 /** The organizations subgraph's only DataSource: the tables it owns. */

@@ -1,3 +1,4 @@
+import { writeData } from '@civic/common/data-version';
 import { settleSearchStatistics } from '@civic/common/search';
 import type { DataSource } from 'typeorm';
 import { rebuildSearchIndex, SEARCH_TABLE } from '@civic/common/search';
@@ -26,7 +27,7 @@ const CHUNK = 5000;
 export async function generateOrganizations(ds: DataSource, scale: number, seed: number): Promise<number> {
   const { organizations: n } = syntheticSizes(scale);
   const r = prng(seed ^ 0x0a11);
-  await ds.transaction(async (m) => {
+  await writeData(ds, 'organizations', async (m) => {
     await m.query(`DELETE FROM organization_identifiers WHERE organization_id LIKE 'syn-%'`);
     await m.getRepository(OrganizationEntity).delete({ sourceDataset: SYNTHETIC_DATASET });
     // One statement for every old synthetic document (removeDocuments would list the ids). Deleted behind the

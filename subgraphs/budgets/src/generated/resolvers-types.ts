@@ -1012,7 +1012,6 @@ export type FederationReferenceTypes = {
 export type ResolversTypes = {
   Budget: ResolverTypeWrapper<BudgetModel>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   BudgetAmount: ResolverTypeWrapper<BudgetAmount>;
   BudgetAmountRange: BudgetAmountRange;
@@ -1048,19 +1047,19 @@ export type ResolversTypes = {
   OrderDirection: OrderDirection;
   Organization: ResolverTypeWrapper<{ id: string }>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Provenance: ResolverTypeWrapper<Provenance>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SearchHighlight: ResolverTypeWrapper<SearchHighlight>;
   SourceAdjustment: ResolverTypeWrapper<SourceAdjustment>;
   SourceAdjustmentReason: SourceAdjustmentReason;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
   Budget: BudgetModel;
   String: Scalars['String']['output'];
-  Int: Scalars['Int']['output'];
   ID: Scalars['ID']['output'];
   BudgetAmount: BudgetAmount;
   BudgetAmountRange: BudgetAmountRange;
@@ -1088,12 +1087,25 @@ export type ResolversParentTypes = {
   Money: Money;
   Organization: { id: string };
   PageInfo: PageInfo;
-  Boolean: Scalars['Boolean']['output'];
   Provenance: Provenance;
   Query: Record<PropertyKey, never>;
   SearchHighlight: SearchHighlight;
   SourceAdjustment: SourceAdjustment;
+  Boolean: Scalars['Boolean']['output'];
+  Int: Scalars['Int']['output'];
 };
+
+export type CacheControlDirectiveArgs = {
+  inheritMaxAge?: Maybe<Scalars['Boolean']['input']>;
+  maxAge?: Maybe<Scalars['Int']['input']>;
+};
+
+export type CacheControlDirectiveResolver<
+  Result,
+  Parent,
+  ContextType = Context,
+  Args = CacheControlDirectiveArgs,
+> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type BudgetResolvers<
   ContextType = Context,
@@ -1471,4 +1483,8 @@ export type Resolvers<ContextType = Context> = {
   Query?: QueryResolvers<ContextType>;
   SearchHighlight?: SearchHighlightResolvers<ContextType>;
   SourceAdjustment?: SourceAdjustmentResolvers<ContextType>;
+};
+
+export type DirectiveResolvers<ContextType = Context> = {
+  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
 };

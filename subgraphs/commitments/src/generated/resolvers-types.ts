@@ -799,7 +799,6 @@ export type FederationReferenceTypes = {
 export type ResolversTypes = {
   ActionPlan: ResolverTypeWrapper<ActionPlanModel>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   ActionPlanConnection: ResolverTypeWrapper<Connection<ActionPlanModel>>;
   ActionPlanEdge: ResolverTypeWrapper<Omit<ActionPlanEdge, 'node'> & { node: ResolversTypes['ActionPlan'] }>;
@@ -820,7 +819,6 @@ export type ResolversTypes = {
   GroupKey: ResolverTypeWrapper<GroupKey>;
   IntRange: IntRange;
   IrmAssessment: ResolverTypeWrapper<IrmAssessment>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Language: Language;
   LocalizedText: ResolverTypeWrapper<LocalizedText>;
   OgpValue: OgpValue;
@@ -834,13 +832,14 @@ export type ResolversTypes = {
   SourceAdjustment: ResolverTypeWrapper<SourceAdjustment>;
   SourceAdjustmentReason: SourceAdjustmentReason;
   Specificity: Specificity;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
   ActionPlan: ActionPlanModel;
   String: Scalars['String']['output'];
-  Int: Scalars['Int']['output'];
   ID: Scalars['ID']['output'];
   ActionPlanConnection: Connection<ActionPlanModel>;
   ActionPlanEdge: Omit<ActionPlanEdge, 'node'> & { node: ResolversParentTypes['ActionPlan'] };
@@ -855,7 +854,6 @@ export type ResolversParentTypes = {
   GroupKey: GroupKey;
   IntRange: IntRange;
   IrmAssessment: IrmAssessment;
-  Boolean: Scalars['Boolean']['output'];
   LocalizedText: LocalizedText;
   Organization: { id: string };
   PageInfo: PageInfo;
@@ -863,7 +861,21 @@ export type ResolversParentTypes = {
   Query: Record<PropertyKey, never>;
   SearchHighlight: SearchHighlight;
   SourceAdjustment: SourceAdjustment;
+  Boolean: Scalars['Boolean']['output'];
+  Int: Scalars['Int']['output'];
 };
+
+export type CacheControlDirectiveArgs = {
+  inheritMaxAge?: Maybe<Scalars['Boolean']['input']>;
+  maxAge?: Maybe<Scalars['Int']['input']>;
+};
+
+export type CacheControlDirectiveResolver<
+  Result,
+  Parent,
+  ContextType = Context,
+  Args = CacheControlDirectiveArgs,
+> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type ActionPlanResolvers<
   ContextType = Context,
@@ -1151,4 +1163,8 @@ export type Resolvers<ContextType = Context> = {
   Query?: QueryResolvers<ContextType>;
   SearchHighlight?: SearchHighlightResolvers<ContextType>;
   SourceAdjustment?: SourceAdjustmentResolvers<ContextType>;
+};
+
+export type DirectiveResolvers<ContextType = Context> = {
+  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
 };

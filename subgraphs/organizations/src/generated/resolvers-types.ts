@@ -485,7 +485,6 @@ export type ResolversTypes = {
   Identifier: ResolverTypeWrapper<OrganizationIdentifierModel>;
   IdentifierFilter: IdentifierFilter;
   IntRange: IntRange;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Language: Language;
   LocalizedText: ResolverTypeWrapper<LocalizedText>;
   OgpMembership: ResolverTypeWrapper<OgpMembership>;
@@ -498,7 +497,6 @@ export type ResolversTypes = {
     Omit<OrganizationEdge, 'node'> & { node: ResolversTypes['Organization'] }
   >;
   OrganizationFilter: OrganizationFilter;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   OrganizationKind: OrganizationKind;
   OrganizationOrder: OrganizationOrder;
   OrganizationOrderField: OrganizationOrderField;
@@ -508,6 +506,8 @@ export type ResolversTypes = {
   SearchHighlight: ResolverTypeWrapper<SearchHighlight>;
   SourceAdjustment: ResolverTypeWrapper<SourceAdjustment>;
   SourceAdjustmentReason: SourceAdjustmentReason;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -517,7 +517,6 @@ export type ResolversParentTypes = {
   Identifier: OrganizationIdentifierModel;
   IdentifierFilter: IdentifierFilter;
   IntRange: IntRange;
-  Int: Scalars['Int']['output'];
   LocalizedText: LocalizedText;
   OgpMembership: OgpMembership;
   Organization: OrganizationModel;
@@ -525,14 +524,27 @@ export type ResolversParentTypes = {
   OrganizationConnection: Connection<OrganizationModel>;
   OrganizationEdge: Omit<OrganizationEdge, 'node'> & { node: ResolversParentTypes['Organization'] };
   OrganizationFilter: OrganizationFilter;
-  Boolean: Scalars['Boolean']['output'];
   OrganizationOrder: OrganizationOrder;
   PageInfo: PageInfo;
   Provenance: Provenance;
   Query: Record<PropertyKey, never>;
   SearchHighlight: SearchHighlight;
   SourceAdjustment: SourceAdjustment;
+  Boolean: Scalars['Boolean']['output'];
+  Int: Scalars['Int']['output'];
 };
+
+export type CacheControlDirectiveArgs = {
+  inheritMaxAge?: Maybe<Scalars['Boolean']['input']>;
+  maxAge?: Maybe<Scalars['Int']['input']>;
+};
+
+export type CacheControlDirectiveResolver<
+  Result,
+  Parent,
+  ContextType = Context,
+  Args = CacheControlDirectiveArgs,
+> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type GroupKeyResolvers<
   ContextType = Context,
@@ -702,4 +714,8 @@ export type Resolvers<ContextType = Context> = {
   Query?: QueryResolvers<ContextType>;
   SearchHighlight?: SearchHighlightResolvers<ContextType>;
   SourceAdjustment?: SourceAdjustmentResolvers<ContextType>;
+};
+
+export type DirectiveResolvers<ContextType = Context> = {
+  cacheControl?: CacheControlDirectiveResolver<any, any, ContextType>;
 };
