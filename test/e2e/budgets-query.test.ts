@@ -5,6 +5,7 @@ import {
   CommitmentBudgetLineEntity,
 } from '@civic/subgraphs/budgets/src/entities/Budget';
 import { bouAradaLineId, byCodePoint, readCsv, sumMillimes, tnBudgetCode } from '../support/datasets';
+import { refreshStoredSums } from '../support/budget-summaries';
 import { BACKENDS, startSystem, type GraphQLResponse, type System } from '../support/system';
 
 /**
@@ -269,6 +270,11 @@ describe.each(BACKENDS)('budget queries on %s', (backend) => {
         sourceRecord: null,
       })),
     );
+    await refreshStoredSums(
+      db,
+      budgets.map((b) => b.id),
+      lines.map((l) => l.id),
+    );
     try {
       const summary = async (filter: object, groupBy: string[], headers?: Record<string, string>) => {
         const res = await q(SUMMARY, { filter: { organizationId: org, ...filter }, groupBy }, headers);
@@ -336,6 +342,10 @@ describe.each(BACKENDS)('budget queries on %s', (backend) => {
       await db.getRepository(BudgetAmountEntity).delete(lines.map((l) => ({ lineId: l.id })));
       await db.getRepository(BudgetLineEntity).delete(lines.map((l) => l.id));
       await db.getRepository(BudgetEntity).delete(budgets.map((b) => b.id));
+      await refreshStoredSums(
+        db,
+        budgets.map((b) => b.id),
+      );
     }
   });
 
@@ -530,6 +540,11 @@ describe.each(BACKENDS)('budget queries on %s', (backend) => {
         sourceRecord: null,
       })),
     );
+    await refreshStoredSums(
+      db,
+      ['test-total'],
+      ['a', 'b', 'c'].map((l) => `test-total-${l}`),
+    );
     try {
       const fixture = await q(/* GraphQL */ `
         {
@@ -566,6 +581,7 @@ describe.each(BACKENDS)('budget queries on %s', (backend) => {
         );
       await db.getRepository(BudgetLineEntity).delete(['a', 'b', 'c'].map((l) => `test-total-${l}`));
       await db.getRepository(BudgetEntity).delete('test-total');
+      await refreshStoredSums(db, ['test-total']);
     }
   });
 
@@ -920,6 +936,11 @@ describe.each(BACKENDS)('budget queries on %s', (backend) => {
         sourceRecord: null,
       })),
     );
+    await refreshStoredSums(
+      db,
+      fixtures.map((f) => f.id),
+      fixtures.map((f) => `${f.id}-line`),
+    );
     try {
       const run = async (first: number) => {
         sys.counters.budgets.reset();
@@ -992,6 +1013,10 @@ describe.each(BACKENDS)('budget queries on %s', (backend) => {
       await db.getRepository(BudgetAmountEntity).delete(fixtures.map((f) => ({ lineId: `${f.id}-line` })));
       await db.getRepository(BudgetLineEntity).delete(fixtures.map((f) => `${f.id}-line`));
       await db.getRepository(BudgetEntity).delete(fixtures.map((f) => f.id));
+      await refreshStoredSums(
+        db,
+        fixtures.map((f) => f.id),
+      );
     }
   });
 });

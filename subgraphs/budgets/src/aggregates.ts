@@ -15,6 +15,7 @@ import {
   type ClassificationType,
 } from './entities/Budget';
 import type { BudgetAmount, BudgetDimension, BudgetGroup, BudgetGrouping } from './generated/resolvers-types';
+import { asOfColumn, figureColumn, SUMMARY_CELLS, SUMMARY_YEARS } from './summaries';
 import {
   latestFigureSql,
   lineConditions,
@@ -241,6 +242,16 @@ function phaseColumns(ds: DataSource): string[] {
   ]);
 }
 
+/** What {@link summarize} is asked. */
+export interface SummarizeOptions {
+  filter: LineFilter;
+  bounds: readonly AmountBounds[];
+  groupBy: readonly GroupSpec[];
+  organizationIds?: readonly string[];
+  budgetIds?: readonly string[];
+  limit?: number;
+}
+
 /**
  * Groups the lines matching a filter by the given dimensions and currency, and adds up their amounts per
  * phase, in one statement. Each line contributes, per phase (and measure), the figure `lineAmountSql` picks
@@ -254,17 +265,16 @@ function phaseColumns(ds: DataSource): string[] {
  *   serves a whole batch of `Budget.total`.
  * @param limit at most this many rows are read (the caller refuses a summary that reaches it).
  */
-export async function summarize(
-  ds: DataSource,
-  opts: {
-    filter: LineFilter;
-    bounds: readonly AmountBounds[];
-    groupBy: readonly GroupSpec[];
-    organizationIds?: readonly string[];
-    budgetIds?: readonly string[];
-    limit?: number;
-  },
-): Promise<SummaryRow[]> {
+export async function summarize(ds: DataSource, opts: SummarizeOptions): Promise<SummaryRow[]> {
+  const stored = storedSummaryPlan(opts);
+  return stored ? summarizeStored(ds, opts, stored) : summarizeLines(ds, opts);
+}
+
+/**
+ * {@link summarize} computed from the lines, whatever the shape: what the stored sums must equal (and what
+ * answers the shapes they do not hold).
+ */
+export async function summarizeLines(ds: DataSource, opts: SummarizeOptions): Promise<SummaryRow[]> {
   const select: string[] = [];
   const keys: string[] = [];
   if (opts.organizationIds) {
@@ -319,6 +329,156 @@ export async function summarize(
     { ...where.params, ...dims.params },
   );
   const rows: Raw[] = await ds.query(sql, params);
+  return rows.map((r) => ({
+    organizationId: opts.organizationIds ? String(r.org) : null,
+    budgetId: opts.budgetIds ? String(r.bud) : null,
+    values: opts.groupBy.map((_, i) => text(r[`k${i}`])),
+    schemes: opts.groupBy.map((_, i) => text(r[`s${i}`])),
+    currency: String(r.cur),
+    lineCount: Number(r.line_count),
+    totals: phaseTotals(r),
+  }));
+}
+
+/** Where a summary can be read from the stored sums (summaries.ts), and which grain. */
+export interface StoredPlan {
+  /** `budget_summary_years` (no organization or budget in the filter, grouping or batch) or the per-budget cells. */
+  table: 'years' | 'cells';
+  /** '' or the classification type grouped by. */
+  grain: string;
+}
+
+/** The dimensions grain '' holds besides the classification types. */
+const STORED_DIMENSIONS: readonly BudgetDimension[] = [
+  'ORGANIZATION',
+  'FISCAL_YEAR',
+  'DIRECTION',
+  'CLASSIFICATION',
+  'CODE_LEVEL_1',
+];
+
+/**
+ * Whether the stored sums answer a summary exactly, and from which table. They do when the filter restricts
+ * only by budget, organization, fiscal year(s), direction and line classification (no code prefix, amount,
+ * search, dimension condition or measure: those select lines the sums do not keep apart), and the grouping is
+ * - any of ORGANIZATION, FISCAL_YEAR, DIRECTION, CLASSIFICATION and CODE_LEVEL_1 (grain ''), or
+ * - one classification type at level 1 by its primary dimension (no `name`), with any of FISCAL_YEAR and
+ *   DIRECTION, and no line classification in the filter (grain <type>; yearly sums only: not by organization
+ *   or budget).
+ * Anything else (other levels, named dimensions, CODE_LEVEL_2, two types at once) is computed from the lines.
+ */
+export function storedSummaryPlan(opts: SummarizeOptions): StoredPlan | null {
+  const f = opts.filter;
+  if (f.codePrefix !== null || f.amount !== null || f.search !== null) return null;
+  if (f.classifications !== null || f.measure !== null) return null;
+  const types = opts.groupBy.filter((g) => isClassification(g.dimension));
+  if (types.length > 1) return null;
+  if (opts.groupBy.some((g) => !isClassification(g.dimension) && !STORED_DIMENSIONS.includes(g.dimension)))
+    return null;
+  const byBudget =
+    opts.organizationIds !== undefined ||
+    opts.budgetIds !== undefined ||
+    f.organizationId !== null ||
+    f.budgetId !== null ||
+    opts.groupBy.some((g) => g.dimension === 'ORGANIZATION');
+  if (!types.length) return { table: byBudget ? 'cells' : 'years', grain: '' };
+  const [t] = types;
+  if (t.level !== 1 || t.name !== null || byBudget || f.classification !== null) return null;
+  if (opts.groupBy.some((g) => g.dimension === 'CLASSIFICATION' || g.dimension === 'CODE_LEVEL_1'))
+    return null;
+  return { table: 'years', grain: t.dimension };
+}
+
+/** {@link summarize} from the stored sums: the same rows, in the same order (see {@link storedSummaryPlan}). */
+async function summarizeStored(
+  ds: DataSource,
+  opts: SummarizeOptions,
+  plan: StoredPlan,
+): Promise<SummaryRow[]> {
+  const years = plan.table === 'years';
+  const a = years ? 'y' : 'c';
+  const yearSql = years ? 'y.fiscal_year' : 'b.fiscal_year';
+  const select: string[] = [];
+  const keys: string[] = [];
+  const where: string[] = [`${a}.grain = :st_grain`];
+  const params: Record<string, unknown> = { st_grain: plan.grain };
+  if (opts.organizationIds) {
+    select.push('b.organization_id AS org');
+    keys.push('org');
+    where.push('b.organization_id IN (:...st_orgs)');
+    params.st_orgs = [...opts.organizationIds];
+  }
+  if (opts.budgetIds) {
+    select.push('c.budget_id AS bud');
+    keys.push('bud');
+    where.push('c.budget_id IN (:...st_budgets)');
+    params.st_budgets = [...opts.budgetIds];
+  }
+  const column: Partial<Record<BudgetDimension, string>> = {
+    ORGANIZATION: 'b.organization_id',
+    FISCAL_YEAR: yearSql,
+    DIRECTION: binary(ds, `${a}.direction`),
+    CLASSIFICATION: binary(ds, `${a}.classification`),
+    CODE_LEVEL_1: binary(ds, `${a}.code_level_1`),
+  };
+  opts.groupBy.forEach((g, i) => {
+    if (isClassification(g.dimension)) {
+      select.push(`${binary(ds, `${a}.scheme`)} AS s${i}`, `${binary(ds, `${a}.level_1`)} AS k${i}`);
+      keys.push(`s${i}`, `k${i}`);
+    } else {
+      select.push(`${column[g.dimension]} AS k${i}`);
+      keys.push(`k${i}`);
+    }
+  });
+  select.push(
+    `${binary(ds, years ? 'y.currency' : 'b.currency')} AS cur`,
+    `SUM(${a}.line_count) AS line_count`,
+    ...BUDGET_PHASES.flatMap((p, i) => [
+      `CAST(SUM(${a}.${figureColumn(p)}) AS ${textType(ds)}) AS t${i}`,
+      `MAX(${a}.${asOfColumn(p)}) AS d${i}`,
+    ]),
+  );
+  keys.push('cur');
+  const f = opts.filter;
+  if (f.budgetId !== null) {
+    where.push('c.budget_id = :st_budget');
+    params.st_budget = f.budgetId;
+  }
+  if (f.organizationId !== null) {
+    where.push('b.organization_id = :st_org');
+    params.st_org = f.organizationId;
+  }
+  if (f.fiscalYear !== null) {
+    where.push(`${yearSql} = :st_year`);
+    params.st_year = f.fiscalYear;
+  }
+  if (f.fiscalYears?.min != null) {
+    where.push(`${yearSql} >= :st_year_min`);
+    params.st_year_min = f.fiscalYears.min;
+  }
+  if (f.fiscalYears?.max != null) {
+    where.push(`${yearSql} <= :st_year_max`);
+    params.st_year_max = f.fiscalYears.max;
+  }
+  if (f.direction !== null) {
+    where.push(`${a}.direction = :st_direction`);
+    params.st_direction = f.direction;
+  }
+  if (f.classification !== null) {
+    where.push(`${binary(ds, `${a}.classification`)} = :st_class`);
+    params.st_class = f.classification;
+  }
+  const from = years ? `${SUMMARY_YEARS} y` : `${SUMMARY_CELLS} c JOIN budgets b ON b.id = c.budget_id`;
+  const [sql, values] = positional(
+    ds,
+    `SELECT ${select.join(', ')}
+     FROM ${from}
+     WHERE ${where.join(' AND ')}
+     GROUP BY ${keys.join(', ')}
+     ORDER BY ${keys.join(', ')}${opts.limit === undefined ? '' : `\n     LIMIT ${Math.trunc(opts.limit)}`}`,
+    params,
+  );
+  const rows: Raw[] = await ds.query(sql, values);
   return rows.map((r) => ({
     organizationId: opts.organizationIds ? String(r.org) : null,
     budgetId: opts.budgetIds ? String(r.bud) : null,

@@ -1,6 +1,7 @@
 import type { Logger } from 'typeorm';
 import type { StorageConfig } from '@civic/common/config';
 import { createDataSource } from '@civic/common/db';
+import { DataVersionEntity } from '@civic/common/data-version';
 import { ImportRunEntity } from '@civic/common/import/runs';
 import { SearchDocumentEntity } from '@civic/common/search';
 import {
@@ -20,6 +21,8 @@ import { AmountSourcesAndLinks1764500000000 } from './migrations/1764500000000-A
 import { SourceAdjustments1764600000000 } from './migrations/1764600000000-SourceAdjustments';
 import { SearchStatistics1764800000000 } from './migrations/1764800000000-SearchStatistics';
 import { BudgetFacts1764900000000 } from './migrations/1764900000000-BudgetFacts';
+import { DataVersions1796605037203 } from './migrations/1796605037203-DataVersions';
+import { SummaryAggregates1796605040319 } from './migrations/1796605040319-SummaryAggregates';
 
 export const entities = [
   BudgetEntity,
@@ -30,6 +33,7 @@ export const entities = [
   BudgetCodeEntity,
   SearchDocumentEntity,
   ImportRunEntity,
+  DataVersionEntity,
 ];
 export const migrations = [
   CreateBudgets1764000000000,
@@ -41,6 +45,8 @@ export const migrations = [
   SourceAdjustments1764600000000,
   SearchStatistics1764800000000,
   BudgetFacts1764900000000,
+  DataVersions1796605037203,
+  SummaryAggregates1796605040319,
 ];
 
 /** The budgets subgraph's only DataSource: the tables it owns. */

@@ -11,6 +11,7 @@ import {
   type BudgetPhase,
 } from './entities/Budget';
 import type { BudgetLineOrder, BudgetOrder } from './generated/resolvers-types';
+import { figureColumn } from './summaries';
 
 /**
  * What `budgets(orderBy)` can order by, over the query alias `b`. Ids are binary-collated on MySQL by
@@ -40,20 +41,30 @@ const figureOf = (l: BudgetLine, phase: BudgetPhase) =>
  * is no longer exact and the cursor could skip or repeat a line, so it is refused (an internal error) rather
  * than rounded; that is 9 trillion TND in millimes.
  */
-function amountValue(figure: BudgetAmount | null | undefined): number | null {
-  if (!figure) return null;
-  const v = toBigInt(figure.amountMinor);
+function amountValue(minor: string | number | bigint | null | undefined, lineId: string): number | null {
+  if (minor == null) return null;
+  const v = toBigInt(String(minor));
   if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
-    throw new Error(`Amount ${v} of line ${figure.lineId} is beyond the exact range of a cursor`);
+    throw new Error(`Amount ${v} of line ${lineId} is beyond the exact range of a cursor`);
   }
   return Number(v);
 }
 
+/** A line's stored figure in a phase (`budget_lines.amount_<phase>`, summaries.ts) as the entity maps it. */
+const storedFigure = (l: BudgetLine, phase: BudgetPhase) =>
+  ({
+    PROPOSED: l.amountProposed,
+    APPROVED: l.amountApproved,
+    ADJUSTED: l.amountAdjusted,
+    EXECUTED: l.amountExecuted,
+  })[phase];
+
 /**
  * Resolves `budgetLines(orderBy)` over a query builder on `budget_lines` aliased `l`. AMOUNT needs a phase
- * (and only AMOUNT takes one); each AMOUNT term joins the line's figure in its phase (the whole-year figure,
- * else the latest dated one, of the filter's measure or else the first measure, as `lineAmountSql` picks it)
- * and maps it onto the line, so the cursor holds the very value the rows were ordered by. The phase is part
+ * (and only AMOUNT takes one) and orders by the line's figure in its phase (the whole-year figure, else the
+ * latest dated one, of the filter's measure or else the first measure, as `lineAmountSql` picks it): without a
+ * measure, the figure stored on the line (`amount_<phase>`, indexed); with one, each AMOUNT term joins the
+ * figure of that measure and maps it onto the line. The cursor holds the very value the rows were ordered by. The phase is part
  * of the term's name, and so of the cursor: a cursor made under AMOUNT APPROVED is refused under AMOUNT
  * EXECUTED.
  *
@@ -87,10 +98,18 @@ export function applyLineOrder(
     const phase = o.phase;
     if (!BUDGET_PHASES.includes(phase)) throw new Error(`Unknown budget phase ${String(phase)}`);
     const field = `AMOUNT_${phase}`;
-    if (!keys[field]) {
+    if (!keys[field] && !measure) {
+      // The figure stored on the line, kept with its amounts by every writer: ORDER BY reads the index
+      // (amount_<phase>, id) in order and stops after a page, instead of looking up every line's figure.
+      keys[field] = {
+        sql: `l.${figureColumn(phase)}`,
+        value: (l) => amountValue(storedFigure(l, phase), l.id),
+        text: false,
+      };
+    } else if (!keys[field]) {
       keys[field] = {
         sql: `amt_${phase.toLowerCase()}.amount_minor`,
-        value: (l) => amountValue(figureOf(l, phase)),
+        value: (l) => amountValue(figureOf(l, phase)?.amountMinor, l.id),
         text: false,
       };
       joins.push(phase);

@@ -1,3 +1,4 @@
+import { writeData } from '@civic/common/data-version';
 import type { DataSource } from 'typeorm';
 import {
   indexDocuments,
@@ -31,6 +32,7 @@ import { lineDimensionRows, type FactDimension } from './facts';
 import { nomenclatureDimension } from './import/tn-municipal-budget/nomenclature';
 import { isMysql } from '@civic/common/dialect';
 import { LINE_SEARCH_TYPE, lineDocuments } from './search';
+import { lineFigures, refreshSummaries, refreshSummaryYears, SUMMARY_CELLS } from './summaries';
 
 /** Budgets in dinars and dirhams: different decimals (3 and 2), never added together. */
 const CURRENCIES = [
@@ -48,11 +50,12 @@ const CHUNK_BUDGETS = 25;
 export async function generateBudgets(ds: DataSource, scale: number, seed: number): Promise<number> {
   const sizes = syntheticSizes(scale);
   const r = prng(seed ^ 0x0b0b);
-  await ds.transaction(async (m) => {
+  await writeData(ds, 'budgets', async (m) => {
     await m.query(`DELETE FROM budget_amounts WHERE line_id LIKE 'syn-%'`);
     await m.query(`DELETE FROM budget_line_dimensions WHERE line_id LIKE 'syn-%'`);
     await m.getRepository(BudgetLineEntity).delete({ sourceDataset: SYNTHETIC_DATASET });
     await m.getRepository(BudgetEntity).delete({ sourceDataset: SYNTHETIC_DATASET });
+    await m.query(`DELETE FROM ${SUMMARY_CELLS} WHERE budget_id LIKE 'syn-%'`);
     // The old synthetic lines' index goes in one statement (a previous run may have been at another scale,
     // so their ids are not known here).
     await m.query(`DELETE FROM ${SEARCH_TABLE} WHERE entity_type = ? AND entity_id LIKE 'syn-%'`, [
@@ -141,13 +144,32 @@ export async function generateBudgets(ds: DataSource, scale: number, seed: numbe
           }
         }
       }
+      // Each line's stored figures (summaries.ts), from its amounts: all of them are here.
+      const amountsOf = new Map<string, BudgetAmount[]>();
+      for (const a of amounts) amountsOf.set(a.lineId, [...(amountsOf.get(a.lineId) ?? []), a]);
+      for (const l of lines) {
+        const f = lineFigures(amountsOf.get(l.id) ?? []);
+        Object.assign(l, {
+          amountProposed: f.PROPOSED,
+          amountApproved: f.APPROVED,
+          amountAdjusted: f.ADJUSTED,
+          amountExecuted: f.EXECUTED,
+        });
+      }
       await insertAll(m, BudgetEntity, budgets);
       await insertAll(m, BudgetLineEntity, lines, 500);
       await insertAll(m, BudgetLineDimensionEntity, dimensions, 500);
       await insertAll(m, BudgetAmountEntity, amounts, 1000);
+      await refreshSummaries(
+        m,
+        budgets.map((b) => b.id),
+        false,
+      );
       await indexDocuments(m, lineDocuments(lines));
       await emptyFts();
     }
+    // The yearly sums once, from every budget's cells (the synthetic budgets' years, and any the old ones had).
+    await refreshSummaryYears(m, 'all');
     await rebuildSearchIndex(m);
   });
   await settleSearchStatistics(ds);

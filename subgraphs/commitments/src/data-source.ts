@@ -1,6 +1,7 @@
 import type { Logger } from 'typeorm';
 import type { StorageConfig } from '@civic/common/config';
 import { createDataSource } from '@civic/common/db';
+import { DataVersionEntity } from '@civic/common/data-version';
 import { ImportRunEntity } from '@civic/common/import/runs';
 import { SearchDocumentEntity } from '@civic/common/search';
 import { ActionPlanEntity } from './entities/ActionPlan';
@@ -19,6 +20,8 @@ import { Imports1764400000000 } from './migrations/1764400000000-Imports';
 import { SourceAdjustments1764600000000 } from './migrations/1764600000000-SourceAdjustments';
 import { LeadInstitutions1764700000000 } from './migrations/1764700000000-LeadInstitutions';
 import { SearchStatistics1764800000000 } from './migrations/1764800000000-SearchStatistics';
+import { DataVersions1796605037203 } from './migrations/1796605037203-DataVersions';
+import { CommitmentStats1796605840252 } from './migrations/1796605840252-CommitmentStats';
 
 export const entities = [
   ActionPlanEntity,
@@ -29,6 +32,7 @@ export const entities = [
   CommitmentCoLeadEntity,
   SearchDocumentEntity,
   ImportRunEntity,
+  DataVersionEntity,
 ];
 export const migrations = [
   CreateCommitments1764000000000,
@@ -39,6 +43,8 @@ export const migrations = [
   SourceAdjustments1764600000000,
   LeadInstitutions1764700000000,
   SearchStatistics1764800000000,
+  DataVersions1796605037203,
+  CommitmentStats1796605840252,
 ];
 
 /** The commitments subgraph's only DataSource: the tables it owns. */

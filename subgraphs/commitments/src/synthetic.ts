@@ -1,3 +1,4 @@
+import { writeData } from '@civic/common/data-version';
 import type { DataSource } from 'typeorm';
 import { indexDocuments, rebuildSearchIndex, SEARCH_TABLE } from '@civic/common/search';
 import {
@@ -37,6 +38,7 @@ import {
   commitmentDocuments,
 } from './search';
 import { settleSearchStatistics } from '@civic/common/search';
+import { refreshCommitmentStats } from './stats';
 
 const COUNTRIES = ['MA', 'TN', 'FR', 'SN', 'JO', 'ID', 'KE', 'BR', 'PH', 'UA'];
 const THEMES = [
@@ -76,7 +78,7 @@ export async function generateCommitments(ds: DataSource, scaleN: number, seed: 
     const n = syntheticOrganizationNames(i, seed);
     return n.en ?? n.fr;
   };
-  await ds.transaction(async (m) => {
+  await writeData(ds, 'commitments', async (m) => {
     for (const t of [
       'commitment_ogp_values',
       'commitment_policy_areas',
@@ -167,6 +169,8 @@ export async function generateCommitments(ds: DataSource, scaleN: number, seed: 
       await insertAll(m, CommitmentOgpValueEntity, values);
       await indexDocuments(m, commitmentDocuments(rows));
     }
+    // The stored counts (stats.ts), once every commitment is written, in this transaction.
+    await refreshCommitmentStats(m);
   });
   await settleSearchStatistics(ds);
   return sizes.commitments;

@@ -46,6 +46,14 @@ export interface BudgetLine extends WithProvenance {
   labelEs: string | null;
   /** The classification scheme of `code`, e.g. "tn-municipal-budget-nomenclature" or "cofog". */
   classification: string | null;
+  /**
+   * The line's figure in each phase, in minor units (integer text), as `lineAmountSql` picks it: stored with
+   * the amounts by summaries.ts so that ordering by amount reads an index. Absent on a line being written.
+   */
+  amountProposed?: string | null;
+  amountApproved?: string | null;
+  amountAdjusted?: string | null;
+  amountExecuted?: string | null;
 }
 
 export const BudgetLineEntity = new EntitySchema<BudgetLine>({
@@ -59,10 +67,26 @@ export const BudgetLineEntity = new EntitySchema<BudgetLine>({
     ...localizedColumns('label', 1024),
     classification: { type: 'varchar', length: 64, nullable: true },
     ...provenanceColumns,
+    amountProposed: { type: 'bigint', name: 'amount_proposed', nullable: true },
+    amountApproved: { type: 'bigint', name: 'amount_approved', nullable: true },
+    amountAdjusted: { type: 'bigint', name: 'amount_adjusted', nullable: true },
+    amountExecuted: { type: 'bigint', name: 'amount_executed', nullable: true },
   },
   indices: [
     { name: 'IDX_budget_lines_budget_direction', columns: ['budgetId', 'direction'] },
     { name: 'IDX_budget_lines_code', columns: ['code'] },
+    { name: 'IDX_budget_lines_amount_proposed', columns: ['amountProposed', 'id'] },
+    { name: 'IDX_budget_lines_amount_approved', columns: ['amountApproved', 'id'] },
+    { name: 'IDX_budget_lines_amount_adjusted', columns: ['amountAdjusted', 'id'] },
+    { name: 'IDX_budget_lines_amount_executed', columns: ['amountExecuted', 'id'] },
+    // `amount_<phase> DESC, id` (created by the SummaryAggregates migration: TypeORM cannot declare a
+    // descending column): the largest figures first with ties by id ascending, read in index order. Declared
+    // so the drift check leaves them.
+    ...(['Proposed', 'Approved', 'Adjusted', 'Executed'] as const).map((p) => ({
+      name: `IDX_budget_lines_amount_${p.toLowerCase()}_desc`,
+      columns: [`amount${p}`, 'id'],
+      synchronize: false,
+    })),
   ],
 });
 

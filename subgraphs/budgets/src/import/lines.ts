@@ -17,6 +17,13 @@ import { indexDocuments, removeDocuments } from '@civic/common/search';
 import type { Budget, BudgetAmount, BudgetLine } from '../entities/Budget';
 import { lineDimensionRows, type FactDimension } from '../facts';
 import { LINE_SEARCH_TYPE, lineCodeEntries, lineDocuments } from '../search';
+import {
+  addToSummaries,
+  lineFigureColumns,
+  lineFigureValues,
+  refreshLineFigures,
+  refreshSummaries,
+} from '../summaries';
 import { dimensionValues, DIMENSION_COLUMNS, writeCodes, type CodeWriterState } from './codes';
 import { contributeFigures, linesOfOtherFiles } from './contributions';
 
@@ -84,6 +91,11 @@ const lineValues = (l: BudgetLine): unknown[] => [
   l.classification,
   ...provenanceValues(l),
 ];
+
+/** A new line's columns: its own, and its stored figures (its amounts are all in the batch). */
+const NEW_LINE_COLUMNS = [...LINE_COLUMNS, ...lineFigureColumns()];
+
+const newLineValues = (l: LineWrite): unknown[] => [...lineValues(l.line), ...lineFigureValues(l.amounts)];
 
 const AMOUNT_COLUMNS = [
   'line_id',
@@ -290,6 +302,21 @@ export async function writeLineGroups(
     AMOUNT_COLUMNS,
     amountValues,
   );
+  // The figures and sums of what this batch wrote, in its transaction (summaries.ts): the changed lines'
+  // figures from the table, where other files' amounts may sit beside this one's; new lines had theirs inserted.
+  await refreshLineFigures(
+    m,
+    changed.map((l) => l.line.id),
+  );
+  // Budgets with changed lines are recomputed; new lines of other budgets are added to their sums.
+  const recomputed = new Set(changed.map((l) => l.line.budgetId));
+  await refreshSummaries(m, [...recomputed]);
+  await addToSummaries(
+    m,
+    fresh
+      .filter((l) => !recomputed.has(l.line.budgetId))
+      .map((l) => ({ id: l.line.id, budgetId: l.line.budgetId })),
+  );
   w.count('budget_lines', 'unchanged', sorted.unchanged);
   if (sorted.unchanged) {
     const changedOrFresh = new Set([...sorted.fresh, ...sorted.changed]);
@@ -302,12 +329,7 @@ export async function writeLineGroups(
 /** Inserts new lines with their amounts and search documents. */
 async function insertLines(m: EntityManager, fresh: readonly LineWrite[], w: WriteContext): Promise<void> {
   if (!fresh.length) return;
-  await insertRows(
-    m,
-    'budget_lines',
-    LINE_COLUMNS,
-    fresh.map((l) => lineValues(l.line)),
-  );
+  await insertRows(m, 'budget_lines', NEW_LINE_COLUMNS, fresh.map(newLineValues));
   const amounts = fresh.flatMap((l) => l.amounts);
   await insertRows(m, 'budget_amounts', AMOUNT_COLUMNS, amounts.map(amountValues));
   await insertDimensions(m, fresh, w, 'inserted');
@@ -448,6 +470,7 @@ export async function pruneLines(
 ): Promise<void> {
   if (!budgetIds.length || !directions.length) return;
   const [sql, params] = scopeSql(budgetIds, directions);
+  let deleted = false;
   for await (const page of missingKeys(m, ctx, 'budget_lines', 'id', sql, params)) {
     const ids = page.filter((id) => !contributed.has(id));
     if (!ids.length) continue;
@@ -461,7 +484,10 @@ export async function pruneLines(
     w.count('budget_lines', 'deleted', ids.length);
     w.count('budget_amounts', 'deleted', amounts);
     if (links) w.count('commitment_budget_lines', 'deleted', links);
+    deleted = true;
   }
+  // The sums of the budgets that lost lines, in the same transaction.
+  if (deleted) await refreshSummaries(m, budgetIds);
 }
 
 async function countWhereIn(m: EntityManager, table: string, column: string, values: readonly string[]) {

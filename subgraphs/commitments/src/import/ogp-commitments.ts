@@ -33,6 +33,7 @@ import {
   exportCommitmentLinks,
   exportCommitmentSource,
 } from './ogp-rows';
+import { refreshCommitmentStats } from '../stats';
 
 /** The import kind, and the importer name its runs are recorded under in each subgraph. */
 export const OGP_COMMITMENTS_KIND = 'ogp-commitments';
@@ -393,7 +394,11 @@ export function ogpCommitmentsPart(): ImporterPart<Cells, CommitmentImportRow> {
 
     key: (r) => r.commitment.id,
 
-    write: (m, rows, w) => writeCommitmentRows(m, rows, w),
+    // The stored counts (stats.ts) follow every batch and pruning, in its transaction.
+    write: async (m, rows, w) => {
+      await writeCommitmentRows(m, rows, w);
+      await refreshCommitmentStats(m);
+    },
 
     async missing(m, ctx) {
       let count = 0;
@@ -405,6 +410,9 @@ export function ogpCommitmentsPart(): ImporterPart<Cells, CommitmentImportRow> {
       return { count, sample };
     },
 
-    prune: (m, ctx, _scope, w) => pruneCommitments(m, ctx, w, ids, missingCommitments),
+    prune: async (m, ctx, _scope, w) => {
+      await pruneCommitments(m, ctx, w, ids, missingCommitments);
+      await refreshCommitmentStats(m);
+    },
   };
 }

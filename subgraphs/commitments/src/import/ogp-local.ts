@@ -23,6 +23,7 @@ import {
   commitmentDocuments,
 } from '../search';
 import { EMPTY_ASSESSMENT } from './ogp-rows';
+import { refreshCommitmentStats } from '../stats';
 
 /** The import kind of the OGP Local members file (its organizations part is the organizations subgraph's). */
 export const OGP_LOCAL_KIND = 'ogp-local';
@@ -216,7 +217,11 @@ export function ogpLocalPlansPart(): ImporterPart<OgpLocalEntry, OgpLocalPlansRo
         : { key, plans: [], commitments: [] };
     },
     key: (r) => r.key,
-    write: (m, rows, w) => writePlans(m, rows, w),
+    // The stored counts (stats.ts) follow every batch and pruning, in its transaction.
+    write: async (m, rows, w) => {
+      await writePlans(m, rows, w);
+      await refreshCommitmentStats(m);
+    },
     async missing(m, ctx) {
       const gone = [
         ...(await missingOf(m, ctx, 'action_plans')),
@@ -224,7 +229,10 @@ export function ogpLocalPlansPart(): ImporterPart<OgpLocalEntry, OgpLocalPlansRo
       ];
       return { count: gone.length, sample: gone.slice(0, 10) };
     },
-    prune: (m, ctx, _scope, w) => prunePlans(m, ctx, w),
+    prune: async (m, ctx, _scope, w) => {
+      await prunePlans(m, ctx, w);
+      await refreshCommitmentStats(m);
+    },
   };
 }
 
