@@ -7,8 +7,9 @@ import {
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
+import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import { expressMiddleware } from '@as-integrations/express5';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import Negotiator from 'negotiator';
 import type { GraphQLSchema } from 'graphql';
 import {
@@ -87,6 +88,19 @@ export interface ServiceOptions<C extends RequestContext> {
   rateLimit?: RateLimitHook<C>;
   /** Express's `trust proxy` (TRUST_PROXY): whether `req.ip` is read from X-Forwarded-For; default false. */
   trustProxy?: TrustProxy;
+  /**
+   * Runs on every GraphQL request at `/graphql` and `/` once its body is read, before Apollo reads it: it may put
+   * another operation in the request (`req.body`, or a GET's `req.url`), answer the request itself (a refusal),
+   * or call `next()` to leave it as it is. The gateway resolves persisted documents here (gateway/src/persisted).
+   */
+  beforeGraphQL?: RequestHandler;
+  /**
+   * Apollo's automatic persisted queries, in this cache (Apollo prefixes its keys with `apq:`), each document
+   * kept `ttlSeconds`; default off. Apollo stores a document only once it has parsed, validated and passed
+   * didResolveOperation (the limits); a malformed request must be refused before Apollo sees it
+   * (`beforeGraphQL`), since Apollo answers a bad hash or version without an error code.
+   */
+  persistedQueries?: { cache: KeyValueCache<string>; ttlSeconds: number };
 }
 
 /** What {@link ServiceOptions.routes} gets to run GraphQL operations the way `/graphql` does. */
@@ -168,11 +182,13 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
     // exits). Apollo's own handlers would stop each server on its own and re-raise the signal, racing ours: on
     // MySQL, `npm start` then never exited after SIGTERM.
     stopOnTerminationSignals: false,
-    // Apollo's automatic persisted queries are off until they are built on purpose (with their own bounded store
-    // and a safelist): on, any client could fill the server's document cache, and their refusals carried no code
-    // (a bad hash or version was answered as an internal error). Off, a persisted-query request gets
-    // PERSISTED_QUERY_NOT_SUPPORTED.
-    persistedQueries: false,
+    // Apollo's automatic persisted queries are off unless the service brings its own bounded store (the gateway's
+    // shared store: an LRU bounded in bytes, or Redis with a TTL) and a `beforeGraphQL` that refuses malformed
+    // ones with a code (Apollo answers a bad hash or version without one, masked as an internal error). Off, a
+    // persisted-query request gets PERSISTED_QUERY_NOT_SUPPORTED.
+    persistedQueries: opts.persistedQueries
+      ? { cache: opts.persistedQueries.cache, ttl: opts.persistedQueries.ttlSeconds }
+      : false,
     formatError: maskInternalErrors((err) =>
       log.error({ requestId: currentRequestId(), err: String(err) }, 'internal error'),
     ),
@@ -230,6 +246,7 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
   // subgraph calls, its SQL) and one line says so (common/src/context.ts).
   app.use(requestScope(opts.name));
   const handler = expressMiddleware(apollo, { context: async ({ req }) => opts.context(req) });
+  const before = opts.beforeGraphQL ? [opts.beforeGraphQL] : [];
   const secret = opts.signatureSecret;
   if (secret) {
     const signed = signatureGuard(secret);
@@ -238,8 +255,8 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
       limit: limits.maxBodyBytes,
       verify: (req, _res, buf) => void ((req as SignedRequest).rawBody = buf),
     });
-    app.use(['/graphql', '/'], signed.present, json, signed.valid, handler);
-  } else app.use(['/graphql', '/'], express.json({ limit: limits.maxBodyBytes }), handler);
+    app.use(['/graphql', '/'], signed.present, json, signed.valid, ...before, handler);
+  } else app.use(['/graphql', '/'], express.json({ limit: limits.maxBodyBytes }), ...before, handler);
   app.use(bodyErrors(log));
   let stopped: Promise<void> | undefined;
   const stop = async () => {

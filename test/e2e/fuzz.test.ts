@@ -2,7 +2,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { DEFAULT_OPERATION_LIMITS } from '@civic/common/config';
+import { logger } from '@civic/common/log';
 import type { Service } from '@civic/common/service';
+import { openSharedStore } from '@civic/gateway/cache/store';
 import { createGatewayService } from '@civic/gateway/server';
 import { apiSchema, fuzzBatches, fuzzRunner } from '../support/fuzz';
 import { startSystem, type System } from '../support/system';
@@ -11,7 +13,8 @@ import { startSystem, type System } from '../support/system';
  * Fuzzing (issue 10): batches of generated and mutated requests (test/support/fuzz.ts) sent at once to the
  * real gateway over the real subgraphs, with a fixed seed. Every answer must be a well-formed GraphQL
  * response without internals and without a 5xx, the gateway must pass its health check after every batch,
- * and the process's memory after a full collection must not keep growing. A failure prints fast-check's
+ * and the process's memory after a full collection must not keep growing. Persisted queries are on (APQ,
+ * requests by id, the built-in manifests), so their refusals are held to the same rules. A failure prints fast-check's
  * shrunk counterexample with its seed and path (`npm run fuzz -- --seed S --path P` replays it); the long run
  * is `npm run fuzz -- --runs 100000`.
  */
@@ -25,8 +28,8 @@ const BATCH = 8;
 const WARM_UP = 60;
 /**
  * How much retained memory (heap and external, after a full collection) may grow over the run. Apollo's
- * document, query-plan and persisted-query caches are LRUs of about 30 MiB each, so a few thousand distinct
- * documents legitimately grow them; a leak of the request bodies (up to 1.2 MB each) would pass it quickly.
+ * document and query-plan caches are LRUs of about 30 MiB each, and the APQ store here 4 MiB, so a few thousand
+ * distinct documents legitimately grow them; a leak of the request bodies (up to 1.2 MB each) would pass it quickly.
  */
 const MAX_GROWTH_MB = 96;
 
@@ -56,6 +59,11 @@ beforeAll(async () => {
     introspection: true,
     // Every answer is about the request alone: a 429 would hide what the gateway does with it.
     rateLimit: { costPerMinute: 0 },
+    // Persisted queries as production serves them (the built-in manifests, APQ in a bounded memory store): the
+    // fuzzer sends their ids and hashes, right and wrong, and registers some of its own documents.
+    persisted: {
+      apq: { store: openSharedStore({ redisUrl: null, maxBytes: 4 * 1024 * 1024, log: logger }) },
+    },
   });
   const { url, port } = await gateway.listen(0, '127.0.0.1');
   run = fuzzRunner({

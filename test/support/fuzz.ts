@@ -9,7 +9,7 @@
  * emoji text; the same documents with random edits (bytes flipped, cut short, punctuation inserted); issue
  * 10's hostile documents; broken JSON, non-object JSON and batches; wrong, missing and odd content types,
  * charsets and Accept headers; GETs with query strings (broken percent-encoding too); very long operation
- * names; junk `extensions` and persisted-query hashes.
+ * names; junk `extensions`, persisted-query hashes and requests by id (`id`, `documentId`), right and wrong.
  *
  * Everything is drawn through fast-check (`fc.gen()`), so a failing request shrinks and a seed replays it.
  */
@@ -31,6 +31,7 @@ import {
   type GraphQLObjectType,
   type GraphQLSchema,
 } from 'graphql';
+import { loadManifests } from '@civic/gateway/persisted/known';
 import { readSupergraph } from '@civic/gateway/supergraph';
 import { HOSTILE_DOCUMENTS } from '../bench/hostile-documents';
 
@@ -633,20 +634,41 @@ const pct = (s: string): string =>
 /** The most a GET's URL is made long: past Node's 16 KiB header limit the answer is Node's, not the gateway's. */
 const MAX_URL = 8000;
 
-/** A body's `extensions`: none mostly; junk; or what Apollo's persisted queries look like. */
+/** The ids of the built-in manifests' documents (gateway/src/persisted/manifests), which the gateway runs by id. */
+const MANIFEST_IDS = loadManifests().map((d) => d.id);
+
+/** A persisted document's id: a manifest's, the query's own hash, a random one, or a malformed one. */
+function documentId(g: G, query: string | undefined): unknown {
+  return weighted<() => unknown>(g, [
+    [4, () => (MANIFEST_IDS.length ? pick(g, MANIFEST_IDS) : g(fc.stringMatching, /^[0-9a-f]{64}$/))],
+    [2, () => (query !== undefined ? createHash('sha256').update(query).digest('hex') : 'x')],
+    [2, () => g(fc.stringMatching, /^[0-9a-fA-F]{64}$/)],
+    [1, () => json(anyValue(g))],
+  ])();
+}
+
+/**
+ * A body's `extensions`: none mostly; junk; or what Apollo's automatic persisted queries look like (the query's
+ * hash, a built-in manifest's, a random one; a right or wrong version).
+ */
 function extensions(g: G, query: string | undefined): unknown {
   if (!chance(g, 0.15)) return undefined;
   if (chance(g, 0.4)) return json(anyValue(g));
-  const sha =
-    query !== undefined && chance(g, 0.5)
-      ? createHash('sha256').update(query).digest('hex')
-      : g(fc.stringMatching, /^[0-9a-f]{64}$/);
+  const sha = chance(g, 0.8) ? documentId(g, query) : g(fc.stringMatching, /^[0-9a-f]{64}$/);
   return {
     persistedQuery: {
       version: pick(g, [1, 1, 2, '1', null]),
       sha256Hash: chance(g, 0.9) ? sha : json(anyValue(g)),
     },
   };
+}
+
+/** A request by id: none mostly; else `id` or `documentId` (`sha256:` or not), as persisted documents are asked for. */
+function byId(g: G, query: string | undefined): Record<string, unknown> {
+  if (!chance(g, 0.08)) return {};
+  const id = documentId(g, query);
+  const field = chance(g, 0.5) ? 'id' : 'documentId';
+  return { [field]: typeof id === 'string' && chance(g, 0.5) ? `sha256:${id}` : id };
 }
 
 /** The operation's envelope: operationName, variables and extensions, right or odd. */
@@ -665,6 +687,10 @@ function envelope(g: G, op: ReturnType<typeof operation>, query: string): Record
   if (opName !== undefined) body.operationName = opName;
   const ext = extensions(g, query);
   if (ext !== undefined) body.extensions = ext;
+  const id = byId(g, query);
+  // A request by id usually comes without its query.
+  if (Object.keys(id).length && chance(g, 0.8)) delete body.query;
+  Object.assign(body, id);
   if (chance(g, 0.02)) body[name(g)] = json(anyValue(g));
   return body;
 }
@@ -746,7 +772,9 @@ function request(g: G, schema: GraphQLSchema): FuzzRequest {
       const op = operation(g, schema);
       // Cut before encoding: the URL is cut at MAX_URL anyway, and encoding megabytes takes seconds.
       const query = (chance(g, 0.1) ? mutateText(g, op.query) : op.query).slice(0, MAX_URL);
-      const params: string[] = [`query=${pct(query)}`];
+      const id = byId(g, op.query);
+      const params: string[] = Object.entries(id).map(([k, v]) => `${k}=${pct(String(v))}`);
+      if (!params.length || chance(g, 0.2)) params.push(`query=${pct(query)}`);
       if (Object.keys(op.variables).length) {
         params.push(`variables=${pct(JSON.stringify(op.variables).slice(0, MAX_URL))}`);
       }
