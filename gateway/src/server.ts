@@ -14,10 +14,15 @@ import type { RateVerdict } from '@civic/common/limits';
 import { logger } from '@civic/common/log';
 import { createService, type Service, type ServiceGraphQL } from '@civic/common/service';
 import type { Logger } from 'pino';
+import { createResponseCache, type ResponseCacheOptions } from './cache/response-cache';
+import { openSharedStore } from './cache/store';
+import { mountDashboard } from './dashboard/page';
 import { exportRoutes } from './export/http';
 import type { SavedQuery } from './export/saved-queries';
 import { renderExplorer } from './landing-page';
 import { ApiKeys } from './keys/api-keys';
+import { DEFAULT_APQ_MEMORY_BYTES, persistedQueries, type PersistedOptions } from './persisted/http';
+import { openPersistedStore } from './persisted/store';
 import { openKeyStore, type KeyStore } from './keys/store';
 import { clientResolver, requireValidKey, type Client } from './ratelimit/client';
 import { PerMinuteLimiter, RateLimitStore } from './ratelimit/limiter';
@@ -66,6 +71,20 @@ export interface GatewayOptions {
    * by IP, and key headers are ignored.
    */
   keys?: { store: KeyStore; cacheTtlMs?: number };
+  /**
+   * Persisted queries (gateway/src/persisted): requests by id (`GET /graphql?id=<sha256>`, `documentId`), the
+   * built-in manifests and `npm run persisted:add`'s documents, automatic persisted queries in the shared store,
+   * and the safelist mode (`only`, PERSISTED_ONLY). Without it, a persisted-query request gets
+   * PERSISTED_QUERY_NOT_SUPPORTED.
+   */
+  persisted?: PersistedOptions;
+  /**
+   * The response cache (gateway/src/cache/response-cache.ts): whole answers of queries kept in memory or Redis,
+   * dropped when the data of a subgraph they read changes; Cache-Control and ETag on GET answers. Default `off`
+   * (nothing kept; the HTTP headers are still set); `createConfiguredGateway` passes RESPONSE_CACHE (default
+   * `memory`, `redis` with REDIS_URL).
+   */
+  responseCache?: ResponseCacheOptions;
   /**
    * Serve the partner subgraphs published in this schema registry too, live (see {@link LiveSupergraph}).
    * The gateway owns the store: it closes it when it stops. Ignored when `supergraphSdl` is given.
@@ -118,8 +137,15 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
           log: opts.registry.log ?? logger.child({ service: 'gateway' }),
         })
       : undefined;
+  const responseCache = createResponseCache({
+    options: opts.responseCache ?? { mode: 'off' },
+    subgraphUrls: urls,
+    log: logger.child({ service: 'gateway', component: 'cache' }),
+  });
   const gateway = new ApolloGateway({
     supergraphSdl: live?.hook ?? opts.supergraphSdl ?? readSupergraph(),
+    // Which subgraphs each operation's plan calls: a cached answer depends on their data versions only.
+    experimental_didResolveQueryPlan: responseCache.didResolveQueryPlan,
     // Ours at their configured URLs; a partner at the URL it was published with (written into the
     // supergraph by the registry's composition), with its timeout from the registry.
     buildService: ({ name, url: published }) => {
@@ -131,12 +157,19 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
       return subgraphSource(source);
     },
   });
+  const persisted = opts.persisted && (await persistedQueries(opts.persisted));
   const exports = exportRoutes({
     maxRows: opts.exportMaxRows ?? DEFAULT_EXPORT_MAX_ROWS,
     savedQueries: opts.savedQueries,
     limits: exportLimitsUsed,
-    // The same client as /graphql's rate limit: its slots, its row limits.
-    client: clientOf,
+    // The same client as /graphql's rate limit: its slots, its row limits. Asked first, before the export reads
+    // its parameters: in safelist mode (PERSISTED_ONLY) an export's own `query` is refused there.
+    client: persisted
+      ? async (req) => {
+          await persisted.checkExport(req);
+          return clientOf(req);
+        }
+      : clientOf,
     rowsPerMinute: exportRows,
   });
   return createService<GatewayContext>({
@@ -144,7 +177,8 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
     gateway,
     context: async (req) => ({ ...requestContext(req), client: await clientOf(req) }),
     landingPage: renderExplorer({ endpoint: '/graphql' }),
-    plugins: [exports.plugin, valueCompletionPlugin],
+    // The cache after value completion: it sees the errors that plugin moves out of the extensions.
+    plugins: [exports.plugin, valueCompletionPlugin, responseCache.plugin],
     ready: gatewayReadiness(gateway, urls),
     // Checked here, before the planner sees the operation, and again by each subgraph. Every response says what
     // the operation cost and what is left of the client's budget (extensions.cost), as GitHub's and Shopify's
@@ -162,16 +196,23 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
         named(context.client, await limiter.peek(context.client.id, context.client.costPerMinute)),
     },
     trustProxy: opts.rateLimit?.trustProxy ?? env.trustProxy,
+    // A request by id (or APQ hash) gets its document here, before Apollo reads it; refusals carry their code.
+    beforeGraphQL: persisted?.middleware,
+    persistedQueries: persisted?.apollo,
     // The export routes run their pages with the context this service builds (graphql.context), so each page
     // carries its client; they only read the RequestContext part of it.
     routes: (app, graphql) => {
       // Before any route: a request with a bad API key is refused (401) before anything else runs.
       if (apiKeys) app.use(requireValidKey(clientOf, keyLog));
       exports.mount(app, graphql as unknown as ServiceGraphQL<RequestContext>);
+      // The reference dashboard page and its files (GET /dashboard), built on the persisted queries alone.
+      mountDashboard(app);
     },
     onStop: async () => {
       await counts.close();
+      await responseCache.close();
       await opts.keys?.store.close();
+      await persisted?.close();
     },
   });
 }
@@ -204,7 +245,20 @@ export async function createConfiguredGateway(
     introspection: config.introspection,
     reportCost: config.reportCost,
     rateLimit: { ...config.rateLimit },
+    responseCache: { ...config.responseCache },
     keys: { store: await openKeyStore(config.gatewayDatabase) },
+    persisted: {
+      store: await openPersistedStore(config.gatewayDatabase),
+      only: config.persisted.only,
+      apq: {
+        store: openSharedStore({
+          redisUrl: config.rateLimit.redisUrl,
+          maxBytes: DEFAULT_APQ_MEMORY_BYTES,
+          log: logger.child({ service: 'gateway', component: 'persisted' }),
+        }),
+        ttlSeconds: config.persisted.apqTtlSeconds,
+      },
+    },
     registry: { store: await openRegistryStore(config.registry), pollMs: config.registryPollMs },
   });
 }
