@@ -7,7 +7,7 @@
  *
  * A new key is printed once, on stdout, and never again: only the SHA-256 of its secret is stored.
  */
-import { parseCommandLine, textTable } from '@civic/common/cli';
+import { exitStatus, parseCommandLine, textTable, UsageError } from '@civic/common/cli';
 import type { GatewayDatabaseConfig } from '@civic/common/config';
 import { createKey, KeyCommandError, MAX_QUOTA, revokeKey } from './api-keys';
 import { KEY_ID } from './key';
@@ -22,12 +22,6 @@ const USAGE = `Usage:
 RATE_LIMIT_COST_PER_MINUTE). --export-rows: the rows it may export per minute (default EXPORT_KEY_ROWS_PER_MINUTE).
 The key is printed once; send it as "Authorization: Bearer <key>" or "x-api-key: <key>".
 Exit status: 0 done, 1 refused or failed, 64 a wrong command line.`;
-
-/** The exit status of a wrong command line (sysexits.h's EX_USAGE). */
-export const EX_USAGE = 64;
-
-/** A command line that cannot be run as written. */
-class UsageError extends Error {}
 
 /** Where {@link runKeysCommand} writes, and which database it opens (read only once the command line is valid). */
 export interface KeysCommandIo {
@@ -98,16 +92,7 @@ function quota(
  * is opened.
  */
 export async function runKeysCommand(argv: string[], io: KeysCommandIo): Promise<number> {
-  try {
-    return await run(argv, io);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      io.err(`${err.message}\n\n${USAGE}`);
-      return EX_USAGE;
-    }
-    io.err(err instanceof Error ? err.message : String(err));
-    return 1;
-  }
+  return exitStatus(() => run(argv, io), USAGE, io);
 }
 
 async function run(argv: string[], io: KeysCommandIo): Promise<number> {

@@ -1,6 +1,5 @@
 import type { DataSource } from 'typeorm';
 import type { GatewayDatabaseConfig } from '@civic/common/config';
-import { createDataSource, ensureDatabase } from '@civic/common/db';
 import {
   infoOf,
   KEY_COLUMNS,
@@ -10,6 +9,7 @@ import {
   type KeyStore,
   type StoredKey,
 } from './store';
+import { openGatewayTable } from '../gateway-db';
 
 /*
  * The table is created here (CREATE TABLE IF NOT EXISTS), as the registry's are, rather than by a TypeORM
@@ -50,20 +50,7 @@ export class SqlKeyStore implements KeyStore {
 
   /** Opens (creating when missing) the database and its table. */
   static async open(config: GatewayDatabaseConfig): Promise<SqlKeyStore> {
-    await ensureDatabase(config);
-    const ds = await createDataSource({ storage: config, entities: [], migrations: [] });
-    await ds.initialize();
-    const dialect = config.type === 'mysql' ? 'mysql' : 'sqlite';
-    try {
-      await ds.query(TABLE[dialect]);
-    } catch (err) {
-      await ds.destroy();
-      throw err;
-    }
-    const location =
-      config.type === 'mysql'
-        ? `MySQL database ${config.database} on ${new URL(config.url).host}`
-        : `SQLite file ${config.path}`;
+    const { ds, dialect, location } = await openGatewayTable(config, TABLE);
     return new SqlKeyStore(ds, dialect, location);
   }
 

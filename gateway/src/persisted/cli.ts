@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { Supergraph } from '@apollo/federation-internals';
 import type { GraphQLSchema } from 'graphql';
-import { parseCommandLine, textTable } from '@civic/common/cli';
+import { exitStatus, parseCommandLine, textTable, UsageError } from '@civic/common/cli';
 import type { GatewayDatabaseConfig, OperationLimits } from '@civic/common/config';
 import { readSupergraph } from '../supergraph';
 import {
@@ -44,12 +44,6 @@ size and tokens, for a partner's types). Running gateways serve an added documen
 GET /graphql?id=<id>&variables=<JSON>, or POST {"documentId": "sha256:<id>", "variables": {...}}.
 remove without an id removes all of the client's documents.
 Exit status: 0 done, 1 refused or failed, 64 a wrong command line.`;
-
-/** The exit status of a wrong command line (sysexits.h's EX_USAGE). */
-export const EX_USAGE = 64;
-
-/** A command line that cannot be run as written. */
-class UsageError extends Error {}
 
 /** Where {@link runPersistedCommand} writes, and what it reads (only once the command line is valid). */
 export interface PersistedCommandIo {
@@ -118,16 +112,7 @@ function parse(argv: string[]): { command: string; values: Values; args: string[
  * Everything the command line and the file say is checked before the database is opened.
  */
 export async function runPersistedCommand(argv: string[], io: PersistedCommandIo): Promise<number> {
-  try {
-    return await run(argv, io);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      io.err(`${err.message}\n\n${USAGE}`);
-      return EX_USAGE;
-    }
-    io.err(err instanceof Error ? err.message : String(err));
-    return 1;
-  }
+  return exitStatus(() => run(argv, io), USAGE, io);
 }
 
 async function run(argv: string[], io: PersistedCommandIo): Promise<number> {

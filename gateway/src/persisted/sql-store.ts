@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { GatewayDatabaseConfig } from '@civic/common/config';
-import { createDataSource, ensureDatabase } from '@civic/common/db';
 import type { PersistedDocument } from './documents';
+import { openGatewayTable } from '../gateway-db';
 import type { AddResult, PersistedStore, StoredDocument } from './store';
 
 /*
@@ -56,20 +56,7 @@ export class SqlPersistedStore implements PersistedStore {
 
   /** Opens (creating when missing) the database and its table. */
   static async open(config: GatewayDatabaseConfig): Promise<SqlPersistedStore> {
-    await ensureDatabase(config);
-    const ds = await createDataSource({ storage: config, entities: [], migrations: [] });
-    await ds.initialize();
-    const dialect = config.type === 'mysql' ? 'mysql' : 'sqlite';
-    try {
-      await ds.query(TABLE[dialect]);
-    } catch (err) {
-      await ds.destroy();
-      throw err;
-    }
-    const location =
-      config.type === 'mysql'
-        ? `MySQL database ${config.database} on ${new URL(config.url).host}`
-        : `SQLite file ${config.path}`;
+    const { ds, dialect, location } = await openGatewayTable(config, TABLE);
     return new SqlPersistedStore(ds, dialect, location);
   }
 
