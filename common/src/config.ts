@@ -106,6 +106,8 @@ const subgraphTimeout = z.coerce.number().int().min(1).max(600_000).default(DEFA
 /** The default of SHUTDOWN_TIMEOUT_MS: what docker's and Kubernetes' grace periods (10 s, 30 s) leave room for. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
+/** METRICS_PORT: where GET /metrics is served instead of each service's own port (unset: on its own port). */
+const metricsPortSchema = z.coerce.number().int().min(0).max(65535).optional();
 const shutdownTimeout = z.coerce.number().int().min(0).max(600_000).default(DEFAULT_SHUTDOWN_TIMEOUT_MS);
 
 /** A signing secret: unset or empty means none; a set one must be long enough not to be guessed. */
@@ -599,6 +601,7 @@ const EnvSchema = z.object({
   SUBGRAPH_TIMEOUT_MS: subgraphTimeout,
   ...SUBGRAPH_TRANSPORT_ENV,
   SHUTDOWN_TIMEOUT_MS: shutdownTimeout,
+  METRICS_PORT: metricsPortSchema,
   // Read by common/src/log.ts before any configuration is loaded; declared here so that it is validated and
   // documented like the others.
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
@@ -775,5 +778,16 @@ export function shutdownTimeoutMs(env: NodeJS.ProcessEnv = process.env): number 
   if (!parsed.success) {
     throw new Error(`Invalid configuration: SHUTDOWN_TIMEOUT_MS: ${parsed.error.issues[0].message}`);
   }
+  return parsed.data;
+}
+
+/**
+ * METRICS_PORT alone, validated as {@link loadConfig} does: the port of the process's `GET /metrics` (every
+ * service of the process on it), or undefined: each service answers `GET /metrics` on its own port.
+ */
+export function metricsPort(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const parsed = metricsPortSchema.safeParse(env.METRICS_PORT === '' ? undefined : env.METRICS_PORT);
+  if (!parsed.success)
+    throw new Error(`Invalid configuration: METRICS_PORT: ${parsed.error.issues[0].message}`);
   return parsed.data;
 }

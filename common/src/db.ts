@@ -96,6 +96,32 @@ async function configureDataSource(opts: DataSourceOptions): Promise<DataSource>
 
 const guarded = Symbol('stopWhenClientGone');
 
+/** Who is told of each statement's time (a subgraph's metrics: sql_statement_duration_seconds). */
+const statementWatchers = new WeakMap<DataSource, (seconds: number, failed: boolean) => void>();
+
+/**
+ * Has `observe` told the time of every statement this data source sends from now on (through its query runners,
+ * the same place that stops the statements of gone clients). One watcher per data source: the last one set.
+ */
+export function watchStatements(ds: DataSource, observe: (seconds: number, failed: boolean) => void): void {
+  statementWatchers.set(ds, observe);
+}
+
+/** Runs one statement, timed for the data source's watcher if it has one. */
+async function timed<T>(ds: DataSource, run: () => Promise<T>): Promise<T> {
+  const observe = statementWatchers.get(ds);
+  if (!observe) return run();
+  const started = process.hrtime.bigint();
+  let failed = true;
+  try {
+    const result = await run();
+    failed = false;
+    return result;
+  } finally {
+    observe(Number(process.hrtime.bigint() - started) / 1e9, failed);
+  }
+}
+
 /**
  * The one place every statement of a data source passes through (each query runner's `query` and `stream`,
  * whoever asks: a loader's batch, a root list, a transaction) refuses to send one for a request whose client
@@ -114,11 +140,42 @@ function stopWhenClientGone(ds: DataSource): DataSource {
     const stream = runner.stream.bind(runner);
     const gone = () => currentRequestSignal()?.aborted === true;
     runner.query = ((...args: Parameters<QueryRunner['query']>) =>
-      gone() ? Promise.reject(clientGoneError()) : query(...args)) as QueryRunner['query'];
+      gone() ? Promise.reject(clientGoneError()) : timed(ds, () => query(...args))) as QueryRunner['query'];
     runner.stream = (...args) => (gone() ? Promise.reject(clientGoneError()) : stream(...args));
     return runner;
   };
   return ds;
+}
+
+/** How a MySQL data source's connection pool is used now: connections open, idle among them, callers waiting. */
+export interface PoolUse {
+  open: number;
+  idle: number;
+  waiting: number;
+  max: number;
+}
+
+/**
+ * The use of a data source's mysql2 pool, read from the pool's own queues (mysql2 3.x keeps them as fields, not as
+ * an API: anything else, SQLite or a replicated pool, gives undefined rather than a wrong figure).
+ */
+export function poolUse(ds: DataSource): PoolUse | undefined {
+  const pool = (ds.driver as { pool?: unknown }).pool as
+    | {
+        _allConnections?: { length: number };
+        _freeConnections?: { length: number };
+        _connectionQueue?: { length: number };
+        config?: { connectionLimit?: number };
+      }
+    | undefined;
+  if (!ds.isInitialized || !pool?._allConnections || !pool._freeConnections || !pool._connectionQueue)
+    return undefined;
+  return {
+    open: pool._allConnections.length,
+    idle: pool._freeConnections.length,
+    waiting: pool._connectionQueue.length,
+    max: pool.config?.connectionLimit ?? 0,
+  };
 }
 
 /** A connection to the MySQL server of a storage, on no database (to create, drop or lock one). */

@@ -13,6 +13,7 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import Negotiator from 'negotiator';
 import type { GraphQLSchema } from 'graphql';
 import {
+  metricsPort as configuredMetricsPort,
   operationLimits,
   serverSettings,
   shutdownTimeoutMs,
@@ -30,6 +31,7 @@ import { maskInternalErrors } from './errors';
 import { apiSecurityHeaders, boundServer, corsFor, landingPageHeaders } from './http-security';
 import { operationLimitsFor, type RateLimitHook } from './limits';
 import { logger } from './log';
+import { metricsRoute, serveMetrics, ServiceMetrics } from './metrics';
 import { readyRoute, type ReadyChecks } from './ready';
 import { SIGNATURE_HEADER, verify } from './signing';
 
@@ -101,6 +103,17 @@ export interface ServiceOptions<C extends RequestContext> {
    * (`beforeGraphQL`), since Apollo answers a bad hash or version without an error code.
    */
   persistedQueries?: { cache: KeyValueCache<string>; ttlSeconds: number };
+  /**
+   * Its Prometheus metrics (common/src/metrics.ts): default a new registry with the request metrics; the gateway
+   * and the subgraphs pass theirs to add their own metrics to it.
+   */
+  metrics?: ServiceMetrics;
+  /**
+   * Where `GET /metrics` is served: default METRICS_PORT; null (or METRICS_PORT unset): on this service's own
+   * port; a number: on that port (0: any free one), shared by the services of the process that name the same,
+   * and this service's own port answers 404 there, so the metrics need not be public.
+   */
+  metricsPort?: number | null;
 }
 
 /** What {@link ServiceOptions.routes} gets to run GraphQL operations the way `/graphql` does. */
@@ -114,7 +127,7 @@ export interface ServiceGraphQL<C extends RequestContext> {
 export interface Service {
   name: string;
   /** Binds the port (0: any free one) and resolves with the URL of the GraphQL endpoint. */
-  listen(port: number, host?: string): Promise<{ url: string; port: number }>;
+  listen(port: number, host?: string): Promise<{ url: string; port: number; metricsPort?: number }>;
   /**
    * True once the service is stopping (or told to drain): `GET /ready` then answers 503 with the check
    * `shutdown: { ok: false, reason: "shutting down" }`, so a load balancer stops sending it anything new.
@@ -150,6 +163,8 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
   });
   if (opts.trustProxy !== undefined) app.set('trust proxy', opts.trustProxy);
   const log = logger.child({ service: opts.name });
+  const metrics = opts.metrics ?? new ServiceMetrics(opts.name);
+  const metricsPort = opts.metricsPort === undefined ? configuredMetricsPort() : opts.metricsPort;
   const landing = opts.landingPage;
   // Connections, header and body read times are bounded (HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS,
   // KEEP_ALIVE_TIMEOUT_MS, MAX_CONNECTIONS, MAX_HEADER_BYTES); the timeouts are checked every second.
@@ -193,6 +208,8 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
       log.error({ requestId: currentRequestId(), err: String(err) }, 'internal error'),
     ),
     plugins: [
+      // First: it times the whole request, whatever a later plugin refuses.
+      metrics.plugin() as ApolloServerPlugin<C>,
       // Every response names its request, so a client's report can be matched with the logs of each service.
       {
         async requestDidStart({ contextValue }) {
@@ -236,6 +253,14 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', service: opts.name });
   });
+  // Like /health: before the API-key check, the signature check and the request scope, never rate-limited. With a
+  // METRICS_PORT it is served there only, and this port answers 404.
+  app.get(
+    '/metrics',
+    metricsPort == null
+      ? metricsRoute(metrics)
+      : (_req, res) => refuse(res, 404, 'Metrics are not served on this port', { code: 'NOT_FOUND' }),
+  );
   let draining = false;
   app.get(
     '/ready',
@@ -259,6 +284,7 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
   } else app.use(['/graphql', '/'], express.json({ limit: limits.maxBodyBytes }), ...before, handler);
   app.use(bodyErrors(log));
   let stopped: Promise<void> | undefined;
+  let closeMetrics: (() => Promise<void>) | undefined;
   const stop = async () => {
     draining = true;
     const started = Date.now();
@@ -268,6 +294,7 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
     const ms = Date.now() - started;
     // `cut`: the grace period ran out, and the requests still running were closed unanswered.
     log.info({ inFlight: waitedFor, ms, cut: ms >= shutdownMs }, 'drained');
+    await closeMetrics?.();
     await opts.onStop?.();
   };
   return {
@@ -276,15 +303,18 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
       return draining;
     },
     drain: () => void (draining = true),
-    listen: (port, host) =>
-      new Promise((resolve, reject) => {
+    listen: async (port, host) => {
+      const bound = await new Promise<number>((resolve, reject) => {
         http.once('error', reject);
-        http.listen(port, host, () => {
-          const { port: bound } = http.address() as AddressInfo;
-          const shown = !host || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
-          resolve({ url: `http://${shown}:${bound}/graphql`, port: bound });
-        });
-      }),
+        http.listen(port, host, () => resolve((http.address() as AddressInfo).port));
+      });
+      const shown = !host || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+      const url = `http://${shown}:${bound}/graphql`;
+      if (metricsPort == null) return { url, port: bound };
+      const served = await serveMetrics(metrics, metricsPort, host);
+      closeMetrics = served.close;
+      return { url, port: bound, metricsPort: served.port };
+    },
     stop: () => (stopped ??= stop()),
   };
 }

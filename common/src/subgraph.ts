@@ -7,6 +7,8 @@ import { importBundled, type BundledFile } from './import/bundled';
 import type { SubgraphImporter } from './import/kinds';
 import { requestContext, type RequestContext } from './context';
 import { dataVersionRoute } from './data-version';
+import { poolUse, watchStatements } from './db';
+import { ServiceMetrics } from './metrics';
 import { subgraphTypeDefs } from './schema';
 import { databaseReady } from './ready';
 import { createService, type Service } from './service';
@@ -48,9 +50,15 @@ export function createSubgraphService<L>(opts: SubgraphOptions<L>): Promise<Serv
     // The one cast between the generated resolver types and buildSubgraphSchema (see SubgraphResolvers).
     resolvers: opts.resolvers as GraphQLResolverMap<unknown>,
   });
+  // Its SQL statements timed into its metrics (sql_statement_duration_seconds).
+  const metrics = new ServiceMetrics(opts.name);
+  watchStatements(opts.ds, (seconds, failed) => metrics.statement(seconds, failed));
+  // And its connection pool's use, on MySQL (opened by now; SQLite has none).
+  if (poolUse(opts.ds)) metrics.pool(() => poolUse(opts.ds));
   return createService<SubgraphContext<L>>({
     name: opts.name,
     schema,
+    metrics,
     context: async (req) => ({
       ...requestContext(req, opts.languageFallback),
       loaders: opts.createLoaders(opts.ds),

@@ -12,6 +12,7 @@ import {
 import { requestContext, type RequestContext } from '@civic/common/context';
 import type { RateVerdict } from '@civic/common/limits';
 import { logger } from '@civic/common/log';
+import { gatewayMetrics, ServiceMetrics } from '@civic/common/metrics';
 import { createService, type Service, type ServiceGraphQL } from '@civic/common/service';
 import type { Logger } from 'pino';
 import { createResponseCache, type ResponseCacheOptions } from './cache/response-cache';
@@ -29,7 +30,7 @@ import { PerMinuteLimiter, RateLimitStore } from './ratelimit/limiter';
 import { gatewayReadiness } from './readiness';
 import { LiveSupergraph } from './registry/live';
 import { openRegistryStore, type RegistryStore } from './registry/store';
-import { subgraphSource, type SubgraphSourceOptions } from './subgraph-source';
+import { subgraphSource, type SubgraphDataSource, type SubgraphSourceOptions } from './subgraph-source';
 import { readSupergraph } from './supergraph';
 import { valueCompletionPlugin } from './value-completion';
 
@@ -142,6 +143,14 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
     subgraphUrls: urls,
     log: logger.child({ service: 'gateway', component: 'cache' }),
   });
+  // The metrics (GET /metrics): the data sources of the supergraph loaded now, by subgraph name; a new supergraph
+  // builds them all again, each replacing the one of its name (a subgraph gone from it keeps its last state).
+  const metrics = new ServiceMetrics('gateway');
+  const sources = new Map<string, SubgraphDataSource>();
+  const calls = gatewayMetrics(metrics, {
+    sources: () => sources.entries(),
+    cacheStats: () => ({ ...responseCache.stats }),
+  });
   const gateway = new ApolloGateway({
     supergraphSdl: live?.hook ?? opts.supergraphSdl ?? readSupergraph(),
     // Which subgraphs each operation's plan calls: a cached answer depends on their data versions only.
@@ -152,9 +161,11 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
       const route = live?.route(name);
       const url = urls[name] ?? (live ? (route?.url ?? published) : undefined);
       if (!url) throw new Error(`No URL configured for subgraph "${name}"`);
-      const source: SubgraphSourceOptions & { timeoutMs?: number } = { name, url };
+      const source: SubgraphSourceOptions & { timeoutMs?: number } = { name, url, metrics: calls };
       if (route?.timeoutMs) source.timeoutMs = route.timeoutMs;
-      return subgraphSource(source);
+      const built = subgraphSource(source);
+      sources.set(name, built);
+      return built;
     },
   });
   const persisted = opts.persisted && (await persistedQueries(opts.persisted));
@@ -175,6 +186,7 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
   return createService<GatewayContext>({
     name: 'gateway',
     gateway,
+    metrics,
     context: async (req) => ({ ...requestContext(req), client: await clientOf(req) }),
     landingPage: renderExplorer({ endpoint: '/graphql' }),
     // The cache after value completion: it sees the errors that plugin moves out of the extensions.

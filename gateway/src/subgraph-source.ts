@@ -22,6 +22,7 @@ import {
   type RequestContext,
 } from '@civic/common/context';
 import { logger } from '@civic/common/log';
+import type { SubgraphCallMetrics } from '@civic/common/metrics';
 import { SIGNATURE_HEADER, secretFor, sign } from '@civic/common/signing';
 import { SubgraphCallError, SubgraphHttp, type SubgraphAnswer } from './subgraph-http';
 
@@ -84,6 +85,8 @@ export interface SubgraphSourceOptions {
    * default MAX_RESPONSE_BYTES and MAX_RESPONSE_NODES from the environment (16 MiB, 200,000 objects).
    */
   budget?: ResponseBudgetLimits;
+  /** Where each call's time and outcome are told (the gateway's subgraph_fetch_* metrics); default nowhere. */
+  metrics?: SubgraphCallMetrics;
 }
 
 /**
@@ -191,12 +194,14 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
   private readonly http: SubgraphHttp;
   private readonly deduplicate: boolean;
   private readonly flights = new Map<string, Flight>();
+  private readonly metrics?: SubgraphCallMetrics;
   /** Calls answered to more than one request at once, and the requests that had a call of their own. */
   readonly counts = { shared: 0, sent: 0 };
 
   constructor(opts: SubgraphSourceOptions) {
     super({ url: opts.url });
     this.name = opts.name;
+    this.metrics = opts.metrics;
     this.timeoutMs = opts.timeoutMs ?? subgraphTimeoutMs();
     this.maxObjects = opts.maxObjects ?? DEFAULT_MAX_OBJECTS;
     this.budget = opts.budget ?? responseBudget();
@@ -266,6 +271,21 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
    * budget as they arrive and its objects once parsed.
    */
   override async process(options: ProcessOptions): Promise<ProcessResult> {
+    const started = process.hrtime.bigint();
+    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+    try {
+      const result = await this.processTimed(options);
+      this.metrics?.fetched(this.name, seconds(), null);
+      return result;
+    } catch (err) {
+      const code = err instanceof GraphQLError ? err.extensions.code : undefined;
+      this.metrics?.fetched(this.name, seconds(), typeof code === 'string' ? code : 'SUBGRAPH_BAD_RESPONSE');
+      throw err;
+    }
+  }
+
+  /** {@link process}, timed by it. */
+  private async processTimed(options: ProcessOptions): Promise<ProcessResult> {
     const context = options.context as Partial<RequestContext> | undefined;
     const signal = context?.signal;
     const budget = context ? budgetOf(context, this.budget) : undefined;
