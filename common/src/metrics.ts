@@ -45,6 +45,14 @@ export function operationLabel(name: string | null | undefined): string {
   return cut;
 }
 
+const REACHED = Symbol('civic.reachedGraphQL');
+type Marked = { [REACHED]?: true };
+
+/** Marks a request as handed to Apollo (its plugin counts it): call it where the request's context is built. */
+export function markReachedGraphQL(req: object): void {
+  (req as Marked)[REACHED] = true;
+}
+
 /** What a GraphQL request came to: answered, answered with errors, or refused before it ran (client errors). */
 export type Outcome = 'ok' | 'error' | 'refused';
 
@@ -107,6 +115,39 @@ export class ServiceMetrics {
     gauge('sql_pool_connections_idle', 'Open connections of the MySQL pool not in use', (u) => u.idle);
     gauge('sql_pool_waiting', 'Statements waiting for a connection of the MySQL pool', (u) => u.waiting);
     gauge('sql_pool_connections_max', 'The most connections the MySQL pool may open', (u) => u.max);
+  }
+
+  /**
+   * Counts and times the GraphQL requests refused before Apollo saw them (createService's `refusedBefore`
+   * middleware): a body that is not JSON or too large, a bad signature, an unknown API key, a persisted-query
+   * refusal. Outcome `refused` below 500, `error` from 500; the operation is the name the client gave, if any.
+   */
+  refusedBeforeGraphQL(operationName: unknown, status: number, seconds: number): void {
+    const labels = {
+      operation: operationLabel(typeof operationName === 'string' ? operationName : undefined),
+      outcome: (status >= 500 ? 'error' : 'refused') as Outcome,
+    };
+    this.requests.inc(labels);
+    this.duration.observe(labels, seconds);
+  }
+
+  /**
+   * Express middleware, mounted ahead of everything: a request to the GraphQL path that ends with a status of
+   * 400 or more without reaching Apollo (see {@link markReachedGraphQL}) is counted by
+   * {@link refusedBeforeGraphQL}, so a refusal at the door shows in `graphql_requests_total` as one in Apollo does.
+   */
+  refusedBefore(): RequestHandler {
+    return (req, res, next) => {
+      if (req.path !== '/graphql' && req.path !== '/') return next();
+      const started = process.hrtime.bigint();
+      res.once('finish', () => {
+        if (res.statusCode < 400 || (req as Marked)[REACHED]) return;
+        const body = req.body as { operationName?: unknown } | undefined;
+        const name = body && typeof body === 'object' ? body.operationName : req.query?.operationName;
+        this.refusedBeforeGraphQL(name, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
+      });
+      next();
+    };
   }
 
   /** The Apollo plugin that counts and times every operation (mounted first by createService). */

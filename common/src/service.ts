@@ -31,7 +31,7 @@ import { maskInternalErrors } from './errors';
 import { apiSecurityHeaders, boundServer, corsFor, landingPageHeaders } from './http-security';
 import { operationLimitsFor, type RateLimitHook } from './limits';
 import { logger } from './log';
-import { metricsRoute, serveMetrics, ServiceMetrics } from './metrics';
+import { markReachedGraphQL, metricsRoute, serveMetrics, ServiceMetrics } from './metrics';
 import { readyRoute, type ReadyChecks } from './ready';
 import { SIGNATURE_HEADER, verify } from './signing';
 
@@ -164,6 +164,9 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
   if (opts.trustProxy !== undefined) app.set('trust proxy', opts.trustProxy);
   const log = logger.child({ service: opts.name });
   const metrics = opts.metrics ?? new ServiceMetrics(opts.name);
+  // GraphQL requests refused before Apollo (a bad body or signature, an unknown API key, a persisted-query
+  // refusal, a connection limit) are counted too.
+  app.use(metrics.refusedBefore());
   const metricsPort = opts.metricsPort === undefined ? configuredMetricsPort() : opts.metricsPort;
   const landing = opts.landingPage;
   // Connections, header and body read times are bounded (HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS,
@@ -270,7 +273,12 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
   // Each GraphQL request runs in its own scope: when its client goes away, its remaining work stops (its
   // subgraph calls, its SQL) and one line says so (common/src/context.ts).
   app.use(requestScope(opts.name));
-  const handler = expressMiddleware(apollo, { context: async ({ req }) => opts.context(req) });
+  const handler = expressMiddleware(apollo, {
+    context: async ({ req }) => {
+      markReachedGraphQL(req);
+      return opts.context(req);
+    },
+  });
   const before = opts.beforeGraphQL ? [opts.beforeGraphQL] : [];
   const secret = opts.signatureSecret;
   if (secret) {

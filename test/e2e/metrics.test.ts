@@ -161,6 +161,23 @@ describe("the gateway's /metrics", () => {
     }
   });
 
+  test('counts the requests refused before Apollo saw them (a body that is not JSON, one too large)', async () => {
+    const refused = async () =>
+      value((await scrape(metricsUrl(sys.gatewayUrl))).samples, 'graphql_requests_total', {
+        service: 'gateway',
+        operation: 'anonymous',
+        outcome: 'refused',
+      }) ?? 0;
+    const before = await refused();
+    const post = (body: string) =>
+      fetch(sys.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect((await post('{"query": "{ __typename }"')).status).toBe(400);
+    expect((await post(JSON.stringify({ query: `{ __typename } #${'x'.repeat(2_000_000)}` }))).status).toBe(
+      413,
+    );
+    expect(await refused()).toBe(before + 2);
+  });
+
   test('keeps the operation label bounded: names cut, at most MAX_OPERATION_NAMES, then "other"', async () => {
     const long = `Long${'x'.repeat(100)}`;
     await sys.queryGateway(`query ${long} { __typename }`);
@@ -206,9 +223,14 @@ describe("a subgraph's /metrics", () => {
     const direct = await fetch(sys.subgraphUrls.organizations, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: '{ __typename }' }),
+      body: JSON.stringify({ operationName: 'Unsigned', query: 'query Unsigned { __typename }' }),
     });
     expect(direct.status).toBe(401);
+    // Refused before Apollo, and counted as refused, with its time: as anonymous, the body being refused unread.
+    const after = (await scrape(metricsUrl(sys.subgraphUrls.organizations))).samples;
+    const unsigned = { ...own, operation: 'anonymous', outcome: 'refused' };
+    expect(value(after, 'graphql_requests_total', unsigned)).toBe(1);
+    expect(value(after, 'graphql_request_duration_seconds_count', unsigned)).toBe(1);
     // So does /health stay open.
     expect((await fetch(sys.subgraphUrls.organizations.replace(/\/graphql$/, '/health'))).status).toBe(200);
   });
