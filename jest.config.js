@@ -5,8 +5,11 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   setupFiles: ['<rootDir>/test/support/env.ts'],
   testTimeout: 120000,
+  // Two workers on two cores: most suites wait on MariaDB, HTTP and child processes as much as they compute.
+  maxWorkers: 2,
   // The path aliases of tsconfig.json (@civic/common/..., @civic/formats/..., @civic/gateway/..., @civic/subgraphs/...).
   moduleNameMapper: {
     '^@civic/common/(.*)$': '<rootDir>/common/src/$1',

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { prepareSubgraph } from '@civic/common/bootstrap';
-import { BACKENDS, freshStorage, MODULES } from '../support/system';
+import { BACKENDS, MODULES, seededStorage } from '../support/system';
 
 /*
  * The BudgetFacts migration on a database that already holds budget lines (a deployment upgraded in place):
@@ -21,8 +21,8 @@ describe.each(BACKENDS)('the BudgetFacts migration on %s', (backend) => {
   jest.setTimeout(120_000);
 
   it('gives stored Tunisian lines the dimension and codes the importer gives them', async () => {
-    const { storage, drop } = freshStorage(backend);
-    const ds = await prepareSubgraph(MODULES.budgets, storage.budgets, { seed: 'always' });
+    const { storage, drop } = await seededStorage(backend, ['budgets']);
+    const ds = await prepareSubgraph(MODULES.budgets, storage.budgets, { seed: 'never' });
     try {
       const seededDimensions = await dimensions(ds);
       const seededCodes = await codes(ds);

@@ -11,7 +11,7 @@ import type { CommitmentDimension } from '@civic/subgraphs/commitments/src/gener
 import { importers as commitmentsImporters } from '@civic/subgraphs/commitments/src/import';
 import { generateCommitments } from '@civic/subgraphs/commitments/src/synthetic';
 import { importWith } from '../support/imports';
-import { BACKENDS, freshStorage, MODULES, type Backend } from '../support/system';
+import { BACKENDS, MODULES, seededStorage, type Backend } from '../support/system';
 
 /*
  * The stored commitment counts (stats.ts) against the commitments: every grouping they serve must give the
@@ -61,9 +61,9 @@ describe.each(BACKENDS)('stored commitment counts on %s', (backend: Backend) => 
   let drop: () => Promise<void>;
 
   beforeAll(async () => {
-    const fresh = freshStorage(backend);
+    const fresh = await seededStorage(backend, ['commitments']);
     drop = fresh.drop;
-    ds = await prepareSubgraph(MODULES.commitments, fresh.storage.commitments, { seed: 'always' });
+    ds = await prepareSubgraph(MODULES.commitments, fresh.storage.commitments, { seed: 'never' });
   }, 240_000);
   afterAll(async () => {
     await ds?.destroy();

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createConnection } from 'mysql2/promise';
 
 /**
@@ -5,6 +6,8 @@ import { createConnection } from 'mysql2/promise';
  * still runs and this says so; with CI=true a missing MySQL fails the run instead of skipping it.
  */
 export default async function globalSetup(): Promise<void> {
+  // Names this run's seeded templates (test/support/templates.ts), shared by its workers, removed by teardown.
+  process.env.CIVIC_TEST_RUN = `r${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   const url = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
   process.env.TEST_MYSQL_URL = url;
   try {

@@ -1,16 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { prepareSubgraph } from '@civic/common/bootstrap';
-import type { StorageConfig } from '@civic/common/config';
-import { dropDatabase, StatementCounter } from '@civic/common/db';
+import { StatementCounter } from '@civic/common/db';
 import type { Service } from '@civic/common/service';
 import { secretVariable } from '@civic/common/signing';
 import type { ResponseCacheOptions } from '@civic/gateway/cache/response-cache';
 import { createGatewayService } from '@civic/gateway/server';
 import { MODULES, SUBGRAPH_NAMES as SUBGRAPHS, type SubgraphName } from '@civic/subgraphs';
+import { seededStorage } from './templates';
 
 export type Backend = 'sqlite' | 'mysql';
 
@@ -19,28 +15,7 @@ export const BACKENDS: Backend[] = process.env.TEST_MYSQL === '1' ? ['sqlite', '
 
 export { MODULES };
 
-/** A fresh, uniquely named place for each subgraph's tables: MySQL databases or SQLite files in a temp dir. */
-export function freshStorage(backend: Backend): {
-  storage: Record<SubgraphName, StorageConfig>;
-  drop(): Promise<void>;
-} {
-  const tag = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  if (backend === 'mysql') {
-    const url = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
-    const storage = Object.fromEntries(
-      SUBGRAPHS.map((n) => [n, { type: 'mysql', url, database: `civic_test_${tag}_${n}` }]),
-    ) as Record<SubgraphName, StorageConfig>;
-    return {
-      storage,
-      drop: async () => void (await Promise.all(SUBGRAPHS.map((n) => dropDatabase(storage[n])))),
-    };
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'civic-test-'));
-  const storage = Object.fromEntries(
-    SUBGRAPHS.map((n) => [n, { type: 'sqlite', path: join(dir, `${n}.sqlite`) }]),
-  ) as Record<SubgraphName, StorageConfig>;
-  return { storage, drop: async () => rmSync(dir, { recursive: true, force: true }) };
-}
+export { freshStorage, seededStorage } from './templates';
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
   data?: T;
@@ -103,7 +78,8 @@ export interface SystemOptions {
  * returns how to query it and stop it. Every resource it opens is closed by `stop()`.
  */
 export async function startSystem(backend: Backend, opts: SystemOptions = {}): Promise<System> {
-  const { storage, drop } = freshStorage(backend);
+  // Migrated and seeded already: a copy of this run's template (test/support/templates.ts).
+  const { storage, drop } = await seededStorage(backend);
   const services: Service[] = [];
   const counters = {} as Record<SubgraphName, StatementCounter>;
   const dataSources = {} as Record<SubgraphName, DataSource>;
@@ -127,7 +103,7 @@ export async function startSystem(backend: Backend, opts: SystemOptions = {}): P
     for (const name of SUBGRAPHS) {
       counters[name] = new StatementCounter();
       const ds = await prepareSubgraph(MODULES[name], storage[name], {
-        seed: 'always',
+        seed: 'never',
         logger: counters[name],
       });
       dataSources[name] = ds;
