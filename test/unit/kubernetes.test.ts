@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { environmentVariables, metricsPort, migrateOnStart, shutdownTimeoutMs } from '@civic/common/config';
 import {
   loadConfig,
@@ -353,6 +353,12 @@ describe.each(IMAGE_WORKLOADS.map((m) => [`${m.kind} ${m.metadata.name}`, m] as 
     it('runs the image built from the Dockerfile, from its working directory', () => {
       const images = new Set(IMAGE_WORKLOADS.map((m) => onlyContainer(m).image));
       expect([...images]).toEqual(['civic-graph']);
+      // The name docker compose builds the Dockerfile under (civic-graph:local), without its tag.
+      const compose = parse(read(join(ROOT, 'docker-compose.yml')), { merge: true }) as {
+        services: Record<string, { image?: string; build?: unknown }>;
+      };
+      expect(compose.services.gateway.build).toBeDefined();
+      expect(compose.services.gateway.image?.split(':')[0]).toBe(container.image);
       expect(dockerfile).toMatch(/^WORKDIR \/app$/m);
       expect(container.workingDir ?? '/app').toBe('/app');
     });
