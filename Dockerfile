@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image for all four services (gateway, organizations, commitments, budgets): the command picks which
-# one runs, e.g. `docker run civic-graph npm run serve:budgets` (the compiled JavaScript of `npm run build`).
+# one runs, e.g. `docker run civic-graph node build/subgraphs/budgets/src/index.js` (the compiled JavaScript of
+# `npm run build`; `npm run serve:budgets` runs the same, but npm does not pass SIGTERM on).
 # docker-compose.yml runs all of them.
 
 # --- dependencies -------------------------------------------------------------------------------------------
@@ -45,8 +46,11 @@ COPY . .
 # build/ holds relative links (build/data, build/schema, build/node_modules/@civic/*) that COPY keeps as links.
 COPY --from=build /app/build ./build
 # The code stays root-owned and read-only to the service; only the SQLite directory (DATA_DIR's default,
-# used when no DATABASE_URL is given) is writable by the unprivileged `node` user of the base image.
-RUN mkdir -p data/db && chown node:node data/db
+# used when no DATABASE_URL is given) and the partner registry's directory (without REGISTRY_DATABASE_URL or
+# DATABASE_URL) are writable by the unprivileged `node` user of the base image.
+RUN mkdir -p data/db data/registry && chown node:node data/db data/registry
 USER node
 EXPOSE 4000 4001 4002 4003
-CMD ["npm", "run", "serve:gateway"]
+# Node itself, not `npm run serve:gateway`: npm does not pass SIGTERM on to the process it starts, which would
+# then be killed at the end of the grace period instead of draining (docs/operations.md, "Stopping").
+CMD ["node", "build/gateway/src/index.js"]

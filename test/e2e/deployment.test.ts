@@ -60,18 +60,23 @@ function composeEnvironment(service: string): Record<string, string> {
   );
 }
 
-/** The script a compose service runs: its command must be `npm run <script>`; returns the script's words. */
+/**
+ * The module a compose service runs: its command must be `node build/<path>.js`, exactly what one of the
+ * `serve:*` scripts of package.json runs (Node itself, not `npm run`: npm does not pass SIGTERM on to the
+ * process it starts, which then never drains). Compose runs the compiled JavaScript (from `npm run build`); this
+ * test runs the same module from its TypeScript source with tsx, since what it checks is compose's wiring (the
+ * environment, the migrate step, the ports), not the compiler (test/e2e/build.test.ts runs the compiled services).
+ */
 function scriptOf(service: string): string[] {
   const command = compose.services[service].command;
   const words = Array.isArray(command) ? command : (command ?? '').split(/\s+/);
-  expect(words.slice(0, 2)).toEqual(['npm', 'run']);
-  const script = scripts[words[2]];
-  // Compose runs the compiled JavaScript (`node build/<path>.js`, from `npm run build`); this test runs the same
-  // module from its TypeScript source with tsx, since what it checks is compose's wiring (the environment, the
-  // migrate step, the ports), not the compiler (test/e2e/build.test.ts runs the compiled services).
-  expect(script).toMatch(/^node build\/\S+\.js$/);
-  const [, compiled] = script.split(/\s+/);
-  return ['tsx', compiled.replace(/^build\//, '').replace(/\.js$/, '.ts')];
+  expect(words).toHaveLength(2);
+  expect(words[0]).toBe('node');
+  expect(words[1]).toMatch(/^build\/\S+\.js$/);
+  expect(
+    Object.entries(scripts).filter(([n, s]) => n.startsWith('serve:') && s === words.join(' ')),
+  ).toHaveLength(1);
+  return ['tsx', words[1].replace(/^build\//, '').replace(/\.js$/, '.ts')];
 }
 
 /** The environment a test process starts from: this run's, without any storage or port it may have set. */
@@ -179,6 +184,7 @@ mysqlDescribe('the deployment: docker-compose services as separate processes on 
     string
   >;
   const gatewayDatabase = `civic_deploy_${tag}_gateway`;
+  const registryDatabase = `civic_deploy_${tag}_registry`;
   const running: Running[] = [];
   const ports = {} as Record<SubgraphName | 'gateway', number>;
   let exits: { name: string; result: { code: number | null; signal: NodeJS.Signals | null } | 'timeout' }[] =
@@ -223,6 +229,9 @@ mysqlDescribe('the deployment: docker-compose services as separate processes on 
     // Its API keys on the mysql service, its rate-limit counters on the redis service: here, this machine's.
     expect(env.GATEWAY_DATABASE_URL).toMatch(/^mysql:\/\/[^@]+@mysql:3306\/civic_gateway$/);
     env.GATEWAY_DATABASE_URL = `${MYSQL_URL}/${gatewayDatabase}`;
+    // Its partner registry too (without it: a directory the image's user could not create).
+    expect(env.REGISTRY_DATABASE_URL).toMatch(/^mysql:\/\/[^@]+@mysql:3306\/civic_registry$/);
+    env.REGISTRY_DATABASE_URL = `${MYSQL_URL}/${registryDatabase}`;
     expect(env.REDIS_URL).toBe('redis://redis:6379');
     env.REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
     const gateway = startService('gateway', { ...env, GATEWAY_PORT: '0' });
@@ -234,7 +243,7 @@ mysqlDescribe('the deployment: docker-compose services as separate processes on 
     for (const r of running) killGroup(r);
     await Promise.all(running.map((r) => within(r.exited, 5000)));
     await Promise.all(
-      [...Object.values(databases), gatewayDatabase].map((database) =>
+      [...Object.values(databases), gatewayDatabase, registryDatabase].map((database) =>
         dropDatabase({ type: 'mysql', url: MYSQL_URL, database }),
       ),
     );
