@@ -93,9 +93,10 @@ export interface ServiceOptions<C extends RequestContext> {
   /**
    * Runs on every GraphQL request at `/graphql` and `/` once its body is read, before Apollo reads it: it may put
    * another operation in the request (`req.body`, or a GET's `req.url`), answer the request itself (a refusal),
-   * or call `next()` to leave it as it is. The gateway resolves persisted documents here (gateway/src/persisted).
+   * or call `next()` to leave it as it is. The gateway resolves persisted documents here (gateway/src/persisted),
+   * then answers current cached answers (gateway/src/cache/early.ts). Several run in order.
    */
-  beforeGraphQL?: RequestHandler;
+  beforeGraphQL?: RequestHandler | readonly RequestHandler[];
   /**
    * Apollo's automatic persisted queries, in this cache (Apollo prefixes its keys with `apq:`), each document
    * kept `ttlSeconds`; default off. Apollo stores a document only once it has parsed, validated and passed
@@ -279,7 +280,7 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
       return opts.context(req);
     },
   });
-  const before = opts.beforeGraphQL ? [opts.beforeGraphQL] : [];
+  const before = [opts.beforeGraphQL ?? []].flat();
   const secret = opts.signatureSecret;
   if (secret) {
     const signed = signatureGuard(secret);

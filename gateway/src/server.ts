@@ -10,12 +10,14 @@ import {
   type TrustProxy,
 } from '@civic/common/config';
 import { requestContext, type RequestContext } from '@civic/common/context';
-import type { RateVerdict } from '@civic/common/limits';
+import type { RateLimitHook, RateVerdict } from '@civic/common/limits';
 import { logger } from '@civic/common/log';
 import { gatewayMetrics, ServiceMetrics } from '@civic/common/metrics';
 import { createService, type Service, type ServiceGraphQL } from '@civic/common/service';
+import type { Request } from 'express';
 import type { Logger } from 'pino';
-import { createResponseCache, type ResponseCacheOptions } from './cache/response-cache';
+import { earlyHits } from './cache/early';
+import { createResponseCache, DEFAULT_HTTP_MAX_AGE, type ResponseCacheOptions } from './cache/response-cache';
 import { openSharedStore } from './cache/store';
 import { mountDashboard } from './dashboard/page';
 import { exportRoutes } from './export/http';
@@ -151,6 +153,8 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
     sources: () => sources.entries(),
     cacheStats: () => ({ ...responseCache.stats }),
   });
+  const reportCost = opts.reportCost ?? operationLimits().reportCost;
+  const maxCost = (opts.limits ?? operationLimits().limits).maxCost;
   const gateway = new ApolloGateway({
     supergraphSdl: live?.hook ?? opts.supergraphSdl ?? readSupergraph(),
     // Which subgraphs each operation's plan calls: a cached answer depends on their data versions only.
@@ -168,6 +172,8 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
       return built;
     },
   });
+  // The supergraph early cache lookups key on: the one Apollo serves (a partner's publication replaces it).
+  gateway.onSchemaLoadOrUpdate(({ apiSchema }) => responseCache.schemaLoaded(apiSchema));
   const persisted = opts.persisted && (await persistedQueries(opts.persisted));
   const exports = exportRoutes({
     maxRows: opts.exportMaxRows ?? DEFAULT_EXPORT_MAX_ROWS,
@@ -183,11 +189,39 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
       : clientOf,
     rowsPerMinute: exportRows,
   });
+  const context = async (req: Request): Promise<GatewayContext> => ({
+    ...requestContext(req),
+    client: await clientOf(req),
+  });
+  // Each operation's cost, once computed and before anything runs, is spent from its client's budget: at
+  // /graphql and on every page of an export alike (both run through this server's plugins), and by an answer
+  // served from the cache. A key's holder spends from its key's own budget, and is told so.
+  const rateLimit: RateLimitHook<GatewayContext> | undefined = limiter && {
+    consume: async (context, cost) =>
+      named(context.client, await limiter.consume(context.client.id, cost, context.client.costPerMinute)),
+    peek: async (context) =>
+      named(context.client, await limiter.peek(context.client.id, context.client.costPerMinute)),
+  };
+  // Current cached answers, before Apollo's pipeline; everything else goes on to Apollo.
+  const early =
+    responseCache.mode === 'off'
+      ? []
+      : [
+          earlyHits({
+            cache: responseCache,
+            context,
+            rateLimit,
+            reportCost,
+            maxCost,
+            metrics,
+            httpMaxAge: opts.responseCache?.httpMaxAge ?? DEFAULT_HTTP_MAX_AGE,
+          }),
+        ];
   return createService<GatewayContext>({
     name: 'gateway',
     gateway,
     metrics,
-    context: async (req) => ({ ...requestContext(req), client: await clientOf(req) }),
+    context,
     landingPage: renderExplorer({ endpoint: '/graphql' }),
     // The cache after value completion: it sees the errors that plugin moves out of the extensions.
     plugins: [exports.plugin, valueCompletionPlugin, responseCache.plugin],
@@ -197,19 +231,11 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
     // APIs do, unless REPORT_COST=false; a refusal always does.
     limits: opts.limits,
     introspection: opts.introspection,
-    reportCost: opts.reportCost ?? operationLimits().reportCost,
-    // Each operation's cost, once computed and before anything runs, is spent from its client's budget: at
-    // /graphql and on every page of an export alike (both run through this server's plugins).
-    // A key's holder spends from its key's own budget, and is told so.
-    rateLimit: limiter && {
-      consume: async (context, cost) =>
-        named(context.client, await limiter.consume(context.client.id, cost, context.client.costPerMinute)),
-      peek: async (context) =>
-        named(context.client, await limiter.peek(context.client.id, context.client.costPerMinute)),
-    },
+    reportCost,
+    rateLimit,
     trustProxy: opts.rateLimit?.trustProxy ?? env.trustProxy,
     // A request by id (or APQ hash) gets its document here, before Apollo reads it; refusals carry their code.
-    beforeGraphQL: persisted?.middleware,
+    beforeGraphQL: [...(persisted ? [persisted.middleware] : []), ...early],
     persistedQueries: persisted?.apollo,
     // The export routes run their pages with the context this service builds (graphql.context), so each page
     // carries its client; they only read the RequestContext part of it.

@@ -375,6 +375,56 @@ describe.each(BACKENDS)('the response cache on %s', (backend) => {
     }
   });
 
+  it('a hit is answered before Apollo as Apollo answers it: same headers, CSRF rule, rate limit, metrics', async () => {
+    const counted = newResponseCacheStats();
+    const service = await createGatewayService({
+      subgraphUrls: sys.subgraphUrls,
+      responseCache: { mode: 'memory', pollMs: POLL_MS, stats: counted },
+      reportCost: true,
+      rateLimit: { costPerMinute: 40, redisUrl: null, keyPrefix: `${prefix}:early` },
+    });
+    extra.push(service);
+    const url = (await service.listen(0, '127.0.0.1')).url;
+    await settle(url);
+    const hitsBefore = counted.hits;
+    const vars = { id: 'gov-tn' };
+    const miss = await get(url, ORGANIZATION, vars);
+    const hit = await get(url, ORGANIZATION, vars);
+    expect([miss.headers.get('x-cache'), hit.headers.get('x-cache')]).toEqual(['MISS', 'HIT']);
+    expect(hit.body.data).toEqual(miss.body.data);
+    // The same headers, with the same values but for the request's own (its id, its budget left, the date).
+    const own = /^(x-cache|x-request-id|date|ratelimit-remaining|ratelimit-reset|content-length|keep-alive)$/;
+    const shown = (h: Headers) => Object.fromEntries([...h.entries()].filter(([k]) => !own.test(k)));
+    expect(shown(hit.headers)).toEqual(shown(miss.headers));
+    expect(hit.headers.get('x-request-id')).toMatch(/^[\w-]+$/);
+    expect(hit.headers.get('x-request-id')).not.toBe(miss.headers.get('x-request-id'));
+    const cost = miss.body.extensions!.cost!.requested;
+    expect(hit.body.extensions?.cost).toEqual({
+      requested: cost,
+      limit: miss.body.extensions!.cost!.limit,
+      remaining: miss.body.extensions!.cost!.remaining! - cost,
+    });
+    // A GET without the preflight header is refused by Apollo's CSRF prevention, cached answer or not.
+    const u = new URL(url);
+    u.searchParams.set('query', ORGANIZATION);
+    u.searchParams.set('variables', JSON.stringify(vars));
+    expect((await fetch(u)).status).toBe(400);
+    // Hits spend from the client's budget until it is spent; then Apollo refuses, with its code and Retry-After.
+    let last: Answer | undefined;
+    for (let i = 0; i < 50 && (!last || last.status === 200); i++) last = await post(url, ORGANIZATION, vars);
+    expect(last!.status).toBe(429);
+    expect(last!.body.errors?.[0].extensions?.code).toBe('RATE_LIMITED');
+    expect(last!.headers.get('retry-after')).toMatch(/^\d+$/);
+    // Counted as Apollo counts them: under the operation's name, ok; and as cache hits.
+    const metrics = await (await fetch(url.replace(/\/graphql$/, '/metrics'))).text();
+    const ok = Number(
+      /graphql_requests_total\{[^}]*operation="Org"[^}]*outcome="ok"[^}]*\} (\d+)/.exec(metrics)?.[1],
+    );
+    expect(ok).toBeGreaterThanOrEqual(3);
+    // Every one answered but the first was a hit (the refused one is not).
+    expect(counted.hits - hitsBefore).toBe(ok - 1);
+  });
+
   it('RESPONSE_CACHE=off keeps nothing', async () => {
     const off = newResponseCacheStats();
     const url = await gateway({ mode: 'off', stats: off });

@@ -4,6 +4,7 @@ import { HeaderMap, type ApolloServerPlugin, type GraphQLRequestContext } from '
 import { DEFAULT_CACHE_PREFIX } from '@civic/common/data-version';
 import type { RequestContext } from '@civic/common/context';
 import { negotiateLanguages } from '@civic/common/language';
+import { operationCost } from '@civic/common/limits/cost';
 import { printSchema, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { openSharedStore, type SharedStore } from './store';
@@ -57,6 +58,9 @@ export const newResponseCacheStats = (): ResponseCacheStats => ({
   bypasses: 0,
 });
 
+/** The most `max-age` a GET answer announces to browsers and CDNs by default, in seconds. */
+export const DEFAULT_HTTP_MAX_AGE = 60;
+
 /** The response header saying what the cache did: HIT, MISS or BYPASS. */
 export const CACHE_STATUS_HEADER = 'x-cache';
 
@@ -70,6 +74,27 @@ interface Entry {
   v: Record<string, number>;
   /** Its entity tag: over `data` only. */
   e: string;
+  /** The operation's cost with its variables (common/src/limits/cost.ts): what a hit spends from a budget. */
+  c?: number;
+  /** The operation's name as the metrics label it (its resolved name), null when anonymous. */
+  n?: string | null;
+}
+
+/** What a request sends that keys an answer, read from HTTP before Apollo parses anything. */
+export interface EarlyRequest {
+  query: string;
+  operationName: string | null;
+  variables: Record<string, unknown>;
+  acceptLanguage: string | null;
+}
+
+/** An answer found for an {@link EarlyRequest}: what the gateway needs to send it without Apollo. */
+export interface EarlyHit {
+  data: unknown;
+  policy: Entry['p'];
+  etag: string;
+  cost: number;
+  operationName: string | null;
 }
 
 /** The response cache as the gateway wires it: a plugin, the planner's hook, the counters, and close. */
@@ -83,6 +108,15 @@ export interface ResponseCache {
   readonly store?: SharedStore;
   /** The data versions as this gateway knows them (undefined when off). */
   readonly versions?: DataVersions;
+  /**
+   * Looks an answer up from the request alone, before Apollo's pipeline (gateway/src/cache/early.ts): found only
+   * when an entry exists for this supergraph, document, operation name, variables and languages, its data is
+   * current, and it was written with its cost. Counts nothing: the caller counts the hit it answers, and
+   * anything else goes to Apollo's path, which looks it up again and counts what it finds.
+   */
+  findEarly(request: EarlyRequest): Promise<EarlyHit | undefined>;
+  /** Hand it to `ApolloGateway.onSchemaLoadOrUpdate`: the supergraph that early lookups key on. */
+  schemaLoaded(apiSchema: GraphQLSchema): void;
   close(): Promise<void>;
 }
 
@@ -113,7 +147,7 @@ export function createResponseCache(opts: {
 }): ResponseCache {
   const o = opts.options;
   const stats = o.stats ?? newResponseCacheStats();
-  const httpMaxAge = o.httpMaxAge ?? 60;
+  const httpMaxAge = o.httpMaxAge ?? DEFAULT_HTTP_MAX_AGE;
   const prefix = o.keyPrefix ?? DEFAULT_CACHE_PREFIX;
   const storing = o.mode !== 'off';
   if (o.mode === 'redis' && !o.redisUrl) {
@@ -200,7 +234,7 @@ export function createResponseCache(opts: {
             stats.bypasses++;
             return null;
           }
-          key = `${prefix}:r:${cacheKey(rc, contextValue)}`;
+          key = `${prefix}:r:${cacheKey(schemaId(rc.schema), rc.source!, rc.request.operationName, rc.request.variables, contextValue.acceptLanguage)}`;
           const found = await lookup(key);
           snapshot = found.versions;
           const entry = found.raw === undefined ? undefined : parsed(key, found.raw);
@@ -259,7 +293,14 @@ export function createResponseCache(opts: {
             if (version === null || version === undefined) return;
             v[name] = version;
           }
-          const entry: Entry = { d: single!.data, p: policy!, v, e: etag ?? entityTag(single!.data) };
+          const entry: Entry = {
+            d: single!.data,
+            p: policy!,
+            v,
+            e: etag ?? entityTag(single!.data),
+            c: costOf(rc),
+            n: rc.operationName ?? null,
+          };
           stats.writes++;
           // In the background: the client does not wait for the store (a failure is a miss next time).
           void store!.set(key, JSON.stringify(entry), { ttl: policy!.maxAge }).catch(() => undefined);
@@ -268,6 +309,17 @@ export function createResponseCache(opts: {
     },
   };
 
+  let currentSchema: string | undefined;
+  async function findEarly(r: EarlyRequest): Promise<EarlyHit | undefined> {
+    if (!storing || !currentSchema) return undefined;
+    const key = `${prefix}:r:${cacheKey(currentSchema, r.query, r.operationName, r.variables, r.acceptLanguage)}`;
+    const found = await lookup(key);
+    const entry = found.raw === undefined ? undefined : parsed(key, found.raw);
+    if (!entry || entry.c === undefined || entry.n === undefined) return undefined;
+    if (!Object.entries(entry.v).every(([name, v]) => found.versions[name] === v)) return undefined;
+    return { data: entry.d, policy: entry.p, etag: entry.e, cost: entry.c, operationName: entry.n };
+  }
+
   return {
     mode: o.mode,
     plugin,
@@ -275,6 +327,8 @@ export function createResponseCache(opts: {
     stats,
     store,
     versions,
+    findEarly,
+    schemaLoaded: (apiSchema) => void (currentSchema = schemaId(apiSchema)),
     close: async () => {
       versions?.stop();
       await store?.close();
@@ -309,20 +363,37 @@ function schemaId(schema: GraphQLSchema): string {
 }
 
 /**
- * What the answer depends on besides the data: the document, operation name and variables, the languages the
- * client asked for (Accept-Language, as negotiated: `fr-FR,fr;q=0.9` and `fr` are one key; the fallback order is
- * each subgraph's configuration), and the supergraph. Not the client or its API key: no resolver reads them.
+ * What the answer depends on besides the data: the supergraph, the document, the operation name and variables the
+ * client sent, and the languages it asked for (Accept-Language, as negotiated: `fr-FR,fr;q=0.9` and `fr` are one
+ * key; the fallback order is each subgraph's configuration). Not the client or its API key: no resolver reads
+ * them. All of it is known from the request alone, so a hit can be found before Apollo parses anything.
  */
-function cacheKey(rc: GraphQLRequestContext<RequestContext>, context: RequestContext): string {
+function cacheKey(
+  schema: string,
+  source: string,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | undefined,
+  acceptLanguage: string | null,
+): string {
   return sha256(
     JSON.stringify([
-      schemaId(rc.schema),
-      rc.source,
-      rc.operationName ?? null,
-      rc.request.variables ?? {},
-      negotiateLanguages(context.acceptLanguage, []),
+      schema,
+      source,
+      operationName ?? null,
+      variables ?? {},
+      negotiateLanguages(acceptLanguage, []),
     ]),
   );
+}
+
+/** The operation's cost, as the limits plugin computed it (remembered per schema, document and variables). */
+function costOf(rc: GraphQLRequestContext<RequestContext>): number | undefined {
+  if (!rc.document) return undefined;
+  try {
+    return operationCost(rc.schema, rc.document, rc.request.variables, rc.operationName ?? undefined);
+  } catch {
+    return undefined;
+  }
 }
 
 function parseEntry(raw: string): Entry | undefined {
