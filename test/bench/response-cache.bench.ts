@@ -5,6 +5,8 @@
  * from autocannon in a child process (so it does not share the gateway's event loop): AUTOCANNON (the path of
  * its autocannon.js), default ../shared/tools/peer-bench's or /tmp/peer-bench's copy. BENCH_SECONDS per run
  * (default 5), BENCH_CONNECTIONS (default 20); each query is sent once before its runs so the cache is warm.
+ * Besides req/s and p99: the CPU time this process spent per request (gateways and subgraphs; autocannon runs in
+ * a child), steadier than req/s when the machine is shared.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -104,7 +106,7 @@ async function main() {
     console.log(
       `${CONNECTIONS} connections, ${SECONDS} s per run, POST, ${new Date().toISOString()}, node ${process.version}`,
     );
-    console.log('query                 mode     req/s     p99 ms   x off');
+    console.log('query                 mode     req/s     p99 ms   x off  cpu µs/req');
     for (const q of QUERIES) {
       const body = JSON.stringify({ query: q.query });
       let off = 0;
@@ -115,10 +117,15 @@ async function main() {
           body,
         });
         await warm.text();
+        // The CPU this process (the gateways and the subgraphs; autocannon is a child) spent per request: less
+        // noisy than req/s on a shared machine, and what a hit costs the gateway.
+        const cpu = process.cpuUsage();
         const r = await load(urls[mode], body);
+        const spent = process.cpuUsage(cpu);
+        const perRequest = (spent.user + spent.system) / Math.max(1, r.rps * SECONDS);
         if (mode === 'off') off = r.rps;
         console.log(
-          `${q.name.padEnd(22)}${mode.padEnd(9)}${r.rps.toFixed(0).padStart(7)}${r.p99.toFixed(1).padStart(10)}${(r.rps / off).toFixed(1).padStart(7)}${r.non2xx ? `  (${r.non2xx} non-2xx)` : ''}`,
+          `${q.name.padEnd(22)}${mode.padEnd(9)}${r.rps.toFixed(0).padStart(7)}${r.p99.toFixed(1).padStart(10)}${(r.rps / off).toFixed(1).padStart(7)}${perRequest.toFixed(0).padStart(10)}${r.non2xx ? `  (${r.non2xx} non-2xx)` : ''}`,
         );
       }
     }
