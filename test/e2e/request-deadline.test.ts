@@ -1,3 +1,4 @@
+import type { QueryRunner } from 'typeorm';
 import type { Service } from '@civic/common/service';
 import { createGatewayService } from '@civic/gateway/server';
 import { loadConfig, SUBGRAPH_NAMES, type SubgraphName } from '@civic/subgraphs';
@@ -121,6 +122,61 @@ test('a call still times out at SUBGRAPH_TIMEOUT_MS within a longer deadline, as
     }),
   ]);
   await held.abandonedCount(1);
+});
+
+test('on SQLite, no statement of the request starts past the deadline: the subgraph stops at the next one', async () => {
+  // The organizations subgraph made slow where it meets its database (better-sqlite3: one query runner for
+  // all): each statement waits before it goes to the database edge, whose check for a request stopped comes after.
+  const STATEMENT_MS = 400;
+  const ds = sys.dataSources.organizations;
+  const [row] = (await ds.query(
+    'SELECT c.parent_id AS id FROM organizations g JOIN organizations c ON g.parent_id = c.id LIMIT 1',
+  )) as { id: string }[];
+  const create = ds.createQueryRunner.bind(ds);
+  const slowed = new WeakSet<QueryRunner>();
+  let slow = true;
+  ds.createQueryRunner = (mode) => {
+    const runner = create(mode);
+    if (!slowed.has(runner)) {
+      slowed.add(runner);
+      const send = runner.query.bind(runner);
+      runner.query = (async (...args: Parameters<QueryRunner['query']>) => {
+        if (slow) await new Promise((r) => setTimeout(r, STATEMENT_MS));
+        return send(...args);
+      }) as QueryRunner['query'];
+    }
+    return runner;
+  };
+  try {
+    held.hold = false;
+    // The organization, its children and theirs: three statements one after the other (then the budgets).
+    const TREE = `{ organization(id: "${row.id}") { name children(first: 3) { name children(first: 3) { name budgets { id } } } } }`;
+    const budgets = await countingProxy(sys.subgraphUrls.budgets);
+    const url = await withEnv({ REQUEST_DEADLINE_MS: '1000' }, async () => {
+      const urls = { ...sys.subgraphUrls, organizations: counted.url, budgets: budgets.url };
+      const service = await createGatewayService({
+        subgraphUrls: urls,
+        reportCost: false,
+        rateLimit: { costPerMinute: 0 },
+      });
+      opened.push(service);
+      return (await service.listen(0, '127.0.0.1')).url;
+    });
+    sys.counters.organizations.reset();
+    const answer = await post(url, TREE);
+    expect(answer.status).toBe(504);
+    expect(answer.body.errors).toEqual([
+      expect.objectContaining({ extensions: { code: 'REQUEST_TIMEOUT', limit: 1000 } }),
+    ]);
+    // Long enough for the whole request had it gone on: three statements.
+    await new Promise((r) => setTimeout(r, 3 * STATEMENT_MS + 500));
+    expect(sys.counters.organizations.total).toBeGreaterThanOrEqual(1);
+    expect(sys.counters.organizations.total).toBeLessThan(3);
+    expect(budgets.count).toBe(0);
+    await budgets.close();
+  } finally {
+    slow = false;
+  }
 });
 
 test('REQUEST_DEADLINE_MS is validated with the rest of the configuration, and defaults to 15 s', () => {
