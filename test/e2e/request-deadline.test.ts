@@ -4,6 +4,7 @@ import { createGatewayService } from '@civic/gateway/server';
 import { loadConfig, SUBGRAPH_NAMES, type SubgraphName } from '@civic/subgraphs';
 import { countingProxy, type CountingProxy } from '../support/counting-proxy';
 import { holdingProxy, type HoldingProxy } from '../support/holding-proxy';
+import { logCapture } from '../support/log-capture';
 import { startSystem, type GraphQLResponse, type System } from '../support/system';
 import { withEnv } from '../support/with-env';
 
@@ -14,12 +15,16 @@ import { withEnv } from '../support/with-env';
  * subgraph, which the plan calls after it, behind one that counts.
  */
 
+/** Every JSON line the services log during this file. */
+const { lines, start: captureLogs } = logCapture();
 let sys: System;
 let held: HoldingProxy;
 let counted: CountingProxy;
 const opened: Service[] = [];
 
 beforeAll(async () => {
+  // Before any service is built: each takes its logger's child when it is created.
+  captureLogs();
   sys = await startSystem('sqlite');
   held = await holdingProxy(sys.subgraphUrls.commitments);
   counted = await countingProxy(sys.subgraphUrls.organizations);
@@ -64,10 +69,10 @@ const PAGE = /* GraphQL */ `
   }
 `;
 
-async function post(url: string, query: string) {
+async function post(url: string, query: string, requestId?: string) {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(requestId ? { 'x-request-id': requestId } : {}) },
     body: JSON.stringify({ query }),
   });
   return { status: res.status, body: (await res.json()) as GraphQLResponse<any> };
@@ -81,7 +86,7 @@ beforeEach(() => {
 
 test('past REQUEST_DEADLINE_MS: 504 REQUEST_TIMEOUT alone, the call in flight abandoned, no later call made', async () => {
   const url = await gateway({ REQUEST_DEADLINE_MS: '700', SUBGRAPH_TIMEOUT_MS: '60000' });
-  const answer = await post(url, PAGE);
+  const answer = await post(url, PAGE, 'deadline-1');
   expect(answer).toEqual({
     status: 504,
     body: {
@@ -98,6 +103,17 @@ test('past REQUEST_DEADLINE_MS: 504 REQUEST_TIMEOUT alone, the call in flight ab
   expect(held.received).toBe(1);
   // ... and the organizations the plan asks next were never asked.
   expect(counted.count).toBe(0);
+  // One line says so, at info level, and nothing calls it a client gone or an internal error.
+  expect(lines.filter((l) => l.requestId === 'deadline-1')).toEqual([
+    {
+      level: 30,
+      time: expect.any(Number),
+      service: 'gateway',
+      requestId: 'deadline-1',
+      ms: expect.any(Number),
+      msg: 'request deadline passed',
+    },
+  ]);
 });
 
 test('the option wins over the environment, and a request within its deadline is answered as before', async () => {
