@@ -16,7 +16,17 @@ export interface SubgraphEntry {
 
 /** Where one subgraph keeps its tables. */
 export type StorageConfig =
-  { type: 'mysql'; url: string; database: string } | { type: 'sqlite'; path: string };
+  | {
+      type: 'mysql';
+      url: string;
+      database: string;
+      /**
+       * Read replicas of the same database (`<SUBGRAPH>_DATABASE_REPLICA_URLS`): a request's reads go to one of
+       * them, writes, imports and migrations to `url` (common/src/db.ts). Absent: everything goes to `url`.
+       */
+      replicas?: readonly string[];
+    }
+  | { type: 'sqlite'; path: string };
 
 /**
  * Where the schema registry (partner subgraphs and their versions) lives: every gateway replica and the
@@ -54,6 +64,8 @@ export interface Config<N extends string = string> {
   readonly registryPollMs: number;
   /** How long the gateway waits for a subgraph's answer, in milliseconds (SUBGRAPH_TIMEOUT_MS). */
   readonly subgraphTimeoutMs: number;
+  /** How long one GraphQL request at the gateway may run, all its subgraph calls included (REQUEST_DEADLINE_MS). */
+  readonly requestDeadlineMs: number;
   /**
    * Each subgraph's signing secret (SUBGRAPH_SECRET_<NAME>), or null: with a secret the gateway signs its
    * calls to that subgraph and the subgraph refuses unsigned ones (common/src/signing.ts).
@@ -102,6 +114,34 @@ export const DEFAULT_EXPORT_MAX_ROWS = 1_000_000;
 export const DEFAULT_SUBGRAPH_TIMEOUT_MS = 5000;
 
 const subgraphTimeout = z.coerce.number().int().min(1).max(600_000).default(DEFAULT_SUBGRAPH_TIMEOUT_MS);
+
+/**
+ * The default of REQUEST_DEADLINE_MS: three subgraph calls one after another, each at SUBGRAPH_TIMEOUT_MS's
+ * default, fit in it (a query plan of three sequential steps is a deep one).
+ */
+export const DEFAULT_REQUEST_DEADLINE_MS = 15_000;
+const requestDeadline = z.coerce.number().int().min(100).max(600_000).default(DEFAULT_REQUEST_DEADLINE_MS);
+
+/** DATABASE_STATEMENT_TIMEOUT_MS: 0 turns it off; unset, SUBGRAPH_TIMEOUT_MS (see {@link statementTimeoutMs}). */
+const statementTimeout = z.coerce.number().int().min(0).max(600_000).optional();
+
+/** `<SUBGRAPH>_DATABASE_REPLICA_URLS`: mysql:// URLs separated by commas; empty means none. */
+const replicaUrls = z
+  .string()
+  .optional()
+  .superRefine((v, ctx) => {
+    for (const u of splitUrls(v)) {
+      if (!/^mysql:\/\//.test(u))
+        ctx.addIssue({ code: 'custom', message: 'each URL must start with mysql://' });
+      else if (!URL.canParse(u)) ctx.addIssue({ code: 'custom', message: 'each URL must be a valid URL' });
+    }
+  });
+
+const splitUrls = (v: string | undefined): string[] =>
+  (v ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
 
 /** The default of SHUTDOWN_TIMEOUT_MS: what docker's and Kubernetes' grace periods (10 s, 30 s) leave room for. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -599,6 +639,8 @@ const EnvSchema = z.object({
   REGISTRY_POLL_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
   GATEWAY_DATABASE_URL: mysqlUrl,
   SUBGRAPH_TIMEOUT_MS: subgraphTimeout,
+  REQUEST_DEADLINE_MS: requestDeadline,
+  DATABASE_STATEMENT_TIMEOUT_MS: statementTimeout,
   ...SUBGRAPH_TRANSPORT_ENV,
   SHUTDOWN_TIMEOUT_MS: shutdownTimeout,
   METRICS_PORT: metricsPortSchema,
@@ -622,12 +664,22 @@ const ROOT = join(__dirname, '..', '..');
  * is ignored because every subgraph owns its own database `civic_<subgraph>`; with neither, an embedded
  * SQLite file per subgraph in DATA_DIR (default `data/db`).
  */
-function storageFor(name: string, own: string | undefined, env: z.infer<typeof EnvSchema>): StorageConfig {
+function storageFor(
+  name: string,
+  own: string | undefined,
+  env: z.infer<typeof EnvSchema>,
+  replicaList?: string,
+): StorageConfig {
+  const replicas = splitUrls(replicaList);
+  // Only given when there are some: a storage without replicas is what it was before they existed.
+  const withReplicas = replicas.length ? { replicas: Object.freeze(replicas) } : {};
   if (own) {
     const database = decodeURIComponent(new URL(own).pathname.replace(/^\//, '')) || `civic_${name}`;
-    return { type: 'mysql', url: own, database };
+    return { type: 'mysql', url: own, database, ...withReplicas };
   }
-  if (env.DATABASE_URL) return { type: 'mysql', url: env.DATABASE_URL, database: `civic_${name}` };
+  if (env.DATABASE_URL) {
+    return { type: 'mysql', url: env.DATABASE_URL, database: `civic_${name}`, ...withReplicas };
+  }
   return { type: 'sqlite', path: join(env.DATA_DIR ?? join(ROOT, 'data', 'db'), `${name}.sqlite`) };
 }
 
@@ -670,6 +722,7 @@ function subgraphSchema(s: SubgraphEntry) {
     [`${prefix}_PORT`]: port(s.port),
     [`${prefix}_URL`]: z.url().optional(),
     [`${prefix}_DATABASE_URL`]: mysqlUrl,
+    [`${prefix}_DATABASE_REPLICA_URLS`]: replicaUrls,
     [secretVariable(s.name)]: secret,
   });
 }
@@ -696,6 +749,18 @@ export function loadConfig<N extends string>(
     throw new Error(`Invalid configuration: ${problems}`);
   }
   const e = parsed.data as z.infer<typeof EnvSchema>;
+  // Replicas of a database that is not MySQL: the SQLite file has none, and the setting would be silently unused.
+  for (const s of subgraphs) {
+    const prefix = s.name.toUpperCase();
+    const data = parsed.data as Record<string, unknown>;
+    if (splitUrls(data[`${prefix}_DATABASE_REPLICA_URLS`] as string | undefined).length === 0) continue;
+    if (!data[`${prefix}_DATABASE_URL`] && !e.DATABASE_URL) {
+      throw new Error(
+        `Invalid configuration: ${prefix}_DATABASE_REPLICA_URLS: needs ${prefix}_DATABASE_URL or DATABASE_URL ` +
+          '(replicas are of a MySQL database; the embedded SQLite file has none)',
+      );
+    }
+  }
   const variables = parsed.data as Record<string, unknown>;
   const own = (name: string, suffix: string) => variables[`${name.toUpperCase()}_${suffix}`];
   const each = <T>(f: (name: N) => T) =>
@@ -708,7 +773,14 @@ export function loadConfig<N extends string>(
     subgraphUrls: each(
       (name) => (own(name, 'URL') as string | undefined) ?? `http://localhost:${subgraphPorts[name]}/graphql`,
     ),
-    storage: each((name) => storageFor(name, own(name, 'DATABASE_URL') as string | undefined, e)),
+    storage: each((name) =>
+      storageFor(
+        name,
+        own(name, 'DATABASE_URL') as string | undefined,
+        e,
+        own(name, 'DATABASE_REPLICA_URLS') as string | undefined,
+      ),
+    ),
     seedOnStart: e.SEED_ON_START === 'true' || e.SEED_ON_START === '1',
     logLevel: e.LOG_LEVEL,
     languageFallback: Object.freeze(parseFallback(e.LANGUAGE_FALLBACK)),
@@ -716,6 +788,7 @@ export function loadConfig<N extends string>(
     registry: Object.freeze(registryFor(e)),
     registryPollMs: e.REGISTRY_POLL_MS,
     subgraphTimeoutMs: e.SUBGRAPH_TIMEOUT_MS,
+    requestDeadlineMs: e.REQUEST_DEADLINE_MS,
     subgraphSecrets: each((name) => (variables[secretVariable(name)] as string | undefined) ?? null),
     limits: limitsOf(e),
     introspection: e.INTROSPECTION === 'true' || e.INTROSPECTION === '1',
@@ -767,6 +840,36 @@ export function subgraphTimeoutMs(env: NodeJS.ProcessEnv = process.env): number 
     throw new Error(`Invalid configuration: SUBGRAPH_TIMEOUT_MS: ${parsed.error.issues[0].message}`);
   }
   return parsed.data;
+}
+
+/**
+ * REQUEST_DEADLINE_MS alone, validated as {@link loadConfig} does: how long one GraphQL request at the gateway may
+ * run before it is stopped and answered 504 REQUEST_TIMEOUT (its subgraph calls abandoned, no other made).
+ */
+export function requestDeadlineMs(env: NodeJS.ProcessEnv = process.env): number {
+  const parsed = requestDeadline.safeParse(
+    env.REQUEST_DEADLINE_MS === '' ? undefined : env.REQUEST_DEADLINE_MS,
+  );
+  if (!parsed.success) {
+    throw new Error(`Invalid configuration: REQUEST_DEADLINE_MS: ${parsed.error.issues[0].message}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * DATABASE_STATEMENT_TIMEOUT_MS alone, validated as {@link loadConfig} does: the longest a subgraph's read made
+ * for a request may run on MySQL or MariaDB before the server kills it (STATEMENT_TIMEOUT); 0: no limit. Unset,
+ * SUBGRAPH_TIMEOUT_MS: the gateway gives up on the call then anyway.
+ */
+export function statementTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.DATABASE_STATEMENT_TIMEOUT_MS;
+  const parsed = statementTimeout.safeParse(raw === '' ? undefined : raw);
+  if (!parsed.success) {
+    throw new Error(
+      `Invalid configuration: DATABASE_STATEMENT_TIMEOUT_MS: ${parsed.error.issues[0].message}`,
+    );
+  }
+  return parsed.data ?? subgraphTimeoutMs(env);
 }
 
 /**

@@ -17,9 +17,10 @@ export interface RequestContext {
   /** The order in which to pick among a text's languages: Accept-Language first, then the fallback order. */
   languages: readonly Language[];
   /**
-   * Aborted when the client goes away before its answer is sent (see {@link clientGoneSignal}): the gateway
-   * cancels the request's subgraph calls with it and starts no other; a subgraph's database edge refuses the
-   * request's further statements (common/src/db.ts).
+   * Aborted when the client goes away before its answer is sent (see {@link clientGoneSignal}), or at the
+   * gateway when the request runs past its deadline ({@link startDeadline}, its reason then REQUEST_TIMEOUT):
+   * the gateway cancels the request's subgraph calls with it and starts no other; a subgraph's database edge
+   * refuses the request's further statements (common/src/db.ts).
    */
   signal: AbortSignal;
 }
@@ -39,8 +40,37 @@ export const clientGoneError = (): GraphQLError =>
     extensions: { code: CLIENT_GONE_CODE },
   });
 
+/** The code of the error a request fails with once it has run past its deadline (REQUEST_DEADLINE_MS). */
+export const REQUEST_TIMEOUT_CODE = 'REQUEST_TIMEOUT';
+
+/**
+ * What stops the work of a request that has run past its deadline (see {@link startDeadline}): its subgraph
+ * calls in flight are abandoned, no other is made, and the gateway answers with this error alone.
+ */
+export const requestTimeoutError = (ms: number): GraphQLError =>
+  new GraphQLError(
+    `The request took longer than the ${ms} ms allowed (REQUEST_DEADLINE_MS): it was stopped`,
+    {
+      extensions: { code: REQUEST_TIMEOUT_CODE, limit: ms },
+    },
+  );
+
+/**
+ * The error the remaining work of a request whose signal is aborted fails with: the signal's own reason (the
+ * client gone, or the deadline passed), or the client-gone error for a signal aborted otherwise.
+ */
+export function abortError(signal: AbortSignal | undefined): GraphQLError {
+  const reason: unknown = signal?.reason;
+  return reason instanceof GraphQLError ? reason : clientGoneError();
+}
+
+/** Whether a signal was aborted by a request's deadline rather than by its client going away. */
+export const pastDeadline = (signal: AbortSignal | undefined): boolean =>
+  signal?.aborted === true && abortError(signal).extensions.code === REQUEST_TIMEOUT_CODE;
+
 const ids = new WeakMap<Request, string>();
 const signals = new WeakMap<Request, AbortSignal>();
+const controllers = new WeakMap<Request, AbortController>();
 
 /** The request's id: the one its caller sent (the gateway, to a subgraph), if well formed, else a new one. */
 function requestIdOf(req: Request): string {
@@ -65,12 +95,31 @@ export function clientGoneSignal(req: Request): AbortSignal {
   const controller = new AbortController();
   signal = controller.signal;
   signals.set(req, signal);
+  controllers.set(req, controller);
   const res = req.res;
   // A response's 'close' also follows a complete answer; only one closed before it ended means a client gone.
   if (res) res.once('close', () => void (res.writableEnded || controller.abort(clientGoneError())));
   else req.socket.once('close', () => controller.abort(clientGoneError()));
   return signal;
 }
+
+/**
+ * Gives `req` a deadline: `ms` after this call, its signal (the one {@link clientGoneSignal} hands out, which
+ * the gateway's subgraph calls and the database edge already obey) is aborted with {@link requestTimeoutError},
+ * unless its response has ended first. One deadline per request: a second call changes nothing.
+ */
+export function startDeadline(req: Request, ms: number): void {
+  clientGoneSignal(req);
+  const controller = controllers.get(req);
+  if (!controller || deadlines.has(req)) return;
+  deadlines.add(req);
+  const timer = setTimeout(() => controller.abort(requestTimeoutError(ms)), ms);
+  timer.unref();
+  const clear = () => clearTimeout(timer);
+  if (req.res) req.res.once('close', clear);
+  else req.socket.once('close', clear);
+}
+const deadlines = new WeakSet<Request>();
 
 const scope = new AsyncLocalStorage<{ signal: AbortSignal; requestId: string }>();
 
@@ -103,6 +152,13 @@ export function requestScope(service: string): RequestHandler {
       () => {
         // One whose body was still arriving is the body parser's to log (`request aborted by the client`).
         if (!req.complete) return;
+        if (pastDeadline(signal)) {
+          log.info(
+            { requestId: requestIdOf(req), ms: Math.round(performance.now() - started) },
+            'request deadline passed',
+          );
+          return;
+        }
         log.info(
           { requestId: requestIdOf(req), ms: Math.round(performance.now() - started) },
           'client went away',

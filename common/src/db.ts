@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createConnection } from 'mysql2/promise';
+import { GraphQLError } from 'graphql';
 import { DataSource, type EntitySchema, type Logger, type MixedList, type QueryRunner } from 'typeorm';
-import type { StorageConfig } from './config';
-import { clientGoneError, currentRequestSignal } from './context';
+import { statementTimeoutMs, type StorageConfig } from './config';
+import { abortError, currentRequestSignal } from './context';
 
 /**
  * A TypeORM logger that counts the statements a data source sends, so tests can prove batching
@@ -17,7 +18,8 @@ export class StatementCounter implements Logger {
     // Transaction control is not a data access; count what reads or writes data.
     if (/^(START TRANSACTION|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)/i.test(query)) return;
     this.count += 1;
-    this.statements.push(query);
+    // The statement as its code wrote it, without the time limit the database edge put on it.
+    this.statements.push(withoutTimeLimit(query));
   }
   get total(): number {
     return this.count;
@@ -44,17 +46,42 @@ export interface DataSourceOptions {
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   migrations: MixedList<Function>;
   logger?: Logger;
+  /**
+   * The longest a read made for a request may run on MySQL or MariaDB before the server kills it (answered
+   * STATEMENT_TIMEOUT); 0: no limit. Default DATABASE_STATEMENT_TIMEOUT_MS (itself SUBGRAPH_TIMEOUT_MS). Never
+   * applied outside a request: imports, migrations and start-up run unbounded. No effect on SQLite.
+   */
+  statementTimeoutMs?: number;
 }
+
+/** Which MySQL-protocol server a data source talks to. */
+type Flavor = 'mysql' | 'mariadb';
 
 /**
  * Builds (but does not initialize) the TypeORM DataSource of one subgraph: MySQL when a URL is configured,
- * the embedded better-sqlite3 file otherwise. Never synchronizes: the schema comes from migrations.
+ * the embedded better-sqlite3 file otherwise. Never synchronizes: the schema comes from migrations. With
+ * replicas (`storage.replicas`), a request's reads go to them and everything else to the primary (see
+ * {@link guardStatements}).
  */
 export async function createDataSource(opts: DataSourceOptions): Promise<DataSource> {
-  return stopWhenClientGone(await configureDataSource(opts));
+  const flavor = opts.storage.type === 'mysql' ? await serverFlavor(opts.storage) : undefined;
+  const timeoutMs = flavor ? (opts.statementTimeoutMs ?? statementTimeoutMs()) : 0;
+  return guardStatements(configureDataSource(opts, flavor), { flavor, timeoutMs });
 }
 
-async function configureDataSource(opts: DataSourceOptions): Promise<DataSource> {
+/** The connection settings of one MySQL server of a storage (its primary or a replica): the primary's database. */
+function serverOptions(url: string, database: string) {
+  const u = new URL(url);
+  return {
+    host: u.hostname,
+    port: u.port ? Number(u.port) : 3306,
+    username: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    database,
+  };
+}
+
+function configureDataSource(opts: DataSourceOptions, flavor: Flavor | undefined): DataSource {
   const common = {
     entities: opts.entities,
     migrations: opts.migrations,
@@ -63,16 +90,29 @@ async function configureDataSource(opts: DataSourceOptions): Promise<DataSource>
     logger: opts.logger ?? new StatementCounter(),
   };
   if (opts.storage.type === 'mysql') {
-    const u = new URL(opts.storage.url);
+    const primary = serverOptions(opts.storage.url, opts.storage.database);
+    const replicas = opts.storage.replicas ?? [];
     return new DataSource({
       ...common,
       // TypeORM reads MariaDB's catalog differently (quoted defaults): tell it which server it talks to.
-      type: await serverFlavor(opts.storage),
-      host: u.hostname,
-      port: u.port ? Number(u.port) : 3306,
-      username: decodeURIComponent(u.username),
-      password: decodeURIComponent(u.password),
-      database: opts.storage.database,
+      type: flavor ?? 'mysql',
+      ...primary,
+      // TypeORM's replication: a pool cluster, the primary as MASTER and each replica as SLAVE<n>. Its default
+      // for reads is the primary here: only a request's reads go to a replica (guardStatements), so an import or a
+      // migration never reads behind what it wrote. A replica that fails 3 times in a row is left out for 2 s,
+      // then tried again; a read that fails on one replica is retried on another.
+      ...(replicas.length
+        ? {
+            replication: {
+              master: primary,
+              slaves: replicas.map((url) => serverOptions(url, primary.database)),
+              defaultMode: 'master' as const,
+              canRetry: true,
+              removeNodeErrorCount: 3,
+              restoreNodeTimeout: 2000,
+            },
+          }
+        : {}),
       charset: 'utf8mb4_unicode_ci',
       // DECIMAL and BIGINT come back as strings: money never passes through a float.
       supportBigNumbers: true,
@@ -94,7 +134,7 @@ async function configureDataSource(opts: DataSourceOptions): Promise<DataSource>
   });
 }
 
-const guarded = Symbol('stopWhenClientGone');
+const guarded = Symbol('guardStatements');
 
 /** Who is told of each statement's time (a subgraph's metrics: sql_statement_duration_seconds). */
 const statementWatchers = new WeakMap<DataSource, (seconds: number, failed: boolean) => void>();
@@ -122,14 +162,113 @@ async function timed<T>(ds: DataSource, run: () => Promise<T>): Promise<T> {
   }
 }
 
+/** A statement that only reads: what may go to a replica and what the statement time limit applies to. */
+const READ = /^\s*\(?\s*(SELECT|WITH)\b/i;
+
+/** The prefix MariaDB's time limit puts before a statement (see {@link timeLimited}). */
+const MARIADB_LIMIT = /^SET STATEMENT max_statement_time=[0-9.]+ FOR /;
+/** The hint MySQL's time limit puts after a statement's first SELECT. */
+const MYSQL_LIMIT = /^(\s*SELECT) \/\*\+ MAX_EXECUTION_TIME\([0-9]+\) \*\//i;
+
+/**
+ * A read bounded to `ms` by the server itself, which kills it past that: MariaDB (10.1 on) by `SET STATEMENT
+ * max_statement_time=<seconds> FOR ...` (it has no MAX_EXECUTION_TIME hint), MySQL (5.7.8 on) by the optimizer
+ * hint `/*+ MAX_EXECUTION_TIME(<ms>) *\/` after the SELECT (it has no SET STATEMENT; the hint bounds SELECTs only,
+ * so a MySQL `WITH ...` read runs unbounded). One statement at a time: nothing is left on the connection.
+ */
+function timeLimited(sql: string, flavor: Flavor, ms: number): string {
+  if (flavor === 'mariadb') return `SET STATEMENT max_statement_time=${ms / 1000} FOR ${sql}`;
+  return sql.replace(/^(\s*SELECT)\b/i, `$1 /*+ MAX_EXECUTION_TIME(${ms}) */`);
+}
+
+/** A statement as its code wrote it, without the time limit {@link timeLimited} put on it. */
+export const withoutTimeLimit = (sql: string): string =>
+  sql.replace(MARIADB_LIMIT, '').replace(MYSQL_LIMIT, '$1');
+
+/** The code of a read the server killed at DATABASE_STATEMENT_TIMEOUT_MS. */
+export const STATEMENT_TIMEOUT_CODE = 'STATEMENT_TIMEOUT';
+/** The code of a statement that could not reach the database (down, restarting, refusing connections). */
+export const DATABASE_UNAVAILABLE_CODE = 'DATABASE_UNAVAILABLE';
+
+/** MariaDB's ER_STATEMENT_TIMEOUT (max_statement_time) and MySQL's ER_QUERY_TIMEOUT (max_execution_time). */
+const TIMEOUT_ERRNOS = new Set([1969, 3024]);
+/**
+ * What the driver says when the server cannot be reached or went away: the socket's errors, mysql2's lost
+ * connection and closed pool, a pool cluster with no node left, the server shutting down (1053 ER_SERVER_SHUTDOWN,
+ * 1927 ER_CONNECTION_KILLED), too many connections (1040).
+ */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'POOL_NOEXIST',
+  'POOL_NONEONLINE',
+  'ER_SERVER_SHUTDOWN',
+  'ER_CONNECTION_KILLED',
+  'ER_CON_COUNT_ERROR',
+]);
+const UNAVAILABLE_ERRNOS = new Set([1040, 1053, 1927, 2002, 2003, 2006, 2013]);
+const UNAVAILABLE_MESSAGES =
+  /closed state|Pool is closed|Pool does not exist|Connection lost|connect ETIMEDOUT/i;
+
+/**
+ * The client's error for a statement that failed for a reason of the database's, not of the statement's: killed
+ * at its time limit (STATEMENT_TIMEOUT), or the server out of reach (DATABASE_UNAVAILABLE); anything else as it
+ * was (masked as an internal error). The messages name no server, table or SQL.
+ */
+function databaseError(err: unknown, timeoutMs: number): unknown {
+  const e = err as { code?: unknown; errno?: unknown; message?: unknown; driverError?: unknown };
+  const driver = (e.driverError ?? err) as { code?: unknown; errno?: unknown; message?: unknown };
+  const errno = typeof driver.errno === 'number' ? driver.errno : e.errno;
+  const code = typeof driver.code === 'string' ? driver.code : e.code;
+  const message = String(driver.message ?? e.message ?? '');
+  if (typeof errno === 'number' && TIMEOUT_ERRNOS.has(errno)) {
+    return new GraphQLError(
+      `A database read took longer than the ${timeoutMs} ms allowed (DATABASE_STATEMENT_TIMEOUT_MS) and was stopped`,
+      { extensions: { code: STATEMENT_TIMEOUT_CODE, limit: timeoutMs }, originalError: err as Error },
+    );
+  }
+  if (
+    (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) ||
+    (typeof errno === 'number' && UNAVAILABLE_ERRNOS.has(errno)) ||
+    UNAVAILABLE_MESSAGES.test(message)
+  ) {
+    return new GraphQLError('The database is unavailable for the moment: try again shortly', {
+      extensions: { code: DATABASE_UNAVAILABLE_CODE },
+      originalError: err as Error,
+    });
+  }
+  return err;
+}
+
 /**
  * The one place every statement of a data source passes through (each query runner's `query` and `stream`,
- * whoever asks: a loader's batch, a root list, a transaction) refuses to send one for a request whose client
- * has gone away (`currentRequestSignal`, common/src/context.ts): the request's remaining resolvers fail with
- * CLIENT_CLOSED_REQUEST at once instead of querying for an answer nobody will read. A statement already sent
- * runs to its end. Outside a request (start-up, imports, migrations) nothing changes.
+ * whoever asks: a loader's batch, a root list, a transaction):
+ *
+ * - it refuses to send one for a request whose client has gone away or whose deadline has passed
+ *   (`currentRequestSignal`, common/src/context.ts): the request's remaining resolvers fail at once
+ *   (CLIENT_CLOSED_REQUEST) instead of querying for an answer nobody will read. A statement already sent runs
+ *   to its end (on MySQL, to its time limit at most);
+ * - on MySQL, a read made for a request is bounded by the server to `timeoutMs` ({@link timeLimited}), and goes
+ *   to a replica when there are some (TypeORM's `find` and query builders through `defaultReplicationModeForReads`,
+ *   raw `ds.query` reads here); writes, and everything outside a request, go to the primary, unbounded;
+ * - a statement of a request killed at its limit, or one that cannot reach the server, fails with a code of its
+ *   own (STATEMENT_TIMEOUT, DATABASE_UNAVAILABLE; {@link databaseError}).
+ *
+ * Outside a request (start-up, imports, migrations) nothing changes: every statement goes to the primary,
+ * unbounded, and fails with the driver's own error (an operator's command line may name the server).
  */
-function stopWhenClientGone(ds: DataSource): DataSource {
+function guardStatements(ds: DataSource, opts: { flavor?: Flavor; timeoutMs: number }): DataSource {
+  const inRequest = () => currentRequestSignal() !== undefined;
+  const limit = (sql: string) =>
+    opts.flavor && opts.timeoutMs > 0 && inRequest() && READ.test(sql)
+      ? timeLimited(sql, opts.flavor, opts.timeoutMs)
+      : sql;
   const create = ds.createQueryRunner.bind(ds);
   ds.createQueryRunner = (mode) => {
     // better-sqlite3's driver hands out one query runner for every caller: it is wrapped once.
@@ -139,11 +278,41 @@ function stopWhenClientGone(ds: DataSource): DataSource {
     const query = runner.query.bind(runner);
     const stream = runner.stream.bind(runner);
     const gone = () => currentRequestSignal()?.aborted === true;
-    runner.query = ((...args: Parameters<QueryRunner['query']>) =>
-      gone() ? Promise.reject(clientGoneError()) : timed(ds, () => query(...args))) as QueryRunner['query'];
-    runner.stream = (...args) => (gone() ? Promise.reject(clientGoneError()) : stream(...args));
+    runner.query = (async (sql: string, ...rest: unknown[]) => {
+      if (gone()) throw abortError(currentRequestSignal());
+      try {
+        return await timed(ds, () => (query as (...a: unknown[]) => Promise<unknown>)(limit(sql), ...rest));
+      } catch (err) {
+        throw inRequest() ? databaseError(err, opts.timeoutMs) : err;
+      }
+    }) as QueryRunner['query'];
+    runner.stream = async (sql, ...rest) => {
+      if (gone()) throw abortError(currentRequestSignal());
+      try {
+        return await stream(limit(sql), ...rest);
+      } catch (err) {
+        throw inRequest() ? databaseError(err, opts.timeoutMs) : err;
+      }
+    };
     return runner;
   };
+  if (ds.options.type === 'mysql' || ds.options.type === 'mariadb') {
+    if ('replication' in ds.options && ds.options.replication) {
+      // TypeORM's reads (find, query builders): a replica within a request, the primary otherwise.
+      ds.defaultReplicationModeForReads = () => (inRequest() ? 'slave' : 'master');
+      // A raw read given no query runner: the same. TypeORM itself would send it to the primary.
+      const raw = ds.query.bind(ds);
+      ds.query = (async (sql: string, parameters?: unknown[], runner?: QueryRunner) => {
+        if (runner || !inRequest() || !READ.test(sql)) return raw(sql, parameters, runner);
+        const replica = ds.createQueryRunner('slave');
+        try {
+          return await replica.query(sql, parameters);
+        } finally {
+          await replica.release();
+        }
+      }) as DataSource['query'];
+    }
+  }
   return ds;
 }
 
@@ -189,10 +358,8 @@ export function serverConnection(storage: Extract<StorageConfig, { type: 'mysql'
   });
 }
 
-/** Whether the MySQL-protocol server is MySQL or MariaDB. */
-async function serverFlavor(
-  storage: Extract<StorageConfig, { type: 'mysql' }>,
-): Promise<'mysql' | 'mariadb'> {
+/** Whether the MySQL-protocol server is MySQL or MariaDB (asked once, when the data source is built). */
+async function serverFlavor(storage: Extract<StorageConfig, { type: 'mysql' }>): Promise<Flavor> {
   const conn = await serverConnection(storage);
   try {
     const [rows] = await conn.query('SELECT VERSION() AS v');

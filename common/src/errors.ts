@@ -34,6 +34,11 @@ const CLIENT_CODES = new Set<string>([
   'BAD_REQUEST',
   // The client went away (common/src/context.ts): not an internal error, and nobody reads the answer anyway.
   'CLIENT_CLOSED_REQUEST',
+  // The request ran past REQUEST_DEADLINE_MS (common/src/context.ts); a read past DATABASE_STATEMENT_TIMEOUT_MS,
+  // or the database out of reach (common/src/db.ts): messages written by us, naming nothing internal.
+  'REQUEST_TIMEOUT',
+  'STATEMENT_TIMEOUT',
+  'DATABASE_UNAVAILABLE',
 ]);
 
 /**

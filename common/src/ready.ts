@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { createConnection } from 'mysql2/promise';
 import type { DataSource } from 'typeorm';
 
 /** One thing a service needs before it can answer: its database, the gateway's supergraph, a subgraph. */
@@ -81,6 +82,69 @@ export function databaseReady(ds: DataSource): Promise<ReadyCheck> {
     }
     const reason = await unmigrated(ds);
     return reason ? { ok: false, reason } : { ok: true };
+  };
+  return withinTime(probe());
+}
+
+/**
+ * What GET /ready checks of a subgraph's storage: `database`, the primary ({@link databaseReady}: reachable and
+ * migrated), and, when it has read replicas (`<SUBGRAPH>_DATABASE_REPLICA_URLS`), `replicas` ({@link replicasReady}).
+ */
+export async function databaseChecks(ds: DataSource): Promise<ReadyChecks> {
+  const [database, replicas] = await Promise.all([databaseReady(ds), replicasReady(ds)]);
+  return replicas ? { database, replicas } : { database };
+}
+
+/** One replica's connection settings, as TypeORM keeps them (`replication.slaves`). */
+interface ReplicaOptions {
+  host?: string;
+  port?: number;
+  username?: string;
+  password?: string;
+}
+
+/**
+ * The read replicas of a MySQL data source, each asked `SELECT 1` on a connection of its own: ok while at least
+ * one answers (a read that fails on one replica is retried on another), and the reason names the ones that do
+ * not by their place in `<SUBGRAPH>_DATABASE_REPLICA_URLS` (1 for the first), never by address: `replica 2 of 2
+ * unreachable`. Undefined for a data source without replicas.
+ */
+export function replicasReady(ds: DataSource): Promise<ReadyCheck> | undefined {
+  const replication = (ds.options as { replication?: { slaves?: ReplicaOptions[] } }).replication;
+  const replicas = replication?.slaves ?? [];
+  if (replicas.length === 0) return undefined;
+  const answers = async (r: ReplicaOptions): Promise<boolean> => {
+    try {
+      const conn = await createConnection({
+        host: r.host,
+        port: r.port,
+        user: r.username,
+        password: r.password,
+        connectTimeout: READY_CHECK_TIMEOUT_MS,
+      });
+      try {
+        await conn.query('SELECT 1');
+        return true;
+      } finally {
+        await conn.end().catch(() => undefined);
+      }
+    } catch {
+      return false;
+    }
+  };
+  const probe = async (): Promise<ReadyCheck> => {
+    const up = await Promise.all(replicas.map(answers));
+    const down = up.flatMap((ok, i) => (ok ? [] : [i + 1]));
+    if (down.length === 0) return { ok: true };
+    const n = replicas.length;
+    if (down.length === n) {
+      return {
+        ok: false,
+        reason: `${n === 1 ? 'replica 1 of 1' : `replicas ${down.join(', ')} of ${n}`} unreachable: reads fail`,
+      };
+    }
+    const which = down.length === 1 ? `replica ${down[0]}` : `replicas ${down.join(', ')}`;
+    return { ok: true, reason: `${which} of ${n} unreachable: reads go to the others` };
   };
   return withinTime(probe());
 }

@@ -10,7 +10,7 @@ import { dataVersionRoute } from './data-version';
 import { poolUse, watchStatements } from './db';
 import { ServiceMetrics } from './metrics';
 import { subgraphTypeDefs } from './schema';
-import { databaseReady } from './ready';
+import { databaseChecks } from './ready';
 import { createService, type Service } from './service';
 
 /** The context of a subgraph request: the common request context plus this request's own DataLoaders. */
@@ -64,7 +64,7 @@ export function createSubgraphService<L>(opts: SubgraphOptions<L>): Promise<Serv
       loaders: opts.createLoaders(opts.ds),
       db: opts.ds,
     }),
-    ready: async () => ({ database: await databaseReady(opts.ds) }),
+    ready: () => databaseChecks(opts.ds),
     // The version of this subgraph's data, polled by the gateways' response cache (RESPONSE_CACHE=memory).
     routes: (app) => void app.get('/data-version', dataVersionRoute(opts.ds, opts.name)),
     onStop: async () => {

@@ -4,17 +4,20 @@ import {
   exportLimits,
   operationLimits,
   rateLimitConfig,
+  requestDeadlineMs,
   type Config,
   type ExportLimits,
   type OperationLimits,
   type TrustProxy,
 } from '@civic/common/config';
-import { requestContext, type RequestContext } from '@civic/common/context';
+import { pastDeadline, requestContext, startDeadline, type RequestContext } from '@civic/common/context';
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { Request, RequestHandler } from 'express';
+import type { GraphQLError } from 'graphql';
 import type { RateLimitHook, RateVerdict } from '@civic/common/limits';
 import { logger } from '@civic/common/log';
 import { gatewayMetrics, ServiceMetrics } from '@civic/common/metrics';
 import { createService, type Service, type ServiceGraphQL } from '@civic/common/service';
-import type { Request } from 'express';
 import type { Logger } from 'pino';
 import { earlyHits } from './cache/early';
 import { createResponseCache, DEFAULT_HTTP_MAX_AGE, type ResponseCacheOptions } from './cache/response-cache';
@@ -51,6 +54,13 @@ export interface GatewayOptions {
    * cost (docs/protection.md); default the environment's (MAX_BODY_BYTES, MAX_TOKENS, ...).
    */
   limits?: OperationLimits;
+  /**
+   * How long one GraphQL request at /graphql may run, its subgraph calls included; past it the request is
+   * answered 504 REQUEST_TIMEOUT, its calls in flight abandoned and no other made. Default REQUEST_DEADLINE_MS
+   * (15,000). Exports are not held to it: their pages' calls are held to SUBGRAPH_TIMEOUT_MS and the export to
+   * its rows and bytes.
+   */
+  requestDeadlineMs?: number;
   /** Answer introspection (the explorer needs it); default INTROSPECTION, itself true by default. */
   introspection?: boolean;
   /** Put `extensions.cost: { requested, limit, remaining }` in every response; default REPORT_COST (true). */
@@ -223,8 +233,9 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
     metrics,
     context,
     landingPage: renderExplorer({ endpoint: '/graphql' }),
-    // The cache after value completion: it sees the errors that plugin moves out of the extensions.
-    plugins: [exports.plugin, valueCompletionPlugin, responseCache.plugin],
+    // The cache after value completion: it sees the errors that plugin moves out of the extensions. The deadline's
+    // answer first: neither of them sees the partial answer it replaces.
+    plugins: [deadlineAnswer, exports.plugin, valueCompletionPlugin, responseCache.plugin],
     ready: gatewayReadiness(gateway, urls),
     // Checked here, before the planner sees the operation, and again by each subgraph. Every response says what
     // the operation cost and what is left of the client's budget (extensions.cost), as GitHub's and Shopify's
@@ -245,6 +256,8 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
       exports.mount(app, graphql as unknown as ServiceGraphQL<RequestContext>);
       // The reference dashboard page and its files (GET /dashboard), built on the persisted queries alone.
       mountDashboard(app);
+      // Last: only what reaches the GraphQL handler gets a deadline (not the exports, nor the dashboard).
+      app.use(deadline(opts.requestDeadlineMs ?? requestDeadlineMs()));
     },
     onStop: async () => {
       await counts.close();
@@ -254,6 +267,42 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
     },
   });
 }
+
+/**
+ * Starts the deadline of each GraphQL request (common/src/context.ts `startDeadline`): once it passes, the
+ * request's signal is aborted with REQUEST_TIMEOUT, which the subgraph calls already obey (gateway/src/
+ * subgraph-source.ts): those in flight are abandoned (their connections closed, so each subgraph stops the
+ * request's SQL) and no other is made. A call's own SUBGRAPH_TIMEOUT_MS still holds within it.
+ */
+function deadline(ms: number): RequestHandler {
+  return (req, _res, next) => {
+    if (req.path === '/graphql' || req.path === '/') startDeadline(req, ms);
+    next();
+  };
+}
+
+/**
+ * A request past its deadline is answered with that error alone, 504 (the gateway's upstream did not answer
+ * in time), whatever part of the data had arrived: the client is told plainly that it was stopped, and nothing
+ * partial is cached. The cost report (extensions) is kept.
+ */
+const deadlineAnswer: ApolloServerPlugin<RequestContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ contextValue, response }) {
+        if (!pastDeadline(contextValue.signal) || response.body.kind !== 'single') return;
+        const err = contextValue.signal.reason as GraphQLError;
+        response.http.status = 504;
+        response.body.singleResult = {
+          errors: [{ message: err.message, extensions: { ...err.extensions } }],
+          ...(response.body.singleResult.extensions
+            ? { extensions: response.body.singleResult.extensions }
+            : {}),
+        };
+      },
+    };
+  },
+};
 
 /** A key holder's verdict names its key's quota, so that a refusal says whose budget was spent. */
 function named(client: Client, verdict: RateVerdict): RateVerdict {
@@ -282,6 +331,7 @@ export async function createConfiguredGateway(
     limits: config.limits,
     introspection: config.introspection,
     reportCost: config.reportCost,
+    requestDeadlineMs: config.requestDeadlineMs,
     rateLimit: { ...config.rateLimit },
     responseCache: { ...config.responseCache },
     keys: { store: await openKeyStore(config.gatewayDatabase) },

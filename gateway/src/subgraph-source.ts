@@ -17,6 +17,8 @@ import {
 import {
   CLIENT_GONE_CODE,
   REQUEST_ID_HEADER,
+  REQUEST_TIMEOUT_CODE,
+  abortError,
   clientGoneError,
   currentRequestId,
   type RequestContext,
@@ -292,7 +294,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
     const request = options.request;
     let answer: SubgraphAnswer;
     try {
-      if (signal?.aborted) throw clientGoneError();
+      // The client gone, or the request's deadline passed: no new call.
+      if (signal?.aborted) throw abortError(signal);
       if (budget?.spent) throw this.overBudget(budget, 'skipped');
       if (!request.query) throw new Error('the gateway built a call with no operation');
       const body = JSON.stringify({
@@ -404,7 +407,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
           else reject(result.err === 'unwanted' ? clientGoneError() : result.err);
         },
       };
-      const onAbort = () => waiter.refuse(clientGoneError());
+      const onAbort = () => waiter.refuse(abortError(signal));
       signal?.addEventListener('abort', onAbort, { once: true });
       f.waiters.add(waiter);
       if (f.bytes > 0) this.charge(waiter, f.bytes);
@@ -454,9 +457,13 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
   /** The error the client sees, naming the subgraph and never its address; the cause goes to the log. */
   private clientError(err: unknown): GraphQLError {
     // The client went away: nobody reads the answer, and the request's scope has logged it once already.
-    if (err instanceof GraphQLError && err.extensions.code === CLIENT_GONE_CODE) {
+    // The request's deadline passed (REQUEST_DEADLINE_MS): the gateway answers with that error alone.
+    if (
+      err instanceof GraphQLError &&
+      (err.extensions.code === CLIENT_GONE_CODE || err.extensions.code === REQUEST_TIMEOUT_CODE)
+    ) {
       return new GraphQLError(err.message, {
-        extensions: { code: CLIENT_GONE_CODE, serviceName: this.name },
+        extensions: { ...err.extensions, serviceName: this.name },
       });
     }
     const known =
