@@ -76,21 +76,20 @@ export function earlyHits<C extends RequestContext>(opts: EarlyHitsOptions<C>): 
         if (!/accept-language/i.test(text))
           res.setHeader('vary', text ? `${text}, Accept-Language` : 'Accept-Language');
       } else res.setHeader('cache-control', 'no-store');
-      const body: { data: unknown; extensions?: unknown } = { data: hit.data };
-      if (opts.reportCost) {
-        body.extensions = {
-          cost: {
-            requested: hit.cost,
-            limit: opts.maxCost,
-            ...(verdict ? { remaining: verdict.remaining } : {}),
-          },
-        };
-      }
+      // The data as kept (serialized once per entry), then what is this request's own: the cost it spent.
+      const cost = {
+        requested: hit.cost,
+        limit: opts.maxCost,
+        ...(verdict ? { remaining: verdict.remaining } : {}),
+      };
+      const extensions = opts.reportCost ? `,"extensions":${JSON.stringify({ cost })}` : '';
       const labels = { operation: operationLabel(hit.operationName), outcome: 'ok' as const };
       opts.metrics.requests.inc(labels);
       opts.metrics.duration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
-      // Express's send answers 304 when the ETag matches the request's If-None-Match.
-      res.send(JSON.stringify(body));
+      // 304 when the ETag matches the request's If-None-Match (Express's freshness check, as its send does);
+      // not res.send itself, which would add an ETag of its own to a POST, where Apollo's answer has none.
+      if (req.fresh) return void res.status(304).end();
+      res.end(`{"data":${hit.data}${extensions}}`);
     })().catch(next);
   };
 }

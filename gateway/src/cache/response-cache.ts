@@ -88,9 +88,17 @@ export interface EarlyRequest {
   acceptLanguage: string | null;
 }
 
+/** An entry as last read from the store: its text, parsed, and (once an early hit needs it) its data as JSON. */
+interface Memo {
+  raw: string;
+  entry: Entry | undefined;
+  data?: string;
+}
+
 /** An answer found for an {@link EarlyRequest}: what the gateway needs to send it without Apollo. */
 export interface EarlyHit {
-  data: unknown;
+  /** The answer's `data`, as JSON text. */
+  data: string;
   policy: Entry['p'];
   etag: string;
   cost: number;
@@ -184,17 +192,19 @@ export function createResponseCache(opts: {
   // The last entries parsed, by key: a hit on a hot answer is not parsed again while its stored text is the same
   // (its data is only read: each response is serialized from it). Bounded: 256 entries of at most 64 Ki
   // characters (32 MiB at worst).
-  const recent = new Map<string, { raw: string; entry: Entry | undefined }>();
-  const parsed = (key: string, raw: string): Entry | undefined => {
+  // An early hit (findEarly) also keeps its data serialized, so a hot answer is not serialized again either.
+  const recent = new Map<string, Memo>();
+  const memoOf = (key: string, raw: string): Memo => {
     const memo = recent.get(key);
-    if (memo && memo.raw === raw) return memo.entry;
-    const entry = parseEntry(raw);
-    if (raw.length > 65_536) return entry;
+    if (memo && memo.raw === raw) return memo;
+    const fresh: Memo = { raw, entry: parseEntry(raw) };
+    if (raw.length > 65_536) return fresh;
     recent.delete(key);
     if (recent.size >= 256) recent.delete(recent.keys().next().value!);
-    recent.set(key, { raw, entry });
-    return entry;
+    recent.set(key, fresh);
+    return fresh;
   };
+  const parsed = (key: string, raw: string): Entry | undefined => memoOf(key, raw).entry;
 
   /** Both lookups in one round trip to Redis; from memory, the polled versions. */
   async function lookup(key: string): Promise<{ versions: VersionSnapshot; raw: string | undefined }> {
@@ -314,10 +324,13 @@ export function createResponseCache(opts: {
     if (!storing || !currentSchema) return undefined;
     const key = `${prefix}:r:${cacheKey(currentSchema, r.query, r.operationName, r.variables, r.acceptLanguage)}`;
     const found = await lookup(key);
-    const entry = found.raw === undefined ? undefined : parsed(key, found.raw);
+    if (found.raw === undefined) return undefined;
+    const memo = memoOf(key, found.raw);
+    const entry = memo.entry;
     if (!entry || entry.c === undefined || entry.n === undefined) return undefined;
     if (!Object.entries(entry.v).every(([name, v]) => found.versions[name] === v)) return undefined;
-    return { data: entry.d, policy: entry.p, etag: entry.e, cost: entry.c, operationName: entry.n };
+    memo.data ??= JSON.stringify(entry.d);
+    return { data: memo.data, policy: entry.p, etag: entry.e, cost: entry.c, operationName: entry.n };
   }
 
   return {
