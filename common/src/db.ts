@@ -4,6 +4,7 @@ import { createConnection } from 'mysql2/promise';
 import { DataSource, type EntitySchema, type Logger, type MixedList, type QueryRunner } from 'typeorm';
 import type { StorageConfig } from './config';
 import { clientGoneError, currentRequestSignal } from './context';
+import { sqlSpan, type DatabaseAttributes } from './tracing';
 
 /**
  * A TypeORM logger that counts the statements a data source sends, so tests can prove batching
@@ -127,9 +128,19 @@ async function timed<T>(ds: DataSource, run: () => Promise<T>): Promise<T> {
  * whoever asks: a loader's batch, a root list, a transaction) refuses to send one for a request whose client
  * has gone away (`currentRequestSignal`, common/src/context.ts): the request's remaining resolvers fail with
  * CLIENT_CLOSED_REQUEST at once instead of querying for an answer nobody will read. A statement already sent
- * runs to its end. Outside a request (start-up, imports, migrations) nothing changes.
+ * runs to its end. Outside a request (start-up, imports, migrations) nothing changes. It is also where each
+ * statement of a traced request gets its span (common/src/tracing.ts sqlSpan), and is timed for the metrics.
  */
 function stopWhenClientGone(ds: DataSource): DataSource {
+  // What the spans of its statements say of it (common/src/tracing.ts): only when a traced request sends them.
+  const options = ds.options as { type: string; database?: unknown };
+  const database: DatabaseAttributes =
+    options.type === 'better-sqlite3'
+      ? { system: 'sqlite' }
+      : {
+          system: options.type,
+          namespace: typeof options.database === 'string' ? options.database : undefined,
+        };
   const create = ds.createQueryRunner.bind(ds);
   ds.createQueryRunner = (mode) => {
     // better-sqlite3's driver hands out one query runner for every caller: it is wrapped once.
@@ -140,7 +151,9 @@ function stopWhenClientGone(ds: DataSource): DataSource {
     const stream = runner.stream.bind(runner);
     const gone = () => currentRequestSignal()?.aborted === true;
     runner.query = ((...args: Parameters<QueryRunner['query']>) =>
-      gone() ? Promise.reject(clientGoneError()) : timed(ds, () => query(...args))) as QueryRunner['query'];
+      gone()
+        ? Promise.reject(clientGoneError())
+        : sqlSpan(database, args[0], () => timed(ds, () => query(...args)))) as QueryRunner['query'];
     runner.stream = (...args) => (gone() ? Promise.reject(clientGoneError()) : stream(...args));
     return runner;
   };

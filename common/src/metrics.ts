@@ -48,6 +48,20 @@ export function operationLabel(name: string | null | undefined): string {
 /** What a GraphQL request came to: answered, answered with errors, or refused before it ran (client errors). */
 export type Outcome = 'ok' | 'error' | 'refused';
 
+/**
+ * What a response says of its request (`executed`: whether execution started). Refused: a client error before
+ * anything ran (unparsable, invalid, over a limit, rate-limited). Also the `civic.outcome` of its span.
+ */
+export function outcomeOf(
+  response: { http: { status?: number }; body: { kind: string; singleResult?: { errors?: unknown } } },
+  executed: boolean,
+): Outcome {
+  const status = response.http.status ?? 200;
+  const errors = response.body.kind === 'single' && !!response.body.singleResult?.errors;
+  const failed = errors || status >= 400;
+  return !failed ? 'ok' : !executed && status < 500 ? 'refused' : 'error';
+}
+
 /** One service's metrics: its registry and the request metrics every service has. */
 export class ServiceMetrics {
   readonly registry = new Registry();
@@ -120,12 +134,10 @@ export class ServiceMetrics {
             executed = true;
           },
           willSendResponse: async (ctx) => {
-            const status = ctx.response.http.status ?? 200;
-            const errors = ctx.response.body.kind === 'single' && !!ctx.response.body.singleResult.errors;
-            // Refused: a client error before anything ran (unparsable, invalid, over a limit, rate-limited).
-            const failed = errors || status >= 400;
-            const outcome: Outcome = !failed ? 'ok' : !executed && status < 500 ? 'refused' : 'error';
-            const labels = { operation: operationLabel(nameOf(ctx)), outcome };
+            const labels = {
+              operation: operationLabel(nameOf(ctx)),
+              outcome: outcomeOf(ctx.response, executed),
+            };
             this.requests.inc(labels);
             this.duration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
           },
