@@ -220,8 +220,8 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT set (npm start, stopped by SIGTERM)',
 
   test('the process stops on SIGTERM with exit code 0, having sent its last spans', () => {
     expect(exitCode).toBe(0);
-    expect(postsBeforeStop).toBe(0);
-    expect(receiver.posts).toBeGreaterThan(0);
+    // Sent when it stopped: the last request's spans at least (a batch leaves every 5 s otherwise).
+    expect(receiver.posts).toBeGreaterThan(postsBeforeStop);
     expect(new Set(receiver.spans.map((s) => s.service))).toEqual(
       // Each service under its own name; commitments had nothing to do with the query.
       new Set(['civic-gateway', 'civic-organizations', 'civic-budgets']),
