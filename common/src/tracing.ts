@@ -12,6 +12,7 @@ import {
   type SpanContext,
   type Tracer,
 } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -109,8 +110,10 @@ export function startTracing(
   const tracer = provider.getTracer('civic-graph');
   const log = logger.child({ service: name });
   if (running.size === 0) {
-    // The global provider, the AsyncLocalStorage context manager and the W3C propagators (traceparent, baggage).
-    new GlobalRouter().register();
+    // The global provider, the AsyncLocalStorage context manager, and W3C trace context (traceparent, tracestate)
+    // alone: not the SDK's default baggage propagator, which would pass a client's `baggage` header on to every
+    // subgraph, partners' included (the gateway forwards nothing of a client's but its request id and language).
+    new GlobalRouter().register({ propagator: new W3CTraceContextPropagator() });
     offLogFields = addLogFields(() => {
       const span = trace.getSpanContext(context.active());
       return span ? { trace_id: span.traceId, span_id: span.spanId } : undefined;

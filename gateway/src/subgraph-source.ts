@@ -131,8 +131,9 @@ function budgetOf(context: object, limits: ResponseBudgetLimits): ResponseBudget
 }
 
 /**
- * The only headers a subgraph receives from the gateway (besides those of the transport): the request id, the
- * client's language, the signature, and what a GraphQL POST needs. Never the client's Authorization header,
+ * The only headers a subgraph receives from the gateway (besides those of the transport, and `traceparent` and
+ * `tracestate` of this call's span while traces are on): the request id, the client's language, the signature,
+ * and what a GraphQL POST needs. Never the client's Authorization header,
  * cookies or anything else: a partner subgraph must not see a client's credentials.
  */
 export const FORWARDED_HEADERS: readonly string[] = [
