@@ -12,7 +12,7 @@ import {
   type SpanContext,
   type Tracer,
 } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { loggingErrorHandler, setGlobalErrorHandler, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -114,6 +114,10 @@ export function startTracing(
     // alone: not the SDK's default baggage propagator, which would pass a client's `baggage` header on to every
     // subgraph, partners' included (the gateway forwards nothing of a client's but its request id and language).
     new GlobalRouter().register({ propagator: new W3CTraceContextPropagator() });
+    // A batch the collector did not take (unreachable, refused): one line each time, instead of the SDK's silence.
+    setGlobalErrorHandler((err) =>
+      logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'traces: spans not exported'),
+    );
     offLogFields = addLogFields(() => {
       const span = trace.getSpanContext(context.active());
       return span ? { trace_id: span.traceId, span_id: span.spanId } : undefined;
@@ -141,6 +145,7 @@ export function startTracing(
     if (globalTarget === provider) globalTarget = undefined;
     if (running.size === 0) {
       offLogFields?.();
+      setGlobalErrorHandler(loggingErrorHandler());
       trace.disable();
       context.disable();
       propagation.disable();
