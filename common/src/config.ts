@@ -615,6 +615,89 @@ export function responseCacheConfig(env: NodeJS.ProcessEnv = process.env): Respo
 
 // ---- end of response cache ----
 
+// ---- Traces (issue 12; common/src/tracing.ts, docs/operations.md "Traces") ----
+
+/** How the services export their spans, when they do (OTEL_EXPORTER_OTLP_ENDPOINT or ..._TRACES_ENDPOINT set). */
+export interface TracingConfig {
+  /** Where spans are POSTed, as OTLP/HTTP JSON: ..._TRACES_ENDPOINT as given, else ..._ENDPOINT + `/v1/traces`. */
+  readonly url: string;
+  /** OTEL_SERVICE_NAME: every service of the process is named so; unset, each is `civic-<service>`. */
+  readonly serviceName: string | undefined;
+  /** OTEL_TRACES_SAMPLER (default `parentbased_always_on`) and its ratio OTEL_TRACES_SAMPLER_ARG (default 1). */
+  readonly sampler: { readonly name: TracesSampler; readonly ratio: number };
+}
+
+/** The samplers of the OpenTelemetry specification that need nothing else installed. */
+export const TRACES_SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
+export type TracesSampler = (typeof TRACES_SAMPLERS)[number];
+
+/** An unset or empty variable is absent, as the OpenTelemetry specification says. */
+const unsetIfEmpty = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.optional());
+const httpUrl = z
+  .string()
+  .refine(
+    (u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol),
+    'must be an http:// or https:// URL',
+  );
+
+/** The standard OpenTelemetry variables this project reads (the others, headers and timeouts, the exporter reads). */
+const TRACING_ENV = {
+  /** The OTLP/HTTP collector's base URL (`http://jaeger:4318`): spans go to its `/v1/traces`. Unset: no traces. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: unsetIfEmpty(httpUrl),
+  /** The full URL spans are POSTed to, when not `<OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces`. */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: unsetIfEmpty(httpUrl),
+  /** Only OTLP over HTTP with JSON bodies is built in (no gRPC or protobuf exporter is installed). */
+  OTEL_EXPORTER_OTLP_PROTOCOL: unsetIfEmpty(
+    z.enum(['http/json'], { message: 'only "http/json" is supported (OTLP over HTTP, JSON bodies)' }),
+  ),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: unsetIfEmpty(
+    z.enum(['http/json'], { message: 'only "http/json" is supported (OTLP over HTTP, JSON bodies)' }),
+  ),
+  OTEL_SERVICE_NAME: unsetIfEmpty(z.string().max(255)),
+  OTEL_TRACES_SAMPLER: unsetIfEmpty(
+    z.enum(TRACES_SAMPLERS, { message: `must be one of ${TRACES_SAMPLERS.join(', ')}` }),
+  ),
+  OTEL_TRACES_SAMPLER_ARG: unsetIfEmpty(z.coerce.number().min(0).max(1)),
+  /** `true`: no traces whatever the endpoint says. */
+  OTEL_SDK_DISABLED: unsetIfEmpty(z.enum(['true', 'false'])),
+};
+const TracingSchema = z.object(TRACING_ENV);
+
+/**
+ * The traces' configuration, validated as {@link loadConfig} does (a bad value names its variable), or null when
+ * no endpoint is set (or OTEL_SDK_DISABLED=true): then nothing about tracing is set up at all.
+ */
+export function tracingConfig(env: NodeJS.ProcessEnv = process.env): TracingConfig | null {
+  const parsed = TracingSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  const url =
+    e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+    (e.OTEL_EXPORTER_OTLP_ENDPOINT && `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`);
+  if (!url || e.OTEL_SDK_DISABLED === 'true') return null;
+  return Object.freeze({
+    url,
+    serviceName: e.OTEL_SERVICE_NAME,
+    sampler: Object.freeze({
+      name: e.OTEL_TRACES_SAMPLER ?? 'parentbased_always_on',
+      ratio: e.OTEL_TRACES_SAMPLER_ARG ?? 1,
+    }),
+  });
+}
+
+// ---- end of traces ----
+
 const EnvSchema = z.object({
   ...MIGRATE_ENV,
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -653,6 +736,7 @@ const EnvSchema = z.object({
   ...RESPONSE_CACHE_ENV,
   ...RESPONSE_BUDGET_ENV,
   ...SERVER_ENV,
+  ...TRACING_ENV,
   PERSISTED_ONLY: onOff('false'),
   APQ_TTL_SECONDS: z.coerce.number().int().min(1).max(31_536_000).default(86_400),
 });

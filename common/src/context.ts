@@ -4,7 +4,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { GraphQLError } from 'graphql';
 import { negotiateLanguages } from './language';
 import { LANGUAGES, type Language } from './localized';
-import { logger } from './log';
+import { addLogFields, logger } from './log';
 
 /**
  * What every request carries, in the gateway and in each subgraph. Built in one place so that auth,
@@ -134,6 +134,12 @@ export const currentRequestSignal = (): AbortSignal | undefined => scope.getStor
  * code that is handed no context (Apollo's error formatter).
  */
 export const currentRequestId = (): string | undefined => scope.getStore()?.requestId;
+
+// Every line logged while a request's work runs names the request, whether or not its code says so.
+addLogFields(() => {
+  const requestId = scope.getStore()?.requestId;
+  return requestId === undefined ? undefined : { requestId };
+});
 
 /**
  * Express middleware that runs the rest of a request's handling inside its scope, so that

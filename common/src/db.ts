@@ -5,6 +5,7 @@ import { GraphQLError } from 'graphql';
 import { DataSource, type EntitySchema, type Logger, type MixedList, type QueryRunner } from 'typeorm';
 import { statementTimeoutMs, type StorageConfig } from './config';
 import { abortError, currentRequestSignal } from './context';
+import { sqlSpan, type DatabaseAttributes } from './tracing';
 
 /**
  * A TypeORM logger that counts the statements a data source sends, so tests can prove batching
@@ -261,7 +262,9 @@ function databaseError(err: unknown, timeoutMs: number): unknown {
  *   own (STATEMENT_TIMEOUT, DATABASE_UNAVAILABLE; {@link databaseError}).
  *
  * Outside a request (start-up, imports, migrations) nothing changes: every statement goes to the primary,
- * unbounded, and fails with the driver's own error (an operator's command line may name the server).
+ * unbounded, and fails with the driver's own error (an operator's command line may name the server). It is also
+ * where each statement of a traced request gets its span (common/src/tracing.ts sqlSpan), and is timed for the
+ * metrics.
  */
 function guardStatements(ds: DataSource, opts: { flavor?: Flavor; timeoutMs: number }): DataSource {
   const inRequest = () => currentRequestSignal() !== undefined;
@@ -269,6 +272,15 @@ function guardStatements(ds: DataSource, opts: { flavor?: Flavor; timeoutMs: num
     opts.flavor && opts.timeoutMs > 0 && inRequest() && READ.test(sql)
       ? timeLimited(sql, opts.flavor, opts.timeoutMs)
       : sql;
+  // What the spans of its statements say of it (common/src/tracing.ts): only when a traced request sends them.
+  const options = ds.options as { type: string; database?: unknown };
+  const database: DatabaseAttributes =
+    options.type === 'better-sqlite3'
+      ? { system: 'sqlite' }
+      : {
+          system: opts.flavor ?? options.type,
+          namespace: typeof options.database === 'string' ? options.database : undefined,
+        };
   const create = ds.createQueryRunner.bind(ds);
   ds.createQueryRunner = (mode) => {
     // better-sqlite3's driver hands out one query runner for every caller: it is wrapped once.
@@ -281,7 +293,9 @@ function guardStatements(ds: DataSource, opts: { flavor?: Flavor; timeoutMs: num
     runner.query = (async (sql: string, ...rest: unknown[]) => {
       if (gone()) throw abortError(currentRequestSignal());
       try {
-        return await timed(ds, () => (query as (...a: unknown[]) => Promise<unknown>)(limit(sql), ...rest));
+        return await sqlSpan(database, sql, () =>
+          timed(ds, () => (query as (...a: unknown[]) => Promise<unknown>)(limit(sql), ...rest)),
+        );
       } catch (err) {
         throw inRequest() ? databaseError(err, opts.timeoutMs) : err;
       }

@@ -36,11 +36,39 @@ function prettyStream(): DestinationStream {
   });
 }
 
+/** Fields every line gets from where it is written: the request's id, the trace's ids (see {@link addLogFields}). */
+type LogFields = () => Record<string, unknown> | undefined;
+const fieldSources: LogFields[] = [];
+
+/**
+ * Adds fields to every line from now on, read when the line is written: common/src/context.ts adds the `requestId`
+ * of the request whose work is running, common/src/tracing.ts the `trace_id` and `span_id` while traces are on.
+ * Returns how to take them off. A field the line gives itself wins.
+ */
+export function addLogFields(source: LogFields): () => void {
+  fieldSources.push(source);
+  return () => {
+    const at = fieldSources.indexOf(source);
+    if (at >= 0) fieldSources.splice(at, 1);
+  };
+}
+
+/**
+ * pino's `mixin`: the fields of {@link addLogFields}. A new object each time: pino merges the line's own fields
+ * into it.
+ */
+export function logMixin(): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const source of fieldSources) Object.assign(fields, source());
+  return fields;
+}
+
 /**
  * The process logger, one child per service; level from LOG_LEVEL, format from {@link logFormat}. Every line a
- * request causes carries its `requestId` (the `x-request-id` its answer carries), to find them all.
+ * request causes carries its `requestId` (the `x-request-id` its answer carries), to find them all, and while
+ * traces are on the ids of its trace and span (`trace_id`, `span_id`).
  */
 export const logger =
   logFormat() === 'pretty'
-    ? pino({ level, base: undefined }, prettyStream())
-    : pino({ level, base: undefined });
+    ? pino({ level, base: undefined, mixin: logMixin }, prettyStream())
+    : pino({ level, base: undefined, mixin: logMixin });

@@ -45,6 +45,17 @@ export function operationLabel(name: string | null | undefined): string {
   return cut;
 }
 
+/** The import runs of one importer with one status, added up (common/src/import/runs.ts importRunTotals). */
+export interface ImportRunTotals {
+  importer: string;
+  status: string;
+  runs: number;
+  committedRows: number;
+  refusedRows: number;
+  /** The latest `finished_at` (ISO 8601), null when none has finished. */
+  lastFinishedAt: string | null;
+}
+
 const REACHED = Symbol('civic.reachedGraphQL');
 type Marked = { [REACHED]?: true };
 
@@ -55,6 +66,20 @@ export function markReachedGraphQL(req: object): void {
 
 /** What a GraphQL request came to: answered, answered with errors, or refused before it ran (client errors). */
 export type Outcome = 'ok' | 'error' | 'refused';
+
+/**
+ * What a response says of its request (`executed`: whether execution started). Refused: a client error before
+ * anything ran (unparsable, invalid, over a limit, rate-limited). Also the `civic.outcome` of its span.
+ */
+export function outcomeOf(
+  response: { http: { status?: number }; body: { kind: string; singleResult?: { errors?: unknown } } },
+  executed: boolean,
+): Outcome {
+  const status = response.http.status ?? 200;
+  const errors = response.body.kind === 'single' && !!response.body.singleResult?.errors;
+  const failed = errors || status >= 400;
+  return !failed ? 'ok' : !executed && status < 500 ? 'refused' : 'error';
+}
 
 /** One service's metrics: its registry and the request metrics every service has. */
 export class ServiceMetrics {
@@ -150,6 +175,64 @@ export class ServiceMetrics {
     };
   }
 
+  /**
+   * The imports into this subgraph's tables, read at each scrape from its `import_runs` table (common/src/import/
+   * runs.ts): imports run as one-shot commands (`npm run import`, the seed), so what they did is kept where they
+   * wrote, not in a process that is gone. `read` gives one row per importer and status; a failed read (the
+   * database away) gives no samples rather than zeros.
+   */
+  imports(read: () => Promise<ImportRunTotals[]>): void {
+    // One read per scrape, whichever of the three gauges asks first (prom-client collects them together).
+    let last: { at: number; rows: Promise<ImportRunTotals[] | undefined> } | undefined;
+    const rows = () => {
+      if (!last || Date.now() - last.at > 1000) {
+        last = { at: Date.now(), rows: read().catch(() => undefined) };
+      }
+      return last.rows;
+    };
+    const gauge = (
+      name: string,
+      help: string,
+      labelNames: string[],
+      fill: (g: Gauge<string>, r: ImportRunTotals) => void,
+    ) =>
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers: [this.registry],
+        async collect() {
+          this.reset();
+          const all = await rows();
+          for (const r of all ?? []) fill(this, r);
+        },
+      });
+    gauge(
+      'import_runs',
+      'Import runs into this subgraph, by importer and status (running, completed, failed, refused, abandoned)',
+      ['importer', 'status'],
+      (g, r) => g.set({ importer: r.importer, status: r.status }, r.runs),
+    );
+    gauge(
+      'import_rows',
+      'Rows the import runs committed (written or found unchanged) and refused, by importer and outcome',
+      ['importer', 'outcome'],
+      (g, r) => {
+        g.inc({ importer: r.importer, outcome: 'committed' }, r.committedRows);
+        g.inc({ importer: r.importer, outcome: 'refused' }, r.refusedRows);
+      },
+    );
+    gauge(
+      'import_last_completed_timestamp_seconds',
+      'When the last completed import run of each importer finished (Unix time)',
+      ['importer'],
+      (g, r) => {
+        if (r.status !== 'completed' || r.lastFinishedAt === null) return;
+        g.set({ importer: r.importer }, Date.parse(r.lastFinishedAt) / 1000);
+      },
+    );
+  }
+
   /** The Apollo plugin that counts and times every operation (mounted first by createService). */
   plugin(): ApolloServerPlugin<RequestContext> {
     return {
@@ -161,12 +244,10 @@ export class ServiceMetrics {
             executed = true;
           },
           willSendResponse: async (ctx) => {
-            const status = ctx.response.http.status ?? 200;
-            const errors = ctx.response.body.kind === 'single' && !!ctx.response.body.singleResult.errors;
-            // Refused: a client error before anything ran (unparsable, invalid, over a limit, rate-limited).
-            const failed = errors || status >= 400;
-            const outcome: Outcome = !failed ? 'ok' : !executed && status < 500 ? 'refused' : 'error';
-            const labels = { operation: operationLabel(nameOf(ctx)), outcome };
+            const labels = {
+              operation: operationLabel(nameOf(ctx)),
+              outcome: outcomeOf(ctx.response, executed),
+            };
             this.requests.inc(labels);
             this.duration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
           },

@@ -34,9 +34,13 @@ import { logger } from './log';
 import { markReachedGraphQL, metricsRoute, serveMetrics, ServiceMetrics } from './metrics';
 import { readyRoute, type ReadyChecks } from './ready';
 import { SIGNATURE_HEADER, verify } from './signing';
+import { startTracing } from './tracing';
 
 // Apollo's anonymous usage telemetry stays off everywhere.
 process.env.APOLLO_TELEMETRY_DISABLED ??= '1';
+
+/** How long a stopping service waits for its last spans to reach the collector before it gives up on them. */
+const TRACES_FLUSH_MS = 3000;
 
 /** How to build one GraphQL HTTP service (a subgraph or the gateway). */
 export interface ServiceOptions<C extends RequestContext> {
@@ -174,6 +178,9 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
   // KEEP_ALIVE_TIMEOUT_MS, MAX_CONNECTIONS, MAX_HEADER_BYTES); the timeouts are checked every second.
   const server = serverSettings();
   const shutdownMs = shutdownTimeoutMs();
+  // Spans only when OTEL_EXPORTER_OTLP_ENDPOINT is set (common/src/tracing.ts); otherwise nothing is set up. Apollo
+  // gateway's own spans (plan, fetches) go to the gateway's provider.
+  const tracing = startTracing(opts.name, { global: Boolean(opts.gateway) });
   const http: Server = createServer(
     { maxHeaderSize: server.bounds.maxHeaderBytes, connectionsCheckingInterval: 1000 },
     app,
@@ -233,6 +240,7 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
         },
       },
       guard.plugin,
+      ...(tracing ? [tracing.plugin as ApolloServerPlugin<C>] : []),
       legacyJsonStatus,
       // On stop: the listener closes, idle keep-alive connections are closed, requests in flight have
       // SHUTDOWN_TIMEOUT_MS to finish (each connection is closed after its last answer), then are cut.
@@ -274,6 +282,8 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
   // Each GraphQL request runs in its own scope: when its client goes away, its remaining work stops (its
   // subgraph calls, its SQL) and one line says so (common/src/context.ts).
   app.use(requestScope(opts.name));
+  // Its span, inside its scope (the span names the request), child of the caller's `traceparent`.
+  if (tracing) app.use(tracing.middleware);
   const handler = expressMiddleware(apollo, {
     context: async ({ req }) => {
       markReachedGraphQL(req);
@@ -305,6 +315,9 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
     log.info({ inFlight: waitedFor, ms, cut: ms >= shutdownMs }, 'drained');
     await closeMetrics?.();
     await opts.onStop?.();
+    // Last, so that the spans of the requests it waited for are sent; bounded, so that the process's stop is too
+    // (common/src/bootstrap.ts allows SHUTDOWN_TIMEOUT_MS and 5 s more in all).
+    await tracing?.stop(TRACES_FLUSH_MS);
   };
   return {
     name: opts.name,

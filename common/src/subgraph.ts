@@ -4,6 +4,7 @@ import type { DataSource, EntitySchema, ObjectLiteral } from 'typeorm';
 import type { SubgraphModule } from './bootstrap';
 import type { Language } from './localized';
 import { importBundled, type BundledFile } from './import/bundled';
+import { importRunTotals } from './import/totals';
 import type { SubgraphImporter } from './import/kinds';
 import { requestContext, type RequestContext } from './context';
 import { dataVersionRoute } from './data-version';
@@ -55,6 +56,8 @@ export function createSubgraphService<L>(opts: SubgraphOptions<L>): Promise<Serv
   watchStatements(opts.ds, (seconds, failed) => metrics.statement(seconds, failed));
   // And its connection pool's use, on MySQL (opened by now; SQLite has none).
   if (poolUse(opts.ds)) metrics.pool(() => poolUse(opts.ds));
+  // And what the imports into its tables did (import_runs), read at each scrape.
+  metrics.imports(() => importRunTotals(opts.ds));
   return createService<SubgraphContext<L>>({
     name: opts.name,
     schema,

@@ -26,6 +26,8 @@ import {
 import { logger } from '@civic/common/log';
 import type { SubgraphCallMetrics } from '@civic/common/metrics';
 import { SIGNATURE_HEADER, secretFor, sign } from '@civic/common/signing';
+import { clientSpan, linkSpan, type ClientSpan } from '@civic/common/tracing';
+import type { SpanContext } from '@opentelemetry/api';
 import { SubgraphCallError, SubgraphHttp, type SubgraphAnswer } from './subgraph-http';
 
 export { SubgraphCallError } from './subgraph-http';
@@ -131,8 +133,9 @@ function budgetOf(context: object, limits: ResponseBudgetLimits): ResponseBudget
 }
 
 /**
- * The only headers a subgraph receives from the gateway (besides those of the transport): the request id, the
- * client's language, the signature, and what a GraphQL POST needs. Never the client's Authorization header,
+ * The only headers a subgraph receives from the gateway (besides those of the transport, and `traceparent` and
+ * `tracestate` of this call's span while traces are on): the request id, the client's language, the signature,
+ * and what a GraphQL POST needs. Never the client's Authorization header,
  * cookies or anything else: a partner subgraph must not see a client's credentials.
  */
 export const FORWARDED_HEADERS: readonly string[] = [
@@ -158,6 +161,8 @@ interface Flight {
   bytes: number;
   /** Aborted with reason `unwanted` once the last waiter has left. */
   controller: AbortController;
+  /** The span of the request that made the call (traces on): a request sharing it links to it. */
+  origin?: SpanContext;
 }
 
 interface Waiter {
@@ -275,19 +280,27 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
   override async process(options: ProcessOptions): Promise<ProcessResult> {
     const started = process.hrtime.bigint();
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+    // Traces on: a span under Apollo's `gateway.fetch` of this plan node, whose traceparent the call carries.
+    const span = clientSpan(`subgraph ${this.name}`, {
+      'civic.subgraph': this.name,
+      'server.address': this.http.url.hostname,
+    });
     try {
-      const result = await this.processTimed(options);
+      const result = await this.processTimed(options, span);
       this.metrics?.fetched(this.name, seconds(), null);
+      span?.end();
       return result;
     } catch (err) {
       const code = err instanceof GraphQLError ? err.extensions.code : undefined;
-      this.metrics?.fetched(this.name, seconds(), typeof code === 'string' ? code : 'SUBGRAPH_BAD_RESPONSE');
+      const known = typeof code === 'string' ? code : 'SUBGRAPH_BAD_RESPONSE';
+      this.metrics?.fetched(this.name, seconds(), known);
+      span?.end(known);
       throw err;
     }
   }
 
-  /** {@link process}, timed by it. */
-  private async processTimed(options: ProcessOptions): Promise<ProcessResult> {
+  /** {@link process}, timed (and traced) by it. */
+  private async processTimed(options: ProcessOptions, span?: ClientSpan): Promise<ProcessResult> {
     const context = options.context as Partial<RequestContext> | undefined;
     const signal = context?.signal;
     const budget = context ? budgetOf(context, this.budget) : undefined;
@@ -305,10 +318,17 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
         extensions: request.extensions,
       });
       const headers = this.headersFor(request as never, context);
+      span?.inject(headers);
       const query = !/^\s*(mutation|subscription)\b/.test(request.query);
       // Same operation, variables and language: the same answer (the signature and request id are per call).
       const key = this.deduplicate && query ? `${headers['accept-language'] ?? ''}\n${body}` : null;
-      answer = await this.join(key, budget, signal, (flight) => this.call(body, headers, query, flight));
+      answer = await this.join(
+        key,
+        budget,
+        signal,
+        (flight) => this.call(body, headers, query, flight),
+        span,
+      );
     } catch (err) {
       throw this.clientError(err);
     }
@@ -350,18 +370,29 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
   /**
    * Waits for the answer of the call in flight under `key` (starting it with `start` when there is none, or when
    * `key` is null: a call of its own). Leaves it, refused, when this request's budget is spent by the bytes read
-   * or its client goes away; the call is abandoned once nobody waits.
+   * or its client goes away; the call is abandoned once nobody waits. Its `span` (traces on) says whether the call
+   * was shared (`civic.subgraph.shared`), and one that joins a call links to the span of the request that made it.
    */
   private join(
     key: string | null,
     budget: ResponseBudget | undefined,
     signal: AbortSignal | undefined,
     start: (flight: Flight) => Promise<SubgraphAnswer>,
+    span?: ClientSpan,
   ): Promise<SubgraphAnswer> {
     let flight = key === null ? undefined : this.flights.get(key);
     const joined = flight !== undefined;
+    if (span) {
+      span.span.setAttribute('civic.subgraph.shared', joined);
+      if (flight?.origin) linkSpan(span.span, flight.origin);
+    }
     if (!flight) {
-      const f: Flight = { waiters: new Set(), bytes: 0, controller: new AbortController() };
+      const f: Flight = {
+        waiters: new Set(),
+        bytes: 0,
+        controller: new AbortController(),
+        origin: span?.span.spanContext(),
+      };
       flight = f;
       if (key !== null) this.flights.set(key, f);
       // Started on the next tick of the promise queue, once this request has joined it as its first waiter.

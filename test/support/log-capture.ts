@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { logger } from '@civic/common/log';
+import { logger, logMixin } from '@civic/common/log';
 
 /** What a test file captures of its services' output: their JSON log lines, and what is written to stderr. */
 export interface LogCapture {
@@ -15,11 +15,15 @@ export interface LogCapture {
   start(): jest.SpyInstance;
 }
 
-export function logCapture(): LogCapture {
+/**
+ * `fields`: the lines get the fields production adds to every line (the request's id, the trace's ids: see
+ * common/src/log.ts addLogFields); default off, so that a test sees only what each line says itself.
+ */
+export function logCapture(opts: { fields?: boolean } = {}): LogCapture {
   const lines: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   const sink = pino(
-    { level: 'info', base: undefined },
+    { level: 'info', base: undefined, ...(opts.fields ? { mixin: logMixin } : {}) },
     new Writable({
       write(chunk: Buffer, _encoding, done) {
         for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line));
