@@ -236,6 +236,37 @@ describe("a subgraph's /metrics", () => {
   });
 });
 
+describe("a subgraph's import metrics", () => {
+  test('say what the imports into its tables did: runs by status, rows committed, the last completion', async () => {
+    const s = (await scrape(metricsUrl(sys.subgraphUrls.budgets))).samples;
+    const own = { service: 'budgets' };
+    // The seed loads the bundled budgets through the importers, each run recorded in import_runs.
+    const runs = find(s, 'import_runs', { ...own, status: 'completed' });
+    expect(runs.length).toBeGreaterThan(0);
+    for (const r of runs) {
+      expect(r.value).toBeGreaterThanOrEqual(1);
+      const committed = value(s, 'import_rows', {
+        ...own,
+        importer: r.labels.importer,
+        outcome: 'committed',
+      });
+      expect(committed).toBeGreaterThan(0);
+      expect(value(s, 'import_rows', { ...own, importer: r.labels.importer, outcome: 'refused' })).toBe(0);
+      const at = value(s, 'import_last_completed_timestamp_seconds', {
+        ...own,
+        importer: r.labels.importer,
+      })!;
+      expect(Math.abs(at - Date.now() / 1000)).toBeLessThan(3600);
+    }
+    // The committed rows are the import_runs table's own count.
+    const [{ n }] = await sys.dataSources.budgets.query('SELECT SUM(committed_rows) AS n FROM import_runs');
+    const total = find(s, 'import_rows', { ...own, outcome: 'committed' }).reduce((t, x) => t + x.value, 0);
+    expect(total).toBe(Number(n));
+    // The gateway imports nothing: no import metrics there.
+    expect(find((await scrape(metricsUrl(sys.gatewayUrl))).samples, 'import_runs')).toEqual([]);
+  });
+});
+
 (BACKENDS.includes('mysql') ? describe : describe.skip)('a subgraph on MySQL', () => {
   test("has its connection pool's use in /metrics", async () => {
     const mysql = await startSystem('mysql');
