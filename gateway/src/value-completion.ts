@@ -11,10 +11,11 @@ export const INCOMPLETE_RESULT = 'INCOMPLETE_RESULT';
 /**
  * Apollo Gateway (2.x, since federation#2380) puts the errors of its own result shaping, "Cannot return null
  * for non-nullable field Organization.name.", under `extensions.valueCompletion` and not in `errors` when the
- * subgraphs reported no error. When that nulls the whole answer the client gets `{ data: null }` with no error
- * at all, which GraphQL forbids and which leaves nobody able to say what went wrong. This plugin moves them to
- * `errors` whenever `data` came back null (their messages name a type and a field: nothing internal), with
- * code INCOMPLETE_RESULT and their path; an answer with data keeps them where the gateway put them.
+ * subgraphs reported no error. The client then gets a null, up to `{ data: null }`, with no error at all, which
+ * GraphQL forbids and which leaves nobody able to say what went wrong: since the fields one subgraph adds to
+ * another's entities are nullable (partial data by design, CHANGELOG.md), a nulled field usually leaves the rest
+ * of the answer standing. This plugin moves them to `errors` (their messages name a type and a field: nothing
+ * internal), with code INCOMPLETE_RESULT and their path, whether `data` came back null or not.
  */
 export const valueCompletionPlugin: ApolloServerPlugin = {
   async requestDidStart() {
@@ -23,7 +24,7 @@ export const valueCompletionPlugin: ApolloServerPlugin = {
         if (response.body.kind !== 'single') return;
         const result = response.body.singleResult;
         const completion = result.extensions?.valueCompletion;
-        if (result.data !== null || result.errors?.length || !Array.isArray(completion)) return;
+        if (result.errors?.length || !Array.isArray(completion)) return;
         const errors: GraphQLFormattedError[] = completion.map((e: GraphQLFormattedError) => ({
           message: e.message,
           ...(e.path ? { path: e.path } : {}),

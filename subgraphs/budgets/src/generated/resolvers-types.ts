@@ -36,8 +36,11 @@ export type Budget = {
    * works with the search it came from.
    */
   lines: BudgetLineConnection;
-  /** The organization whose budget this is. */
-  organization: Organization;
+  /**
+   * The organization whose budget this is. Null, with an error naming the organizations subgraph, when that
+   * subgraph cannot answer for it (never the budget).
+   */
+  organization: Maybe<Organization>;
   /** Where this record came from. */
   source: Provenance;
   /**
@@ -328,8 +331,11 @@ export type BudgetLine = {
   classifications: Array<BudgetClassification>;
   /** The line's code in its classification, as the source writes it (for Tunisian municipalities: Titre.Article.Paragraphe.Sous-paragraphe). */
   code: Scalars['String']['output'];
-  /** The commitments this line funds, in commitment id order (a stable order), the first `first` of them. */
-  commitments: Array<Commitment>;
+  /**
+   * The commitments this line funds, in commitment id order (a stable order), the first `first` of them. Null,
+   * with an error naming the commitments subgraph, when that subgraph cannot answer for them (never the line).
+   */
+  commitments: Maybe<Array<Commitment>>;
   /** Expenditure or revenue. */
   direction: BudgetDirection;
   /** Stable id: budget, direction and code. */
@@ -569,21 +575,26 @@ export type ClassificationType =
 /** A commitment, as the budgets subgraph sees it: the budget lines that fund it. */
 export type Commitment = {
   __typename?: 'Commitment';
-  /** The budget lines linked to this commitment, in line id order (a stable order), the first `first` of them. */
-  budgetLines: Array<BudgetLine>;
+  /**
+   * The budget lines linked to this commitment, in line id order (a stable order), the first `first` of them.
+   * Null, with an error naming the budgets subgraph, when it cannot answer.
+   */
+  budgetLines: Maybe<Array<BudgetLine>>;
   /**
    * The links to the budget lines that fund this commitment, in line id order (a stable order), each with what
    * its `commitment-budget-links` file says of it (a share or an amount of the line, a note, a reference) and
-   * where that came from; the first `first` of them.
+   * where that came from; the first `first` of them. Null, with an error naming the budgets subgraph, when it
+   * cannot answer.
    */
-  budgetLinks: Array<CommitmentBudgetLink>;
+  budgetLinks: Maybe<Array<CommitmentBudgetLink>>;
   /**
    * The exact totals of the budget lines linked to this commitment, one entry per currency and phase (by
    * currency, then in the order PROPOSED, APPROVED, ADJUSTED, EXECUTED); each line adds its amount in the
    * phase as `BudgetGroup.totals` defines it, and `asOf` is the latest date among the figures added. Empty when
    * no linked line has an amount. At most 4 per currency (one per phase); counted once, as one aggregate.
+   * Null, with an error naming the budgets subgraph, when it cannot answer.
    */
-  funding: Array<BudgetAmount>;
+  funding: Maybe<Array<BudgetAmount>>;
   /** The commitment's id. */
   id: Scalars['ID']['output'];
 };
@@ -693,14 +704,15 @@ export type Organization = {
   /**
    * Exact totals of its budgets' lines, grouped as `Query.budgetSummary` groups them (always by currency too).
    * Add DIRECTION to `groupBy` to keep expenditure and revenue apart. At most 10000 groups: beyond that the
-   * field is refused; counted once, as one aggregate.
+   * field is refused; counted once, as one aggregate. Null, with an error naming the budgets subgraph, when it
+   * cannot answer.
    */
-  budgetSummary: Array<BudgetGroup>;
+  budgetSummary: Maybe<Array<BudgetGroup>>;
   /**
    * Its budgets, by fiscal year then id (a stable order), the first `first` of them (the bundled data has at
-   * most 6 for one organization).
+   * most 6 for one organization). Null, with an error naming the budgets subgraph, when it cannot answer.
    */
-  budgets: Array<Budget>;
+  budgets: Maybe<Array<Budget>>;
   /** The organization's id. */
   id: Scalars['ID']['output'];
 };
@@ -1126,7 +1138,7 @@ export type BudgetResolvers<
     ContextType,
     RequireFields<BudgetLinesArgs, 'first'>
   >;
-  organization?: Resolver<ResolversTypes['Organization'], ParentType, ContextType>;
+  organization?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType>;
   source?: Resolver<ResolversTypes['Provenance'], ParentType, ContextType>;
   total?: Resolver<
     Maybe<ResolversTypes['Money']>,
@@ -1239,7 +1251,7 @@ export type BudgetLineResolvers<
   >;
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   commitments?: Resolver<
-    Array<ResolversTypes['Commitment']>,
+    Maybe<Array<ResolversTypes['Commitment']>>,
     ParentType,
     ContextType,
     RequireFields<BudgetLineCommitmentsArgs, 'first'>
@@ -1295,18 +1307,18 @@ export type CommitmentResolvers<
     ContextType
   >;
   budgetLines?: Resolver<
-    Array<ResolversTypes['BudgetLine']>,
+    Maybe<Array<ResolversTypes['BudgetLine']>>,
     ParentType,
     ContextType,
     RequireFields<CommitmentBudgetLinesArgs, 'first'>
   >;
   budgetLinks?: Resolver<
-    Array<ResolversTypes['CommitmentBudgetLink']>,
+    Maybe<Array<ResolversTypes['CommitmentBudgetLink']>>,
     ParentType,
     ContextType,
     RequireFields<CommitmentBudgetLinksArgs, 'first'>
   >;
-  funding?: Resolver<Array<ResolversTypes['BudgetAmount']>, ParentType, ContextType>;
+  funding?: Resolver<Maybe<Array<ResolversTypes['BudgetAmount']>>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
@@ -1363,13 +1375,13 @@ export type OrganizationResolvers<
     ContextType
   >;
   budgetSummary?: Resolver<
-    Array<ResolversTypes['BudgetGroup']>,
+    Maybe<Array<ResolversTypes['BudgetGroup']>>,
     ParentType,
     ContextType,
     Partial<OrganizationBudgetSummaryArgs>
   >;
   budgets?: Resolver<
-    Array<ResolversTypes['Budget']>,
+    Maybe<Array<ResolversTypes['Budget']>>,
     ParentType,
     ContextType,
     RequireFields<OrganizationBudgetsArgs, 'first'>

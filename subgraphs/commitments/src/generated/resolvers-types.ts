@@ -27,8 +27,11 @@ export type ActionPlan = {
   endYear: Maybe<Scalars['Int']['output']>;
   /** OGP's action plan id (`AP_MAR01`), or ours for OGP Local plans the export does not cover (`ogpl-el-kef-2021`). */
   id: Scalars['ID']['output'];
-  /** The OGP member (national or local government) whose plan this is. */
-  member: Organization;
+  /**
+   * The OGP member (national or local government) whose plan this is. Null, with an error naming the
+   * organizations subgraph, when that subgraph cannot answer for it (never the plan).
+   */
+  member: Maybe<Organization>;
   /** The plan's number for this member (1 for the first plan). */
   number: Maybe<Scalars['Int']['output']>;
   /**
@@ -140,9 +143,10 @@ export type Commitment = {
    * it, not leads of their own; prose around the names ("Approval of the law by the ...", "in cooperation with
    * ...") is not a name. Each organization's `name` is its first spelling, as for `leadOrganization`. Empty
    * when the cell names none. The first `first` of them, in the cell's order (a stable order); the bundled data
-   * has at most 14 on one commitment.
+   * has at most 14 on one commitment. Null, with an error naming the organizations subgraph, when that subgraph
+   * cannot answer for them (never the commitment).
    */
-  leadOrganizations: Array<Organization>;
+  leadOrganizations: Maybe<Array<Organization>>;
   /** The OGP values it is relevant to, according to the IRM, in enum order. At most 4: each value once. */
   ogpValues: Array<OgpValue>;
   /**
@@ -174,9 +178,10 @@ export type Commitment = {
   /**
    * The supporting institutions the source names (the OGP export's "Supporting Institution(s)"), in its order
    * (a stable order), never one of `leadOrganizations`; the first `first` of them (the bundled data has at
-   * most 33 on one commitment).
+   * most 33 on one commitment). Null, with an error naming the organizations subgraph, when that subgraph cannot
+   * answer for them (never the commitment).
    */
-  supportingOrganizations: Array<Organization>;
+  supportingOrganizations: Maybe<Array<Organization>>;
   /** The theme the member gave it. */
   theme: Maybe<Scalars['String']['output']>;
   /**
@@ -457,16 +462,21 @@ export type Organization = {
   __typename?: 'Organization';
   /**
    * The action plans of this OGP member, in id order (a stable order), the first `first` of them (the bundled
-   * data has at most 6 for one member).
+   * data has at most 6 for one member). Null, with an error naming the commitments subgraph, when it cannot
+   * answer.
    */
-  actionPlans: Array<ActionPlan>;
+  actionPlans: Maybe<Array<ActionPlan>>;
   /**
    * Counts of the commitments it has in this role, grouped as `Query.commitmentStats` groups them. At most
-   * 10000 groups: beyond that the field is refused (group by less); counted once, as one aggregate.
+   * 10000 groups: beyond that the field is refused (group by less); counted once, as one aggregate. Null, with
+   * an error naming the commitments subgraph, when it cannot answer.
    */
-  commitmentStats: Array<CommitmentGroup>;
-  /** The commitments it leads or supports, in id order. */
-  commitments: CommitmentConnection;
+  commitmentStats: Maybe<Array<CommitmentGroup>>;
+  /**
+   * The commitments it leads or supports, in id order. Null, with an error naming the commitments subgraph,
+   * when it cannot answer.
+   */
+  commitments: Maybe<CommitmentConnection>;
   /** The organization's id. */
   id: Scalars['ID']['output'];
 };
@@ -896,7 +906,7 @@ export type ActionPlanResolvers<
   >;
   endYear?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  member?: Resolver<ResolversTypes['Organization'], ParentType, ContextType>;
+  member?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType>;
   number?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   searchHighlights?: Resolver<Array<ResolversTypes['SearchHighlight']>, ParentType, ContextType>;
   source?: Resolver<ResolversTypes['Provenance'], ParentType, ContextType>;
@@ -943,7 +953,7 @@ export type CommitmentResolvers<
   leadInstitutionText?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   leadOrganization?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType>;
   leadOrganizations?: Resolver<
-    Array<ResolversTypes['Organization']>,
+    Maybe<Array<ResolversTypes['Organization']>>,
     ParentType,
     ContextType,
     RequireFields<CommitmentLeadOrganizationsArgs, 'first'>
@@ -962,7 +972,7 @@ export type CommitmentResolvers<
   startDateText?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   supportingInstitutionsText?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   supportingOrganizations?: Resolver<
-    Array<ResolversTypes['Organization']>,
+    Maybe<Array<ResolversTypes['Organization']>>,
     ParentType,
     ContextType,
     RequireFields<CommitmentSupportingOrganizationsArgs, 'first'>
@@ -1043,19 +1053,19 @@ export type OrganizationResolvers<
     ContextType
   >;
   actionPlans?: Resolver<
-    Array<ResolversTypes['ActionPlan']>,
+    Maybe<Array<ResolversTypes['ActionPlan']>>,
     ParentType,
     ContextType,
     RequireFields<OrganizationActionPlansArgs, 'first'>
   >;
   commitmentStats?: Resolver<
-    Array<ResolversTypes['CommitmentGroup']>,
+    Maybe<Array<ResolversTypes['CommitmentGroup']>>,
     ParentType,
     ContextType,
     RequireFields<OrganizationCommitmentStatsArgs, 'groupBy' | 'role'>
   >;
   commitments?: Resolver<
-    ResolversTypes['CommitmentConnection'],
+    Maybe<ResolversTypes['CommitmentConnection']>,
     ParentType,
     ContextType,
     RequireFields<OrganizationCommitmentsArgs, 'first' | 'role'>
