@@ -45,10 +45,19 @@ export interface System {
 }
 
 async function post<T>(url: string, query: string, variables?: Record<string, unknown>, headers = {}) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query, variables }),
+  const send = () =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ query, variables }),
+    });
+  // The keep-alive race, once: a kept-alive connection the server closed as idle just as this request was sent on
+  // it (the client's and the server's timers run in this one process, late after a long synchronous step such as
+  // SQLite migrations) is reset before any answer; the request never reached the server, so it is sent again.
+  const res = await send().catch((err: unknown) => {
+    const code = ((err as { cause?: { code?: string } }).cause ?? {}).code;
+    if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return send();
+    throw err;
   });
   return (await res.json()) as GraphQLResponse<T>;
 }
