@@ -9,6 +9,7 @@ import {
   provenanceValues,
   upsertRows,
 } from '@civic/common/import/write';
+import type { CodeEntry } from '../classifications';
 import type { BudgetCode, BudgetLineDimension } from '../entities/Budget';
 import type { LineWrite } from './lines';
 
@@ -77,12 +78,36 @@ const codeValues = (c: BudgetCode): unknown[] => [
   ...provenanceValues(c),
 ];
 
-/** What a run remembers of the codes it wrote: their content (see {@link contentKey}), by scheme and code. */
+/**
+ * What a run remembers of the codes it wrote: their content (see {@link contentKey}), and their dictionary
+ * entry as the run left it in budget_codes (the first content the run gave), by scheme and code.
+ */
 export interface CodeWriterState {
   codes: Map<string, string>;
+  entries: Map<string, CodeEntry>;
 }
 
 const codeKey = (scheme: string, code: string) => `${scheme}\u0000${code}`;
+
+/**
+ * The dictionary entry of codes a run wrote, by line (every level of each dimension, in the dimensions'
+ * order), from what the run remembers instead of reading budget_codes back: after {@link writeCodes}, a code
+ * of the batch is stored with the first content the run gave it (inserted, updated, or found equal), which is
+ * what `state.entries` holds. The same map `lineCodeEntries` (../search.ts) reads from the table.
+ */
+export function writtenCodeEntries(
+  state: CodeWriterState,
+  lines: readonly LineWrite[],
+): Map<string, (CodeEntry | null)[]> {
+  return new Map(
+    lines.map((l) => [
+      l.line.id,
+      l.dimensions.flatMap((d) =>
+        d.levels.map((level) => state.entries.get(codeKey(d.scheme, level.code)) ?? null),
+      ),
+    ]),
+  );
+}
 
 type Dimension = LineWrite['dimensions'][number];
 type Level = Dimension['levels'][number];
@@ -159,6 +184,12 @@ export async function writeCodes(
   const changed: BudgetCode[] = [];
   for (const [k, c] of rows) {
     state.codes.set(k, wanted.get(k)!.content);
+    state.entries.set(k, {
+      scheme: c.scheme,
+      code: c.code,
+      labels: { ar: c.labelAr, fr: c.labelFr, en: c.labelEn, es: c.labelEs },
+      sourceLabel: c.label,
+    });
     const s = stored.get(k);
     if (s === undefined) fresh.push(c);
     else if (s !== c.rowDigest) changed.push(c);

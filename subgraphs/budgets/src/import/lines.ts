@@ -16,7 +16,7 @@ import { quoteName } from '@civic/common/dialect';
 import { indexDocuments, removeDocuments } from '@civic/common/search';
 import type { Budget, BudgetAmount, BudgetLine } from '../entities/Budget';
 import { lineDimensionRows, type FactDimension } from '../facts';
-import { LINE_SEARCH_TYPE, lineCodeEntries, lineDocuments } from '../search';
+import { LINE_SEARCH_TYPE, lineDocuments } from '../search';
 import {
   addToSummaries,
   lineFigureColumns,
@@ -24,7 +24,13 @@ import {
   refreshLineFigures,
   refreshSummaries,
 } from '../summaries';
-import { dimensionValues, DIMENSION_COLUMNS, writeCodes, type CodeWriterState } from './codes';
+import {
+  dimensionValues,
+  DIMENSION_COLUMNS,
+  writeCodes,
+  writtenCodeEntries,
+  type CodeWriterState,
+} from './codes';
 import { contributeFigures, linesOfOtherFiles } from './contributions';
 
 /*
@@ -167,6 +173,7 @@ export interface LineWriterState extends CodeWriterState {
 export const newWriterState = (contributes = false): LineWriterState => ({
   budgets: new Map(),
   codes: new Map(),
+  entries: new Map(),
   contributes,
   contributed: new Set(),
 });
@@ -289,11 +296,12 @@ export async function writeLineGroups(
     state,
     [...fresh, ...changed].filter((l) => !others.has(l.line.id)),
   );
-  await insertLines(m, fresh, w);
+  await insertLines(m, fresh, w, state);
   await updateLines(
     m,
     changed.filter((l) => !others.has(l.line.id)),
     w,
+    state,
   );
   await contributeFigures(
     m,
@@ -315,7 +323,15 @@ export async function writeLineGroups(
     m,
     fresh
       .filter((l) => !recomputed.has(l.line.budgetId))
-      .map((l) => ({ id: l.line.id, budgetId: l.line.budgetId })),
+      .map((l) => ({
+        id: l.line.id,
+        budgetId: l.line.budgetId,
+        direction: l.line.direction,
+        classification: l.line.classification,
+        code: l.line.code,
+        amounts: l.amounts,
+        dimensions: lineDimensionRows(l.line.id, l.dimensions),
+      })),
   );
   w.count('budget_lines', 'unchanged', sorted.unchanged);
   if (sorted.unchanged) {
@@ -327,7 +343,12 @@ export async function writeLineGroups(
 }
 
 /** Inserts new lines with their amounts and search documents. */
-async function insertLines(m: EntityManager, fresh: readonly LineWrite[], w: WriteContext): Promise<void> {
+async function insertLines(
+  m: EntityManager,
+  fresh: readonly LineWrite[],
+  w: WriteContext,
+  state: CodeWriterState,
+): Promise<void> {
   if (!fresh.length) return;
   await insertRows(m, 'budget_lines', NEW_LINE_COLUMNS, fresh.map(newLineValues));
   const amounts = fresh.flatMap((l) => l.amounts);
@@ -337,7 +358,7 @@ async function insertLines(m: EntityManager, fresh: readonly LineWrite[], w: Wri
     m,
     lineDocuments(
       fresh.map((l) => l.line),
-      await codeEntriesOf(m, fresh),
+      writtenCodeEntries(state, fresh),
     ),
     {
       fresh: true,
@@ -348,7 +369,12 @@ async function insertLines(m: EntityManager, fresh: readonly LineWrite[], w: Wri
 }
 
 /** Updates changed lines: their amounts in the file's slots replaced, their search documents rebuilt. */
-async function updateLines(m: EntityManager, changed: readonly LineWrite[], w: WriteContext): Promise<void> {
+async function updateLines(
+  m: EntityManager,
+  changed: readonly LineWrite[],
+  w: WriteContext,
+  state: CodeWriterState,
+): Promise<void> {
   if (!changed.length) return;
   await upsertRows(
     m,
@@ -371,19 +397,12 @@ async function updateLines(m: EntityManager, changed: readonly LineWrite[], w: W
     m,
     lineDocuments(
       changed.map((l) => l.line),
-      await codeEntriesOf(m, changed),
+      writtenCodeEntries(state, changed),
     ),
   );
   w.count('budget_lines', 'updated', changed.length);
   w.count('budget_amounts', 'updated', amounts.length);
 }
-
-/** The dictionary entries of lines' codes (written by writeCodes before), for their search documents. */
-const codeEntriesOf = (m: EntityManager, lines: readonly LineWrite[]) =>
-  lineCodeEntries(
-    m,
-    lines.map((l) => ({ id: l.line.id, dimensions: l.dimensions })),
-  );
 
 /** Inserts the dimension rows of lines (none stored for them: new lines, or changed ones once cleared). */
 async function insertDimensions(
