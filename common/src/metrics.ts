@@ -87,6 +87,8 @@ export class ServiceMetrics {
   readonly requests: Counter<'operation' | 'outcome'>;
   readonly duration: Histogram<'operation' | 'outcome'>;
   private sql?: Histogram<'outcome'>;
+  /** Called as a scrape starts (see {@link scrape}): what a metric read once per scrape forgets. */
+  readonly beforeScrape: (() => void)[] = [];
 
   constructor(readonly service: string) {
     this.registry.setDefaultLabels({ service });
@@ -183,13 +185,9 @@ export class ServiceMetrics {
    */
   imports(read: () => Promise<ImportRunTotals[]>): void {
     // One read per scrape, whichever of the three gauges asks first (prom-client collects them together).
-    let last: { at: number; rows: Promise<ImportRunTotals[] | undefined> } | undefined;
-    const rows = () => {
-      if (!last || Date.now() - last.at > 1000) {
-        last = { at: Date.now(), rows: read().catch(() => undefined) };
-      }
-      return last.rows;
-    };
+    let last: Promise<ImportRunTotals[] | undefined> | undefined;
+    this.beforeScrape.push(() => (last = undefined));
+    const rows = () => (last ??= read().catch(() => undefined));
     const gauge = (
       name: string,
       help: string,
@@ -276,6 +274,7 @@ function nameOf(ctx: {
 export async function scrape(
   services: Iterable<ServiceMetrics>,
 ): Promise<{ contentType: string; text: string }> {
+  for (const s of services) for (const forget of s.beforeScrape) forget();
   const registries = [processMetrics(), ...[...services].map((s) => s.registry)];
   const texts = await Promise.all(registries.map((r) => r.metrics()));
   return { contentType: processMetrics().contentType, text: mergeExpositions(texts) };

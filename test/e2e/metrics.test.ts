@@ -1,5 +1,10 @@
 import { MAX_OPERATION_NAME_LENGTH, MAX_OPERATION_NAMES } from '@civic/common/metrics';
+import { appendFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { importers as budgetsImporters } from '@civic/subgraphs/budgets/src/import';
+import { importWith } from '../support/imports';
 import { MODULES } from '@civic/subgraphs';
 import { withEnv } from '../support/with-env';
 import { BACKENDS, startSystem, type System } from '../support/system';
@@ -262,6 +267,28 @@ describe("a subgraph's import metrics", () => {
     const [{ n }] = await sys.dataSources.budgets.query('SELECT SUM(committed_rows) AS n FROM import_runs');
     const total = find(s, 'import_rows', { ...own, outcome: 'committed' }).reduce((t, x) => t + x.value, 0);
     expect(total).toBe(Number(n));
+    // An import with a refused row: counted as refused under its importer.
+    const folder = mkdtempSync(join(tmpdir(), 'civic-metrics-'));
+    try {
+      cpSync(join(__dirname, '..', 'fixtures', 'import', 'fiscal-data-package', 'bou-arada-2018'), folder, {
+        recursive: true,
+      });
+      appendFileSync(join(folder, 'expenditure.csv'), '2018,1,01101,0009,000,سطر خاطئ,not-a-number\n');
+      const report = await importWith(
+        budgetsImporters,
+        'fiscal-data-package',
+        sys.dataSources.budgets,
+        folder,
+      );
+      expect(report.outcome).toBe('loaded-with-refusals');
+      expect(report.rows.refused).toBe(1);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+    const after = (await scrape(metricsUrl(sys.subgraphUrls.budgets))).samples;
+    const fdp = { ...own, importer: 'fiscal-data-package' };
+    expect(value(after, 'import_rows', { ...fdp, outcome: 'refused' })).toBe(1);
+    expect(value(after, 'import_runs', { ...fdp, status: 'completed' })).toBeGreaterThanOrEqual(1);
     // The gateway imports nothing: no import metrics there.
     expect(find((await scrape(metricsUrl(sys.gatewayUrl))).samples, 'import_runs')).toEqual([]);
   });

@@ -512,7 +512,7 @@ async function finishPart(pr: PartRun, run: ImportRun, options: ImportOptions): 
   await settleSearchStatistics(ds);
   // New statistics change the ranking of searches: answers cached before them are dropped too.
   await writeData(ds, part.subgraph, async () => undefined);
-  await markRun(ds, run, 'completed', report);
+  await markRun(ds, run, 'completed', report, pr.rows.refused);
 }
 
 /** Runs each part in turn over the file; the first part's counts are the run's, later parts can only lower them. */
@@ -544,11 +544,11 @@ async function runParts(
       pr.ctx.refuse([{ file, ...failure.issue }]);
       out.rows = { read: 0, valid: 0, refused: 0 };
       fileRefused = true;
-      if (run) await markRun(pr.ds, run, 'refused', pr.report);
+      if (run) await markRun(pr.ds, run, 'refused', pr.report, pr.rows.refused);
       break;
     }
     if (failure) {
-      if (run) await markRun(pr.ds, run, 'failed', pr.report).catch(() => undefined);
+      if (run) await markRun(pr.ds, run, 'failed', pr.report, pr.rows.refused).catch(() => undefined);
       throw failure;
     }
     if (!options.dryRun && run) await finishPart(pr, run, options);
@@ -556,13 +556,20 @@ async function runParts(
   return { report: out, rows: out.rows, fileRefused };
 }
 
-async function markRun(ds: DataSource, run: ImportRun, status: ImportRun['status'], part: PartReport) {
+/** Ends a run: its status, when, and its summary (the tables' counts, records missing, rows refused). */
+async function markRun(
+  ds: DataSource,
+  run: ImportRun,
+  status: ImportRun['status'],
+  part: PartReport,
+  refused: number,
+) {
   await ds.getRepository(ImportRunEntity).update(
     { id: run.id },
     {
       status,
       finishedAt: now(),
-      summary: JSON.stringify({ tables: part.tables, missing: part.missing?.count ?? 0 }),
+      summary: JSON.stringify({ tables: part.tables, missing: part.missing?.count ?? 0, refused }),
     },
   );
 }
