@@ -1,5 +1,5 @@
 import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import type { Queryable } from '../dialect';
+import { isMysql, type Queryable } from '../dialect';
 import { badInput } from '../errors';
 import {
   decodeOrderedCursor,
@@ -55,8 +55,21 @@ export function whereSearch<T extends ObjectLiteral>(
   qb: SelectQueryBuilder<T>,
   search: SearchSql,
 ): SelectQueryBuilder<T> {
+  // MariaDB: a join on the derived match (the full-text search runs once, then each match is joined by
+  // primary key), as the scored search always was; `IN` may be run as a dependent subquery that redoes the
+  // full-text search for every row of the list. SQLite reads the `IN` list once.
+  if (isMysql(qb.connection))
+    return qb.innerJoin(
+      `(${search.matchSql})`,
+      MATCH_ALIAS,
+      `${MATCH_ALIAS}.entity_id = ${qb.alias}.id`,
+      search.parameters,
+    );
   return qb.andWhere(`${qb.alias}.id IN (${search.matchSql})`, search.parameters);
 }
+
+/** The alias {@link whereSearch} joins the match under on MySQL. */
+const MATCH_ALIAS = 'search_match';
 
 /** Keeps only the rows the search finds: an inner join on the search subquery, under {@link SEARCH_ALIAS}. */
 export function joinSearch<T extends ObjectLiteral>(

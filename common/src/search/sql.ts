@@ -135,12 +135,13 @@ const mysqlMatches = (n: string) =>
 /**
  * MySQL: whether one entity's `all` row holds every term, read by primary key. MATCH is then a filter, not
  * the access path: InnoDB runs the full-text search once per statement and tests each row's document id
- * against its result (no row of another entity is read).
+ * against its result (no row of another entity is read). A scalar subquery (at most one row: the primary
+ * key), because MariaDB turns `EXISTS` into a semi-join driven by the whole full-text match.
  */
 const mysqlMatchesId = (n: string) => (id: string) =>
-  `EXISTS (SELECT 1 FROM ${SEARCH_TABLE} ${n}_e WHERE ${n}_e.entity_type = :${n}_type ` +
+  `(SELECT 1 FROM ${SEARCH_TABLE} ${n}_e WHERE ${n}_e.entity_type = :${n}_type ` +
   `AND ${n}_e.entity_id = ${id} AND ${n}_e.field = '${ALL_FIELDS}' ` +
-  `AND MATCH (${n}_e.text) AGAINST (:${n}_all IN BOOLEAN MODE))`;
+  `AND MATCH (${n}_e.text) AGAINST (:${n}_all IN BOOLEAN MODE)) = 1`;
 
 /** SQLite: the entities whose `all` row matches every phrase (FTS5; no bm25). */
 const sqliteMatches = (n: string) =>
