@@ -150,13 +150,14 @@ const sqliteMatches = (n: string) =>
 
 /**
  * SQLite: whether one entity's `all` row matches every phrase: its rowid through the primary key of
- * {@link SEARCH_TABLE} (the FTS5 row has the document's rowid, see index-writer.ts), then FTS5 with that
- * rowid, which seeks in the terms' doclists instead of reading them whole.
+ * {@link SEARCH_TABLE} (the FTS5 row has the document's rowid, see index-writer.ts), looked up in the rowids
+ * FTS5 matches. That list is read once per statement (doclists only, no content row); asking FTS5 row by row
+ * instead would expand a prefix term (the last word of a query) again for every row.
  */
 const sqliteMatchesId = (n: string) => (id: string) =>
-  `EXISTS (SELECT 1 FROM ${SEARCH_TABLE} ${n}_e JOIN ${SEARCH_FTS_TABLE} ${n}_f ON ${n}_f.rowid = ${n}_e.rowid ` +
-  `WHERE ${n}_e.entity_type = :${n}_type AND ${n}_e.entity_id = ${id} AND ${n}_e.field = '${ALL_FIELDS}' ` +
-  `AND ${n}_f.${SEARCH_FTS_TABLE} MATCH :${n}_all)`;
+  `(SELECT ${n}_e.rowid FROM ${SEARCH_TABLE} ${n}_e WHERE ${n}_e.entity_type = :${n}_type ` +
+  `AND ${n}_e.entity_id = ${id} AND ${n}_e.field = '${ALL_FIELDS}') ` +
+  `IN (SELECT ${n}_f.rowid FROM ${SEARCH_FTS_TABLE} ${n}_f WHERE ${n}_f.${SEARCH_FTS_TABLE} MATCH :${n}_all)`;
 
 /**
  * Whether a search finds more than `limit` entities: reads at most `limit + 1` of them (no score), so it
