@@ -33,10 +33,11 @@ export interface SearchSql {
    */
   matchSql: string;
   /**
-   * The same membership as a condition on one entity id (an SQL expression, e.g. `o.id`): `EXISTS (…)` that
-   * looks the entity's `all` row up by primary key and tests it against the search. Cheap per row, so a list
-   * walked in id order stops after its page when matches are dense (a common word); never to be used to
-   * scan a large table for rare matches.
+   * The same membership as a condition on one entity id (an SQL expression, e.g. `o.id`): the entity's `all`
+   * row looked up by primary key and tested against the search (SQLite: its rowid among the rowids FTS5
+   * matches; MySQL: `MATCH` as a filter in a scalar subquery). Cheap per row, so a list walked in id order
+   * stops after its page when matches are dense (a common word); never to be used to scan a large table for
+   * rare matches.
    */
   matchesId: (id: string) => string;
   /** For `qb.setParameters(…)`; or `driver.escapeQueryWithParameters` for a raw query. */
