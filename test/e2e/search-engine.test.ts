@@ -21,6 +21,7 @@ import {
   SEARCH_TABLE,
   SearchDocumentEntity,
   searchQuery,
+  searchableConnection,
   searchScores,
   sampleSearchStatistics,
   settleSearchStatistics,
@@ -437,6 +438,123 @@ describe.each(BACKENDS)('the search engine on %s', (backend) => {
     expect([...seen].sort()).toEqual(oracle('Place', 'sidi'));
     const values = seen.map((id) => scores.get(id)!);
     expect(values).toEqual([...values].sort((a, b) => b - a));
+  });
+
+  test('the membership SQL (no score) finds exactly the entities of the scored search, for every query', async () => {
+    for (const [type, query] of QUERIES) {
+      const s = searchQuery(ds, type, query);
+      const [sql, params] = ds.driver.escapeQueryWithParameters(s.matchSql, s.parameters);
+      const ids = ((await ds.query(sql, params)) as { entity_id: string }[]).map((r) => r.entity_id).sort();
+      expect({ query, ids }).toEqual({ query, ids: await search(type, query) });
+      // The same membership tested one id at a time (how a common search walks a list in id order).
+      const [one, oneParams] = ds.driver.escapeQueryWithParameters(
+        `SELECT p.id AS id FROM places p WHERE ${s.matchesId('p.id')} ORDER BY p.id`,
+        s.parameters,
+      );
+      if (type === 'Place') {
+        const walked = ((await ds.query(one, oneParams)) as { id: string }[]).map((r) => r.id);
+        expect({ query, walked }).toEqual({ query, walked: ids });
+      }
+    }
+  });
+
+  /** Every page of a searched list (searchableConnection), `first` at a time: the ids, the count, the cursors. */
+  const allPages = async (
+    query: string,
+    rankLimit: number,
+    where?: string,
+  ): Promise<{ ids: string[]; total: number; cursors: string[] }> => {
+    const ids: string[] = [];
+    const cursors: string[] = [];
+    let after: string | null = null;
+    let total = -1;
+    do {
+      const qb = ds.getRepository(PlaceEntity).createQueryBuilder('p');
+      if (where) qb.andWhere(where);
+      const page: Connection<Place> = await searchableConnection(
+        qb,
+        { first: 7, after },
+        [],
+        searchQuery(ds, 'Place', query),
+        { rankLimit },
+      );
+      const count = await page.totalCount();
+      expect(total === -1 || count === total).toBe(true);
+      total = count;
+      ids.push(...page.nodes.map((n) => n.id));
+      after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+      if (after) cursors.push(after);
+    } while (after);
+    return { ids, total, cursors };
+  };
+
+  test('a common search (more matches than the rank limit) lists the same set in id order, with an exact count', async () => {
+    const expected = oracle('Place', 'sidi');
+    expect(expected.length).toBeGreaterThan(50);
+    const ranked = await allPages('sidi', expected.length);
+    const common = await allPages('sidi', expected.length - 1);
+    // The same set and count; ranked is most relevant first, common is id order (code point order).
+    expect([...ranked.ids].sort()).toEqual(expected);
+    expect(ranked.total).toBe(expected.length);
+    expect(common.ids).toEqual(expected);
+    expect(common.total).toBe(expected.length);
+    const scores = await searchScores(ds.manager, searchQuery(ds, 'Place', 'sidi'));
+    const byRelevance = [...expected].sort((a, b) => scores.get(b)! - scores.get(a)! || (a < b ? -1 : 1));
+    expect(ranked.ids).toEqual(byRelevance);
+    // With another filter on the list (the set-based path): the same set as ranked with that filter.
+    const where = "p.id LIKE 'ma-%'";
+    const rankedMa = await allPages('sidi', 10000, where);
+    const commonMa = await allPages('sidi', 1, where);
+    expect(commonMa.ids).toEqual([...rankedMa.ids].sort());
+    expect(commonMa.total).toBe(rankedMa.total);
+    expect(commonMa.ids.length).toBeGreaterThan(10);
+    expect(commonMa.ids.length).toBeLessThan(expected.length);
+  });
+
+  test('a cursor keeps the order it was made in; a ranked cursor of a search now too common is refused', async () => {
+    const expected = oracle('Place', 'sidi');
+    const common = await allPages('sidi', 1);
+    const ranked = await allPages('sidi', 100000);
+    const page = async (after: string, rankLimit: number) =>
+      searchableConnection(
+        ds.getRepository(PlaceEntity).createQueryBuilder('p'),
+        { first: 7, after },
+        [],
+        searchQuery(ds, 'Place', 'sidi'),
+        { rankLimit },
+      );
+    // A common cursor goes on in id order even when the search could now be ranked.
+    const next = await page(common.cursors[0], 100000);
+    expect(next.nodes.map((n) => n.id)).toEqual(expected.slice(7, 14));
+    // A ranked cursor goes on in relevance order while the search stays under the limit...
+    const again = await page(ranked.cursors[0], 100000);
+    expect(again.nodes.map((n) => n.id)).toEqual(ranked.ids.slice(7, 14));
+    // ...and is refused, naming "after", once the search finds more than the limit.
+    await expect(page(ranked.cursors[0], 1)).rejects.toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT', argumentName: 'after' },
+    });
+    // A cursor of another search is refused in both orders.
+    for (const after of [common.cursors[0], ranked.cursors[0]]) {
+      await expect(
+        searchableConnection(
+          ds.getRepository(PlaceEntity).createQueryBuilder('p'),
+          { first: 7, after },
+          [],
+          searchQuery(ds, 'Place', 'beni'),
+          { rankLimit: 1 },
+        ),
+      ).rejects.toMatchObject({ extensions: { code: 'BAD_USER_INPUT', argumentName: 'after' } });
+    }
+    // first: 0 counts without probing or ranking.
+    const none = await searchableConnection(
+      ds.getRepository(PlaceEntity).createQueryBuilder('p'),
+      { first: 0 },
+      [],
+      searchQuery(ds, 'Place', 'sidi'),
+      { rankLimit: 1 },
+    );
+    expect(none.nodes).toEqual([]);
+    expect(await none.totalCount()).toBe(expected.length);
   });
 
   test('re-indexing replaces an entity, empty text removes it, removeDocuments forgets it', async () => {

@@ -44,7 +44,7 @@ export {
   SearchDocumentEntity,
 } from './schema';
 export type { SearchDocument } from './schema';
-export { relevanceOrder, searchQuery, searchScores } from './sql';
+export { relevanceOrder, searchFindsMoreThan, searchQuery, searchScores } from './sql';
 export type { SearchQueryOptions, SearchSql } from './sql';
 export {
   createSearchTables,
@@ -65,9 +65,11 @@ export {
   joinSearch,
   listSearch,
   relevanceField,
+  RANK_LIMIT,
   relevanceTerm,
   SEARCH_ALIAS,
   SEARCH_ARGUMENT,
   searchableConnection,
+  whereSearch,
 } from './connection';
-export type { RelevanceAfter } from './connection';
+export type { RelevanceAfter, SearchableOptions } from './connection';

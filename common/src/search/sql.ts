@@ -26,6 +26,20 @@ export interface SearchQueryOptions extends SearchOptions {
 export interface SearchSql {
   /** `SELECT entity_id, score …`, with TypeORM named parameters (`:search_all`…): wrap it in parentheses. */
   sql: string;
+  /**
+   * The same entities without scores: `SELECT entity_id …` from the all-words match on the `all` rows alone
+   * (the per-field rows, which only rank, are not read), with the same parameters. For membership (`IN`) and
+   * counts, which need no score.
+   */
+  matchSql: string;
+  /**
+   * The same membership as a condition on one entity id (an SQL expression, e.g. `o.id`): the entity's `all`
+   * row looked up by primary key and tested against the search (SQLite: its rowid among the rowids FTS5
+   * matches; MySQL: `MATCH` as a filter in a scalar subquery). Cheap per row, so a list walked in id order
+   * stops after its page when matches are dense (a common word); never to be used to scan a large table for
+   * rare matches.
+   */
+  matchesId: (id: string) => string;
   /** For `qb.setParameters(…)`; or `driver.escapeQueryWithParameters` for a raw query. */
   parameters: Record<string, unknown>;
   search: ParsedSearch;
@@ -51,10 +65,13 @@ export function searchQuery(
   if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(n)) throw new Error(`searchQuery: invalid name "${n}"`);
   const parameters: Record<string, unknown> = { [`${n}_type`]: entityType };
   const weight = fieldWeight(n, options.weights ?? {}, parameters);
-  const sql = isMysql(source)
+  const mysql = isMysql(source);
+  const sql = mysql
     ? mysqlSearch(n, search, weight, parameters)
     : sqliteSearch(n, search, weight, parameters);
-  return { sql, parameters, search };
+  const matchSql = mysql ? mysqlMatches(n) : sqliteMatches(n);
+  const matchesId = mysql ? mysqlMatchesId(n) : sqliteMatchesId(n);
+  return { sql, matchSql, matchesId, parameters, search };
 }
 
 /** The weight of a field as SQL over a field column (a CASE of the given weights, 1 for any other field). */
@@ -108,6 +125,56 @@ function mysqlSearch(
     `AND MATCH (${a}.text) AGAINST (:${n}_all IN BOOLEAN MODE) ` +
     `GROUP BY ${a}.entity_id`
   );
+}
+
+/** MySQL: the entities whose `all` row holds every term (the FULLTEXT index finds them; no relevance). */
+const mysqlMatches = (n: string) =>
+  `SELECT ${n}_m.entity_id AS entity_id FROM ${SEARCH_TABLE} ${n}_m ` +
+  `WHERE ${n}_m.entity_type = :${n}_type AND ${n}_m.field = '${ALL_FIELDS}' ` +
+  `AND MATCH (${n}_m.text) AGAINST (:${n}_all IN BOOLEAN MODE)`;
+
+/**
+ * MySQL: whether one entity's `all` row holds every term, read by primary key. MATCH is then a filter, not
+ * the access path: InnoDB runs the full-text search once per statement and tests each row's document id
+ * against its result (no row of another entity is read). A scalar subquery (at most one row: the primary
+ * key), because MariaDB turns `EXISTS` into a semi-join driven by the whole full-text match.
+ */
+const mysqlMatchesId = (n: string) => (id: string) =>
+  `(SELECT 1 FROM ${SEARCH_TABLE} ${n}_e WHERE ${n}_e.entity_type = :${n}_type ` +
+  `AND ${n}_e.entity_id = ${id} AND ${n}_e.field = '${ALL_FIELDS}' ` +
+  `AND MATCH (${n}_e.text) AGAINST (:${n}_all IN BOOLEAN MODE)) = 1`;
+
+/** SQLite: the entities whose `all` row matches every phrase (FTS5; no bm25). */
+const sqliteMatches = (n: string) =>
+  `SELECT ${n}_m.entity_id AS entity_id FROM ${SEARCH_FTS_TABLE} ${n}_m WHERE ${n}_m.${SEARCH_FTS_TABLE} ` +
+  `MATCH :${n}_all AND ${n}_m.entity_type = :${n}_type AND ${n}_m.field = '${ALL_FIELDS}'`;
+
+/**
+ * SQLite: whether one entity's `all` row matches every phrase: its rowid through the primary key of
+ * {@link SEARCH_TABLE} (the FTS5 row has the document's rowid, see index-writer.ts), looked up in the rowids
+ * FTS5 matches. That list is read once per statement (doclists only, no content row); asking FTS5 row by row
+ * instead would expand a prefix term (the last word of a query) again for every row.
+ */
+const sqliteMatchesId = (n: string) => (id: string) =>
+  `(SELECT ${n}_e.rowid FROM ${SEARCH_TABLE} ${n}_e WHERE ${n}_e.entity_type = :${n}_type ` +
+  `AND ${n}_e.entity_id = ${id} AND ${n}_e.field = '${ALL_FIELDS}') ` +
+  `IN (SELECT ${n}_f.rowid FROM ${SEARCH_FTS_TABLE} ${n}_f WHERE ${n}_f.${SEARCH_FTS_TABLE} MATCH :${n}_all)`;
+
+/**
+ * Whether a search finds more than `limit` entities: reads at most `limit + 1` of them (no score), so it
+ * costs about as much as ranking `limit` would save.
+ */
+export async function searchFindsMoreThan(
+  manager: EntityManager,
+  search: SearchSql,
+  limit: number,
+): Promise<boolean> {
+  const [sql, params] = manager.connection.driver.escapeQueryWithParameters(
+    `SELECT COUNT(*) AS n FROM (${search.matchSql} LIMIT ${Math.floor(limit) + 1}) p`,
+    search.parameters,
+  );
+  const rows: { n: number | string }[] = await manager.query(sql, params);
+  return Number(rows[0].n) > limit;
 }
 
 /** The search on SQLite: FTS5 phrases, scored by the weighted per-field bm25. */

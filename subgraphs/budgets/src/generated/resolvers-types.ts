@@ -784,7 +784,9 @@ export type Query = {
   /**
    * Budget lines of every budget, optionally filtered, in the order asked (ties always by id). Without
    * `orderBy` (or with an empty one): most relevant first when `filter.search` is given, id order otherwise.
-   * Keep the same `orderBy` (and search) while paging: a cursor from another ordering is refused.
+   * Keep the same `orderBy` (and search) while paging: a cursor from another ordering is refused. A search that
+   * finds more than 10,000 lines (a common word) is not ranked: the same lines, with the same `totalCount`, come
+   * in id order (and a cursor keeps the order of the page it came from).
    */
   budgetLines: BudgetLineConnection;
   /**

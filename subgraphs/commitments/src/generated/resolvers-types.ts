@@ -562,7 +562,9 @@ export type Query = {
   actionPlan: Maybe<ActionPlan>;
   /**
    * Action plans, optionally filtered, in the order asked (ties always by id). Without `orderBy` (or with an
-   * empty one): most relevant first when `filter.search` is given, id order otherwise.
+   * empty one): most relevant first when `filter.search` is given, id order otherwise. A search that finds more
+   * than 10,000 action plans (a common word) is not ranked: the same action plans, with the same `totalCount`,
+   * come in id order (and a cursor keeps the order of the page it came from).
    */
   actionPlans: ActionPlanConnection;
   /** One commitment by its OGP identifier, for example `MO0012`. Null when there is none. */
@@ -580,7 +582,9 @@ export type Query = {
   commitmentStats: Array<CommitmentGroup>;
   /**
    * Commitments, optionally filtered, in the order asked (ties always by id). Without `orderBy` (or with an
-   * empty one): most relevant first when `filter.search` is given, id order otherwise.
+   * empty one): most relevant first when `filter.search` is given, id order otherwise. A search that finds more
+   * than 10,000 commitments (a common word) is not ranked: the same commitments, with the same `totalCount`,
+   * come in id order (and a cursor keeps the order of the page it came from).
    */
   commitments: CommitmentConnection;
 };

@@ -302,7 +302,9 @@ export type Query = {
   /**
    * Organizations, optionally filtered, in id order (most relevant first with `filter.search`) unless `orderBy`
    * says otherwise. Keep the same `filter`, `orderBy` and Accept-Language header while paging: a cursor from
-   * another ordering is refused.
+   * another ordering is refused. A search that finds more than 10,000 organizations (a common word) is not
+   * ranked: the same organizations, with the same `totalCount`, come in id order (and a cursor keeps the order
+   * of the page it came from).
    */
   organizations: OrganizationConnection;
 };
