@@ -1,4 +1,3 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import { dropDatabase } from '@civic/common/db';
 import { datasetPath, SOURCES } from '@civic/formats/sources';
 import { SUBGRAPH_NAMES, type SubgraphName } from '@civic/subgraphs/catalog';
 import { readCsv, sumMillimes } from '../support/datasets';
+import { startServiceProcess, type ServiceProcess } from '../support/processes';
 
 /**
  * The deployment smoke test: what docker-compose runs, run for real. Each catalog subgraph and the gateway
@@ -24,7 +24,6 @@ import { readCsv, sumMillimes } from '../support/datasets';
  */
 
 const ROOT = join(__dirname, '..', '..');
-const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const MYSQL_URL = (process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/$/, '');
 const mysqlDescribe = process.env.TEST_MYSQL === '1' ? describe : describe.skip;
 
@@ -79,85 +78,16 @@ function scriptOf(service: string): string[] {
   return ['tsx', words[1].replace(/^build\//, '').replace(/\.js$/, '.ts')];
 }
 
-/** The environment a test process starts from: this run's, without any storage or port it may have set. */
-function baseEnvironment(): NodeJS.ProcessEnv {
-  return Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([k]) =>
-        !/(_DATABASE_URL|^DATABASE_URL|_PORT|_URL|^DATA_DIR|^HOST|^SEED_ON_START|^MIGRATE_ON_START|^LOG_LEVEL)$/.test(
-          k,
-        ),
-    ),
-  );
-}
-
-interface Running {
-  name: string;
-  child: ChildProcessWithoutNullStreams;
-  /** The port the service says it bound. */
-  ready: Promise<number>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  output(): string;
-  /** Whether the process is still running. */
-  alive(): boolean;
-}
-
 /**
- * Starts a compose service's script as its own process group (so a failed test can kill the tsx wrapper and
- * the Node process it runs, by the group's id) and watches its JSON log for the "ready at <url>" line.
+ * Starts a compose service's module as a process of its own (test/support/processes.ts: Node itself, from the
+ * TypeScript source, watching its log for "ready at"), with the environment compose gives it.
  */
-function startService(name: string, env: Record<string, string>): Running {
-  const [, entry] = scriptOf(name);
-  const child = spawn(process.execPath, [TSX, entry], {
-    cwd: ROOT,
-    env: { ...baseEnvironment(), ...env },
-    detached: true,
-  }) as ChildProcessWithoutNullStreams;
-  let output = '';
-  let running = true;
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => {
-      running = false;
-      resolve({ code, signal });
-    }),
-  );
-  const ready = new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`${name} not ready within ${READY_WITHIN_MS} ms:\n${output}`)),
-      READY_WITHIN_MS,
-    );
-    child.stdout.on('data', (d: Buffer) => {
-      output += d.toString();
-      for (const line of output.split('\n')) {
-        if (!line.startsWith('{')) continue;
-        try {
-          const entry = JSON.parse(line) as { msg?: string; url?: string };
-          if (entry.url && /ready at http/.test(entry.msg ?? '')) {
-            clearTimeout(timer);
-            resolve(Number(new URL(entry.url).port));
-          }
-        } catch {
-          // A partial line: the rest comes with the next chunk.
-        }
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    void exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited (${code ?? signal}) before it was ready:\n${output}`));
-    });
-  });
-  ready.catch(() => undefined);
-  return { name, child, ready, exited, output: () => output, alive: () => running };
-}
+const startService = (name: string, env: Record<string, string>): ServiceProcess =>
+  startServiceProcess(name, scriptOf(name)[1], env);
 
-/** Kills what is left of a service's process group (the tsx wrapper and its Node child). */
-function killGroup(r: Running) {
-  try {
-    if (r.child.pid) process.kill(-r.child.pid, 'SIGKILL');
-  } catch {
-    // Already gone.
-  }
+/** Kills what is left of a service's process. */
+function killGroup(r: ServiceProcess) {
+  if (r.alive()) r.child.kill('SIGKILL');
 }
 
 /** Exited by itself with status 0, or ended by the SIGTERM it was sent. */
@@ -185,7 +115,7 @@ mysqlDescribe('the deployment: docker-compose services as separate processes on 
   >;
   const gatewayDatabase = `civic_deploy_${tag}_gateway`;
   const registryDatabase = `civic_deploy_${tag}_registry`;
-  const running: Running[] = [];
+  const running: ServiceProcess[] = [];
   const ports = {} as Record<SubgraphName | 'gateway', number>;
   let exits: { name: string; result: { code: number | null; signal: NodeJS.Signals | null } | 'timeout' }[] =
     [];
