@@ -55,7 +55,7 @@ export interface BreakerOptions {
   window?: number;
   /** The fewest calls counted before the circuit may open. Default 5. */
   minimumCalls?: number;
-  /** How long the circuit stays open before one probe goes through, in milliseconds. Default 1000. */
+  /** How long the circuit stays open before one probe goes through, in milliseconds. Default 500. */
   halfOpenAfterMs?: number;
 }
 
@@ -226,7 +226,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
     this.breaker = circuitBreaker(
       handleWhen((err) => err instanceof SubgraphCallError && err.trips),
       {
-        halfOpenAfter: b.halfOpenAfterMs ?? 1000,
+        halfOpenAfter: b.halfOpenAfterMs ?? 500,
         breaker: new CountBreaker({
           threshold: b.failureRatio ?? 0.5,
           size: b.window ?? 10,
