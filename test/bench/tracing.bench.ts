@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { logMixin } from '../../common/src/log';
 import { clientSpan, sqlSpan } from '../../common/src/tracing';
+import { npmStartEnvironment } from '../support/start-env';
 
 const ROOT = join(__dirname, '..', '..');
 const QUERY = JSON.stringify({
@@ -95,22 +96,14 @@ async function receiver(): Promise<{ url: string; posts: () => number; close(): 
 /** One variant's process, started from `root`, resolved with its GraphQL URL once ready. */
 function startVariant(root: string, env: NodeJS.ProcessEnv): { child: ChildProcess; url: Promise<string> } {
   const dir = mkdtempSync(join(tmpdir(), 'civic-trace-bench-'));
-  const childEnv: NodeJS.ProcessEnv = {
-    ...process.env,
+  const childEnv = npmStartEnvironment(dir, {
     ...env,
     NODE_ENV: 'production',
-    DATA_DIR: dir,
-    GATEWAY_PORT: '0',
-    ORGANIZATIONS_PORT: '0',
-    COMMITMENTS_PORT: '0',
-    BUDGETS_PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'info',
     LOG_FORMAT: 'json',
     RATE_LIMIT_COST_PER_MINUTE: '0',
     RESPONSE_CACHE: 'off',
-  };
-  delete childEnv.DATABASE_URL;
+    DATABASE_URL: undefined,
+  });
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     cwd: root,
     env: childEnv,

@@ -11,6 +11,7 @@ import { sanitizeStatement, startTracing, tracingActive } from '@civic/common/tr
 import { logCapture } from '../support/log-capture';
 import { withEnv } from '../support/with-env';
 import { startSystem } from '../support/system';
+import { npmStartEnvironment } from '../support/start-env';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -140,20 +141,8 @@ afterAll(() => {
  * module sandbox refuses), on a fresh embedded database, every port 0, with `env`; its JSON log lines.
  */
 function startProcess(dataDir: string, env: NodeJS.ProcessEnv) {
-  const childEnv: NodeJS.ProcessEnv = {
-    ...process.env,
-    ...env,
-    DATA_DIR: dataDir,
-    GATEWAY_PORT: '0',
-    ORGANIZATIONS_PORT: '0',
-    COMMITMENTS_PORT: '0',
-    BUDGETS_PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'info',
-    LOG_FORMAT: 'json',
-  };
   // The embedded SQLite files, whatever this run's environment says.
-  delete childEnv.DATABASE_URL;
+  const childEnv = npmStartEnvironment(dataDir, { ...env, LOG_FORMAT: 'json', DATABASE_URL: undefined });
   // Node itself with tsx's loader, not tsx's command: that one turns a SIGTERM into a SIGKILL when the child's
   // event loop does not acknowledge it within 30 ms (a busy 2-core runner), and nothing would be flushed.
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
