@@ -58,7 +58,7 @@ async function main() {
               `median ${f.duringRoll.medianLatencyMs} ms`,
           );
           console.log(
-            `  balancer: ${f.balancer.forwarded} forwarded so far, ${f.balancer.sentOnAfterRefusal} sent on after a ` +
+            `  balancer: ${f.balancer.forwarded} forwarded, ${f.balancer.sentOnAfterRefusal} sent on after a ` +
               `refused connection, failed ${JSON.stringify(f.balancer.failed)}`,
           );
           for (const r of f.replicas) {

@@ -17,7 +17,7 @@ import { startServiceProcess, type ServiceProcess } from './processes';
 /** How long a replacement may take to be ready (tsx compiles at start; the machine is shared). */
 const READY_WITHIN_MS = 120_000;
 /** How long to wait for a request in flight on the replica about to be stopped. */
-const IN_FLIGHT_WITHIN_MS = 10_000;
+const IN_FLIGHT_WITHIN_MS = 30_000;
 
 /** One replica: its process and the port it listens on. */
 export interface Replica {
@@ -68,9 +68,9 @@ export interface RollingSystem {
   readonly gateways: Replica[];
   readonly budgets: Replica[];
   /** Replaces each gateway replica in turn (see {@link roll}). */
-  rollGateways(preStopMs: number): Promise<Replacement[]>;
+  rollGateways(preStopMs: number, requireInFlight?: boolean): Promise<Replacement[]>;
   /** Replaces each budgets replica in turn (see {@link roll}). */
-  rollBudgets(preStopMs: number): Promise<Replacement[]>;
+  rollBudgets(preStopMs: number, requireInFlight?: boolean): Promise<Replacement[]>;
   stop(): Promise<void>;
 }
 
@@ -98,7 +98,8 @@ export function drainedLine(output: string): Drained | undefined {
  * Replaces each replica of `replicas` in turn, as a rolling update does: waits until the balancer has at least
  * one request in flight on it (so that every stop is tested with work to finish); with `preStopMs` (what
  * docs/operations.md asks of an orchestrator: no new traffic before SIGTERM) takes it out of the balancer's
- * rotation and waits `preStopMs` (again until a query is still in flight then), without it (0) leaves it in
+ * rotation and waits `preStopMs` (again until a query is still in flight then; with `requireInFlight` false, SIGTERM
+ * after the wait whatever is in flight, and no wait for a query before it), without it (0) leaves it in
  * the rotation until its GET /ready says 503; then sends SIGTERM, waits for its
  * exit, removes it from the balancer, starts its replacement (`start`, on a new port), waits until the balancer
  * has it in rotation (its first 200 on GET /ready), then `pauseMs` before the next. `replicas` is updated in
@@ -109,6 +110,7 @@ export async function roll(
   replicas: Replica[],
   start: (index: number) => ServiceProcess,
   preStopMs: number,
+  requireInFlight = true,
   pauseMs = 500,
 ): Promise<Replacement[]> {
   const done: Replacement[] = [];
@@ -121,7 +123,7 @@ export async function roll(
       if (performance.now() > until) {
         throw new Error(`no request in flight on ${old.process.name} to stop it with`);
       }
-      if (queries().length === 0) {
+      if (requireInFlight && queries().length === 0) {
         await new Promise((r) => setImmediate(r));
         continue;
       }
@@ -130,7 +132,7 @@ export async function roll(
       // still in flight then; if none is, back into the rotation and wait for another.
       balancer.drain(old.port);
       await sleep(preStopMs);
-      if (queries().length > 0) break;
+      if (!requireInFlight || queries().length > 0) break;
       balancer.drain(old.port, false);
     }
     const inFlightAtTerm = balancer.inFlight(old.port);
@@ -251,8 +253,10 @@ export async function startRollingSystem(): Promise<RollingSystem> {
       url: `${gatewayBalancer.origin}/graphql`,
       gateways,
       budgets,
-      rollGateways: (preStopMs) => roll(gatewayBalancer, gateways, startGateway, preStopMs),
-      rollBudgets: (preStopMs) => roll(budgetsBalancer, budgets, startBudgets, preStopMs),
+      rollGateways: (preStopMs, requireInFlight) =>
+        roll(gatewayBalancer, gateways, startGateway, preStopMs, requireInFlight),
+      rollBudgets: (preStopMs, requireInFlight) =>
+        roll(budgetsBalancer, budgets, startBudgets, preStopMs, requireInFlight),
       stop,
     };
   } catch (err) {
@@ -283,6 +287,8 @@ async function stopProcesses(all: ServiceProcess[]) {
 export interface RollRun {
   readonly what: 'gateway' | 'budgets';
   readonly preStopMs: number;
+  /** performance.now() when the load started: the balancer's records from then on are this run's. */
+  readonly startedAt: number;
   readonly samples: Sample[];
   readonly sent: number;
   readonly replacements: Replacement[];
@@ -298,17 +304,27 @@ export async function rollUnderLoad(
   sys: RollingSystem,
   what: 'gateway' | 'budgets',
   expected: Map<MixQuery, unknown>,
-  o: { concurrency: number; warmMs: number; afterMs: number; preStopMs: number },
+  o: {
+    concurrency: number;
+    warmMs: number;
+    afterMs: number;
+    preStopMs: number;
+    /** SIGTERM only while a query is in flight on the replica (default true). */
+    requireInFlight?: boolean;
+  },
 ): Promise<RollRun> {
+  const startedAt = performance.now();
   const load = new Load(sys.url, expected, o.concurrency);
   try {
     await sleep(o.warmMs);
     const replacements =
-      what === 'gateway' ? await sys.rollGateways(o.preStopMs) : await sys.rollBudgets(o.preStopMs);
+      what === 'gateway'
+        ? await sys.rollGateways(o.preStopMs, o.requireInFlight)
+        : await sys.rollBudgets(o.preStopMs, o.requireInFlight);
     await sleep(o.afterMs);
     const samples = await load.stop();
     const balancer = what === 'gateway' ? sys.gatewayBalancer : sys.budgetsBalancer;
-    return { what, preStopMs: o.preStopMs, samples, sent: load.sent, replacements, balancer };
+    return { what, preStopMs: o.preStopMs, startedAt, samples, sent: load.sent, replacements, balancer };
   } finally {
     await load.stop();
   }
@@ -321,6 +337,8 @@ export function rollFigures(run: RollRun) {
   const first = run.replacements[0]?.termAt ?? 0;
   const last = run.replacements[run.replacements.length - 1]?.replacedAt ?? 0;
   const during = run.samples.filter((s) => s.answeredAt >= first && s.sentAt <= last);
+  // This run's requests only: the balancers outlive a run.
+  const forwarded = [...run.balancer.forwarded.values()].filter((f) => f.receivedAt >= run.startedAt);
   const latencies = during.map((s) => s.answeredAt - s.sentAt).sort((a, b) => a - b);
   return {
     what: run.what,
@@ -336,13 +354,11 @@ export function rollFigures(run: RollRun) {
       maxLatencyMs: Math.round(latencies[latencies.length - 1] ?? 0),
       medianLatencyMs: Math.round(latencies[Math.floor(latencies.length / 2)] ?? 0),
     },
-    /** Requests the balancer sent on after a refused connection, and those it answered 502 (none expected). */
+    /** This run's requests through the balancer: sent on after a refused connection, failed (answered 502). */
     balancer: {
-      forwarded: run.balancer.forwarded.size,
-      sentOnAfterRefusal: [...run.balancer.forwarded.values()].filter((f) => f.tried.length > 1).length,
-      failed: [...run.balancer.forwarded.values()]
-        .filter((f) => f.failure !== undefined)
-        .map((f) => f.failure!),
+      forwarded: forwarded.length,
+      sentOnAfterRefusal: forwarded.filter((f) => f.tried.length > 1).length,
+      failed: forwarded.filter((f) => f.failure !== undefined).map((f) => f.failure!),
     },
     replicas: run.replacements.map((r) => {
       const ended = r.inFlightAtTerm.map((id) => run.balancer.forwarded.get(id)!);
