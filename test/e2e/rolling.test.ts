@@ -48,13 +48,14 @@ const describeSample = (s: Sample) =>
 
 function expectNothingDropped(run: RollRun, requireInFlight: boolean) {
   const f = rollFigures(run);
+  // The balancer passed every answer back: nothing failed between it and a replica (first: when a request was
+  // dropped, this says how).
+  expect(f.balancer.failed).toEqual([]);
   // Every request sent was answered, 200 with the same data as before the roll and no error.
   expect(run.samples.length).toBe(run.sent);
   expect(run.samples.filter((s) => s.outcome !== 'full' || s.status !== 200).map(describeSample)).toEqual([]);
   // The samples cover the roll: some were answered while a replica was stopping or being replaced.
   expect(f.duringRoll.requests).toBeGreaterThan(0);
-  // The balancer passed every answer back: nothing failed between it and a replica.
-  expect(f.balancer.failed).toEqual([]);
   expect(f.replicas).toHaveLength(2);
   for (const r of f.replicas) {
     // A clean stop: exit 0, nothing cut by the grace period.
