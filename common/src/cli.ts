@@ -61,3 +61,36 @@ export function parseCommandLine(
   const [command, ...args] = parsed.positionals;
   return { values: parsed.values as Record<string, string | boolean | undefined>, command, args };
 }
+
+/** What one command of a command line accepts: its options, and how many positional arguments (at least, at most). */
+export interface CommandShape {
+  options: readonly string[];
+  min: number;
+  max: number;
+}
+
+/**
+ * Checks a parsed command line against what its commands accept, in this order, each refusal a
+ * {@link UsageError}: a command given and known; no more positional arguments than it takes; no fewer (then
+ * `missing(command)` says what is needed); no option it does not take (named `title(command)` in the message).
+ */
+export function checkCommand(
+  parsed: { command: string | undefined; values: Record<string, unknown>; args: string[] },
+  accepts: Record<string, CommandShape>,
+  words: { title(command: string): string; missing(command: string): string },
+): string {
+  const { command, values, args } = parsed;
+  const shape = command ? accepts[command] : undefined;
+  if (!command || !shape) {
+    const names = Object.keys(accepts);
+    const expected = `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
+    throw new UsageError(
+      command ? `Unknown command "${command}": expected ${expected}.` : 'No command given.',
+    );
+  }
+  if (args.length > shape.max) throw new UsageError(`Unexpected argument "${args[shape.max]}".`);
+  if (args.length < shape.min) throw new UsageError(words.missing(command));
+  const extra = Object.keys(values).filter((k) => values[k] !== undefined && !shape.options.includes(k));
+  if (extra.length) throw new UsageError(`${words.title(command)} does not take --${extra[0]}.`);
+  return command;
+}

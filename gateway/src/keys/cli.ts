@@ -7,7 +7,14 @@
  *
  * A new key is printed once, on stdout, and never again: only the SHA-256 of its secret is stored.
  */
-import { exitStatus, parseCommandLine, textTable, UsageError } from '@civic/common/cli';
+import {
+  checkCommand,
+  exitStatus,
+  parseCommandLine,
+  textTable,
+  UsageError,
+  type CommandShape,
+} from '@civic/common/cli';
 import type { GatewayDatabaseConfig } from '@civic/common/config';
 import { createKey, KeyCommandError, MAX_QUOTA, revokeKey } from './api-keys';
 import { KEY_ID } from './key';
@@ -38,11 +45,11 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** Which options each command accepts, and how many positional arguments. */
-const ACCEPTS: Record<string, { options: readonly (keyof typeof OPTIONS)[]; positionals: number }> = {
-  create: { options: ['name', 'cost-per-minute', 'export-rows', 'json'], positionals: 0 },
-  list: { options: ['json'], positionals: 0 },
-  revoke: { options: ['json'], positionals: 1 },
+/** Which options each command accepts, and how many positional arguments (at least, at most). */
+const ACCEPTS: Record<string, CommandShape> = {
+  create: { options: ['name', 'cost-per-minute', 'export-rows', 'json'], min: 0, max: 0 },
+  list: { options: ['json'], min: 0, max: 0 },
+  revoke: { options: ['json'], min: 1, max: 1 },
 };
 
 type Values = {
@@ -52,19 +59,12 @@ type Values = {
 function parse(argv: string[]): { command: string; values: Values; args: string[] } {
   const parsed = parseCommandLine(argv, OPTIONS, (message) => new UsageError(message));
   const values = parsed.values as Values;
-  const { command, args } = parsed;
+  const { args } = parsed;
   if (values.help) return { command: 'help', values, args };
-  const accepts = command ? ACCEPTS[command] : undefined;
-  if (!command || !accepts) {
-    throw new UsageError(
-      command ? `Unknown command "${command}": expected create, list or revoke.` : 'No command given.',
-    );
-  }
-  if (args.length > accepts.positionals)
-    throw new UsageError(`Unexpected argument "${args[accepts.positionals]}".`);
-  if (args.length < accepts.positionals) throw new UsageError(`keys ${command} needs the key's id (cg_...).`);
-  const extra = (Object.keys(values) as (keyof typeof OPTIONS)[]).filter((k) => !accepts.options.includes(k));
-  if (extra.length) throw new UsageError(`keys ${command} does not take --${extra[0]}.`);
+  const command = checkCommand(parsed, ACCEPTS, {
+    title: (c) => `keys ${c}`,
+    missing: (c) => `keys ${c} needs the key's id (cg_...).`,
+  });
   return { command, values, args };
 }
 

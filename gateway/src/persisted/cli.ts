@@ -14,7 +14,14 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { Supergraph } from '@apollo/federation-internals';
 import type { GraphQLSchema } from 'graphql';
-import { exitStatus, parseCommandLine, textTable, UsageError } from '@civic/common/cli';
+import {
+  checkCommand,
+  exitStatus,
+  parseCommandLine,
+  textTable,
+  UsageError,
+  type CommandShape,
+} from '@civic/common/cli';
 import type { GatewayDatabaseConfig, OperationLimits } from '@civic/common/config';
 import { readSupergraph } from '../supergraph';
 import {
@@ -63,7 +70,7 @@ const OPTIONS = {
 } as const;
 
 /** Which options each command accepts, and how many positional arguments (at least, at most). */
-const ACCEPTS: Record<string, { options: readonly (keyof typeof OPTIONS)[]; min: number; max: number }> = {
+const ACCEPTS: Record<string, CommandShape> = {
   add: { options: ['json', 'skip-validation'], min: 2, max: 2 },
   list: { options: ['json'], min: 0, max: 1 },
   remove: { options: ['json'], min: 1, max: 2 },
@@ -74,24 +81,15 @@ type Values = { json?: boolean; 'skip-validation'?: boolean; help?: boolean };
 function parse(argv: string[]): { command: string; values: Values; args: string[] } {
   const parsed = parseCommandLine(argv, OPTIONS, (message) => new UsageError(message));
   const values = parsed.values as Values;
-  const { command, args } = parsed;
+  const { args } = parsed;
   if (values.help) return { command: 'help', values, args };
-  const accepts = command ? ACCEPTS[command] : undefined;
-  if (!command || !accepts) {
-    throw new UsageError(
-      command ? `Unknown command "${command}": expected add, list or remove.` : 'No command given.',
-    );
-  }
-  if (args.length > accepts.max) throw new UsageError(`Unexpected argument "${args[accepts.max]}".`);
-  if (args.length < accepts.min) {
-    throw new UsageError(
-      command === 'add'
+  const command = checkCommand(parsed, ACCEPTS, {
+    title: (c) => `persisted:${c}`,
+    missing: (c) =>
+      c === 'add'
         ? 'persisted:add needs the client and the file: persisted:add <client> <file.graphql|file.json>.'
         : 'persisted:remove needs the client (and, to remove one document, its id).',
-    );
-  }
-  const extra = (Object.keys(values) as (keyof typeof OPTIONS)[]).filter((k) => !accepts.options.includes(k));
-  if (extra.length) throw new UsageError(`persisted:${command} does not take --${extra[0]}.`);
+  });
   if (args[0] !== undefined && !CLIENT_NAME.test(args[0])) {
     throw new UsageError(
       `"${args[0]}" is not a client name: 1 to 100 letters, digits, ".", "_" or "-", starting with a letter or digit.`,
