@@ -24,7 +24,10 @@ import {
   searchableConnection,
   searchScores,
   sampleSearchStatistics,
+  scopeSearchIndex,
+  searchCount,
   settleSearchStatistics,
+  unscopeSearchIndex,
   type SearchDocumentInput,
 } from '@civic/common/search';
 import { readCsv, readJson } from '../support/datasets';
@@ -446,6 +449,13 @@ describe.each(BACKENDS)('the search engine on %s', (backend) => {
       const [sql, params] = ds.driver.escapeQueryWithParameters(s.matchSql, s.parameters);
       const ids = ((await ds.query(sql, params)) as { entity_id: string }[]).map((r) => r.entity_id).sort();
       expect({ query, ids }).toEqual({ query, ids: await search(type, query) });
+      // The count from the index alone (SQLite: FTS5 doclists), exact, and bounded when asked.
+      expect({ query, count: await searchCount(ds.manager, s) }).toEqual({ query, count: ids.length });
+      for (const limit of [ids.length - 1, ids.length, ids.length + 1]) {
+        const [counted, countParams] = ds.driver.escapeQueryWithParameters(s.countSql(limit), s.parameters);
+        const [{ n }] = (await ds.query(counted, countParams)) as { n: number | string }[];
+        expect({ query, limit, n: Number(n) }).toEqual({ query, limit, n: Math.min(limit, ids.length) });
+      }
       // The same membership tested one id at a time (how a common search walks a list in id order).
       const [one, oneParams] = ds.driver.escapeQueryWithParameters(
         `SELECT p.id AS id FROM places p WHERE ${s.matchesId('p.id')} ORDER BY p.id`,
@@ -456,6 +466,33 @@ describe.each(BACKENDS)('the search engine on %s', (backend) => {
         expect({ query, walked }).toEqual({ query, walked: ids });
       }
     }
+  });
+
+  test('the entity type token of the index is not a word a search finds', async () => {
+    // SQLite keeps each `all` row's entity type as a token (hexadecimal) in the FTS5 column `scope`.
+    for (const type of ['Place', 'Commitment', 'BudgetLine'])
+      expect(await search(type, Buffer.from(type, 'utf8').toString('hex'))).toEqual([]);
+  });
+
+  test('the SearchScope step rebuilds the FTS5 table with its scope column, and back, finding the same', async () => {
+    const before = await search('Place', 'sidi');
+    const scoped = async () =>
+      ((await ds.query(`PRAGMA table_xinfo(${SEARCH_FTS_TABLE})`)) as { name: string }[]).some(
+        (c) => c.name === 'scope',
+      );
+    const runner = ds.createQueryRunner();
+    try {
+      await unscopeSearchIndex(runner);
+      if (backend === 'sqlite') expect(await scoped()).toBe(false);
+      await scopeSearchIndex(runner);
+      // Twice is harmless: nothing to do the second time.
+      await scopeSearchIndex(runner);
+      if (backend === 'sqlite') expect(await scoped()).toBe(true);
+    } finally {
+      await runner.release();
+    }
+    expect(await search('Place', 'sidi')).toEqual(before);
+    expect(await searchCount(ds.manager, searchQuery(ds, 'Place', 'sidi'))).toBe(before.length);
   });
 
   /** Every page of a searched list (searchableConnection), `first` at a time: the ids, the count, the cursors. */

@@ -13,6 +13,7 @@ import { withFoundBy } from './found';
 import type { ParsedSearch } from './query';
 import {
   relevanceOrder,
+  searchCount,
   searchFindsMoreThan,
   searchQuery,
   searchScores,
@@ -186,6 +187,21 @@ function decodeCommonCursor(after: string, search: ParsedSearch): string {
   return id;
 }
 
+/** Whether a list's query keeps every row of its table: no condition, no join. */
+const unfiltered = (qb: SelectQueryBuilder<ObjectLiteral>) =>
+  qb.expressionMap.wheres.length === 0 && qb.expressionMap.joinAttributes.length === 0;
+
+/**
+ * The exact number of rows of the list `qb` (without the search) that the search finds. A list of every row
+ * of its table: the number of entities the search finds, from the index alone ({@link searchCount}: on
+ * SQLite from FTS5 doclists, no row read). With another condition: the rows it keeps that match, counted
+ * by membership (`id IN` the match, no score), which reads every match.
+ */
+function searchTotal<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, search: SearchSql): Promise<number> {
+  if (unfiltered(qb)) return searchCount(qb.connection.manager, search);
+  return whereSearch(qb.clone(), search).getCount();
+}
+
 /**
  * A page of a common search: the matches in id order, keyset on id. Without another filter on the list
  * (`qb` has no condition), the lines are walked in id order and each tested by primary key
@@ -212,7 +228,7 @@ async function commonConnection<T extends ObjectLiteral & { id: string }>(
   const nodes = rows.slice(0, page.first);
   const edges = nodes.map((node) => ({ cursor: encodeOrderedCursor(sig, [node.id]), node }));
   return {
-    totalCount: () => whereSearch(qb.clone(), search).getCount(),
+    totalCount: () => searchTotal(qb, search),
     edges,
     nodes,
     pageInfo: {
@@ -254,9 +270,9 @@ export async function searchableConnection<T extends ObjectLiteral & { id: strin
   }
   if (mode === 'common') return withFoundBy(await commonConnection(qb, args, search), search.search);
   // Ranked: at most rankLimit matches (or a cursor of a ranked page), scored for the cursors and the order.
-  const count = whereSearch(qb.clone(), search);
+  const count = qb.clone();
   joinSearch(qb, search);
   const scores = first > 0 ? await searchScores(qb.connection.manager, search) : new Map<string, number>();
   const connection = await orderedConnection(qb, args, [relevanceTerm<T>(search.search, scores)]);
-  return withFoundBy({ ...connection, totalCount: () => count.getCount() }, search.search);
+  return withFoundBy({ ...connection, totalCount: () => searchTotal(count, search) }, search.search);
 }

@@ -7,6 +7,8 @@ import {
   ENTITY_ID_LENGTH,
   ENTITY_TYPE_LENGTH,
   FIELD_LENGTH,
+  FTS_COLUMNS,
+  FTS_VALUES,
   MAX_DOCUMENT_BYTES,
   SEARCH_FTS_TABLE,
   SEARCH_TABLE,
@@ -156,8 +158,7 @@ async function copyToFts(m: EntityManager, byType: ReadonlyMap<string, string[]>
   for (const [type, ids] of byType) {
     for (const part of chunk(ids, IDS_PER_DELETE)) {
       await m.query(
-        `INSERT INTO ${SEARCH_FTS_TABLE} (rowid, text, entity_type, entity_id, field) ` +
-          `SELECT rowid, text, entity_type, entity_id, field FROM ${SEARCH_TABLE} ` +
+        `INSERT INTO ${SEARCH_FTS_TABLE} (${FTS_COLUMNS}) SELECT ${FTS_VALUES} FROM ${SEARCH_TABLE} ` +
           `WHERE entity_type = ? AND entity_id IN (${placeholders(part.length)})`,
         [type, ...part],
       );
@@ -207,8 +208,7 @@ export async function rebuildSearchIndex(manager: EntityManager): Promise<void> 
   await inTransaction(manager, async (m) => {
     await m.query(`DELETE FROM ${SEARCH_FTS_TABLE}`);
     await m.query(
-      `INSERT INTO ${SEARCH_FTS_TABLE} (rowid, text, entity_type, entity_id, field) ` +
-        `SELECT rowid, text, entity_type, entity_id, field FROM ${SEARCH_TABLE}`,
+      `INSERT INTO ${SEARCH_FTS_TABLE} (${FTS_COLUMNS}) SELECT ${FTS_VALUES} FROM ${SEARCH_TABLE}`,
     );
   });
 }

@@ -44,15 +44,17 @@ export {
   SearchDocumentEntity,
 } from './schema';
 export type { SearchDocument } from './schema';
-export { relevanceOrder, searchFindsMoreThan, searchQuery, searchScores } from './sql';
+export { relevanceOrder, searchCount, searchFindsMoreThan, searchQuery, searchScores } from './sql';
 export type { SearchQueryOptions, SearchSql } from './sql';
 export {
   createSearchTables,
   defaultSearchStatistics,
   dropSearchTables,
   sampleSearchStatistics,
+  scopeSearchIndex,
   SEARCH_STATS_SAMPLE_PAGES,
   settleSearchStatistics,
+  unscopeSearchIndex,
 } from './migration';
 export { entityDocuments, indexDocuments, rebuildSearchIndex, removeDocuments } from './index-writer';
 export type { SearchDocumentInput } from './index-writer';

@@ -6,6 +6,8 @@ import {
   ENTITY_ID_LENGTH,
   ENTITY_TYPE_LENGTH,
   FIELD_LENGTH,
+  FTS_COLUMNS,
+  FTS_VALUES,
   SEARCH_FTS_TABLE,
   SEARCH_FULLTEXT_INDEX,
   SEARCH_TABLE,
@@ -38,8 +40,9 @@ async function assertFulltextSettings(q: QueryRunner): Promise<void> {
 /**
  * Migration step: creates {@link SEARCH_TABLE}; on MySQL with a FULLTEXT index on `text` and the binary
  * collation of `binaryCollation` (terms are already folded; ids compare by code point as the subgraphs'
- * ids do, so `entity_id = o.id` joins without a collation mix), on SQLite with the FTS5
- * table {@link SEARCH_FTS_TABLE} (`unicode61 remove_diacritics 2`). The FTS5 table keeps its own copy of the
+ * ids do, so `entity_id = o.id` joins without a collation mix), on SQLite with the FTS5 table
+ * {@link SEARCH_FTS_TABLE} (`unicode61 remove_diacritics 2`, with the `scope` column that
+ * {@link scopeSearchIndex} gives a database created before it). The FTS5 table keeps its own copy of the
  * rows, written by {@link indexDocuments} and {@link removeDocuments} in the same transaction: triggers
  * keyed by rowid would break when TypeORM recreates the table (its way to alter a SQLite table drops
  * triggers and renumbers rowids). On MySQL it refuses a server whose `innodb_ft_min_token_size` is above 3.
@@ -72,12 +75,48 @@ export async function createSearchTables(q: QueryRunner): Promise<void> {
   );
   // Relevance scores must not move on their own: see settleSearchStatistics.
   if (mysql) await q.query(`ALTER TABLE ${SEARCH_TABLE} STATS_PERSISTENT = 1, STATS_AUTO_RECALC = 0`);
-  if (!mysql) {
-    await q.query(
-      `CREATE VIRTUAL TABLE ${SEARCH_FTS_TABLE} USING fts5(text, entity_type UNINDEXED, entity_id UNINDEXED, ` +
-        `field UNINDEXED, tokenize = 'unicode61 remove_diacritics 2')`,
-    );
-  }
+  if (!mysql) await createFtsTable(q, true);
+}
+
+/**
+ * SQLite: creates {@link SEARCH_FTS_TABLE}, with the `scope` column ({@link FTS_SCOPE_SQL}) or, `scoped`
+ * false, as it was before it (for {@link unscopeSearchIndex}).
+ */
+async function createFtsTable(q: QueryRunner, scoped: boolean): Promise<void> {
+  await q.query(
+    `CREATE VIRTUAL TABLE ${SEARCH_FTS_TABLE} USING fts5(text, ${scoped ? 'scope, ' : ''}entity_type UNINDEXED, ` +
+      `entity_id UNINDEXED, field UNINDEXED, tokenize = 'unicode61 remove_diacritics 2')`,
+  );
+}
+
+/** SQLite: whether {@link SEARCH_FTS_TABLE} has the `scope` column. */
+async function ftsIsScoped(q: QueryRunner): Promise<boolean> {
+  const columns = (await q.query(`PRAGMA table_xinfo(${SEARCH_FTS_TABLE})`)) as { name: string }[];
+  return columns.some((c) => c.name === 'scope');
+}
+
+/**
+ * Migration step (SQLite only): gives an FTS5 table created before the `scope` column
+ * ({@link FTS_SCOPE_SQL}) that column: FTS5 tables cannot be altered, so it is created again and filled
+ * from {@link SEARCH_TABLE} (every document; at a million budget lines, some minutes). Nothing to do when
+ * the table has it already (created by this version of {@link createSearchTables}), nor on MySQL.
+ */
+export async function scopeSearchIndex(q: QueryRunner): Promise<void> {
+  if (isMysql(q) || (await ftsIsScoped(q))) return;
+  await q.query(`DROP TABLE ${SEARCH_FTS_TABLE}`);
+  await createFtsTable(q, true);
+  await q.query(`INSERT INTO ${SEARCH_FTS_TABLE} (${FTS_COLUMNS}) SELECT ${FTS_VALUES} FROM ${SEARCH_TABLE}`);
+}
+
+/** Migration step: {@link scopeSearchIndex} undone (the FTS5 table without `scope`, filled again). */
+export async function unscopeSearchIndex(q: QueryRunner): Promise<void> {
+  if (isMysql(q) || !(await ftsIsScoped(q))) return;
+  await q.query(`DROP TABLE ${SEARCH_FTS_TABLE}`);
+  await createFtsTable(q, false);
+  await q.query(
+    `INSERT INTO ${SEARCH_FTS_TABLE} (rowid, text, entity_type, entity_id, field) ` +
+      `SELECT rowid, text, entity_type, entity_id, field FROM ${SEARCH_TABLE}`,
+  );
 }
 
 /*

@@ -13,6 +13,19 @@ export const SEARCH_FTS_TABLE = 'search_documents_fts';
 export const SEARCH_FULLTEXT_INDEX = 'FTX_search_documents_text';
 /** The field holding every field's terms of an entity; reserved. */
 export const ALL_FIELDS = 'all';
+/**
+ * SQLite only: what the FTS5 column `scope` holds for a row of {@link SEARCH_TABLE} (SQL over its columns):
+ * for an entity's `all` row, one token naming its entity type (the hexadecimal of its UTF-8 bytes, one
+ * token whatever characters the type has, see {@link ftsScopeToken}); nothing for the per-field rows. A
+ * search then finds the `all` rows of one entity type from the index alone (`scope : <token>`), without
+ * reading each match's `entity_type` and `field`: counts and probes read doclists only.
+ */
+export const FTS_SCOPE_SQL = `CASE field WHEN '${ALL_FIELDS}' THEN hex(entity_type) END`;
+/** The token {@link FTS_SCOPE_SQL} writes for an entity type (SQLite's hex() of its UTF-8 text, folded to lower case). */
+export const ftsScopeToken = (entityType: string): string => Buffer.from(entityType, 'utf8').toString('hex');
+/** SQLite: the columns of {@link SEARCH_FTS_TABLE} a row is copied into, and their values from {@link SEARCH_TABLE}. */
+export const FTS_COLUMNS = 'rowid, text, scope, entity_type, entity_id, field';
+export const FTS_VALUES = `rowid, text, ${FTS_SCOPE_SQL}, entity_type, entity_id, field`;
 /** `search_documents.text` is a TEXT column on MySQL: a document's terms are cut at a term boundary to fit. */
 export const MAX_DOCUMENT_BYTES = 65535;
 

@@ -2,7 +2,7 @@ import type { EntityManager, ObjectLiteral } from 'typeorm';
 import { isMysql, type Queryable } from '../dialect';
 import type { OrderTerm } from '../ordering';
 import { parseSearch, type ParsedSearch, type SearchOptions } from './query';
-import { ALL_FIELDS, SEARCH_FTS_TABLE, SEARCH_TABLE } from './schema';
+import { ALL_FIELDS, ftsScopeToken, SEARCH_FTS_TABLE, SEARCH_TABLE } from './schema';
 
 /*
  * A parsed search as SQL for the backend at hand (InnoDB FULLTEXT or FTS5), its scores, and its relevance
@@ -40,6 +40,12 @@ export interface SearchSql {
    * rare matches.
    */
   matchesId: (id: string) => string;
+  /**
+   * `SELECT COUNT(*) AS n …`: how many entities of the type the search finds, counting at most `limit` when
+   * given; the same entities as {@link matchSql}. SQLite counts from the FTS5 doclists alone (the `all` rows
+   * of the type by their `scope` token), reading no row.
+   */
+  countSql: (limit?: number) => string;
   /** For `qb.setParameters(…)`; or `driver.escapeQueryWithParameters` for a raw query. */
   parameters: Record<string, unknown>;
   search: ParsedSearch;
@@ -71,7 +77,8 @@ export function searchQuery(
     : sqliteSearch(n, search, weight, parameters);
   const matchSql = mysql ? mysqlMatches(n) : sqliteMatches(n);
   const matchesId = mysql ? mysqlMatchesId(n) : sqliteMatchesId(n);
-  return { sql, matchSql, matchesId, parameters, search };
+  const countSql = mysql ? mysqlCount(n) : sqliteCount(n);
+  return { sql, matchSql, matchesId, countSql, parameters, search };
 }
 
 /** The weight of a field as SQL over a field column (a CASE of the given weights, 1 for any other field). */
@@ -133,6 +140,10 @@ const mysqlMatches = (n: string) =>
   `WHERE ${n}_m.entity_type = :${n}_type AND ${n}_m.field = '${ALL_FIELDS}' ` +
   `AND MATCH (${n}_m.text) AGAINST (:${n}_all IN BOOLEAN MODE)`;
 
+/** MySQL: how many entities the search finds (at most `limit`). */
+const mysqlCount = (n: string) => (limit?: number) =>
+  `SELECT COUNT(*) AS n FROM (${mysqlMatches(n)}${limit === undefined ? '' : ` LIMIT ${Math.floor(limit)}`}) ${n}_cn`;
+
 /**
  * MySQL: whether one entity's `all` row holds every term, read by primary key. MATCH is then a filter, not
  * the access path: InnoDB runs the full-text search once per statement and tests each row's document id
@@ -144,10 +155,14 @@ const mysqlMatchesId = (n: string) => (id: string) =>
   `AND ${n}_e.entity_id = ${id} AND ${n}_e.field = '${ALL_FIELDS}' ` +
   `AND MATCH (${n}_e.text) AGAINST (:${n}_all IN BOOLEAN MODE)) = 1`;
 
-/** SQLite: the entities whose `all` row matches every phrase (FTS5; no bm25). */
+/**
+ * SQLite: the entities whose `all` row matches every phrase (FTS5; no bm25): the `all` rows of the entity
+ * type are found by their `scope` token in the index (see {@link FTS_SCOPE_SQL}), so only the matches' own
+ * rows are read (for their `entity_id`), not those of every field row holding the words.
+ */
 const sqliteMatches = (n: string) =>
   `SELECT ${n}_m.entity_id AS entity_id FROM ${SEARCH_FTS_TABLE} ${n}_m WHERE ${n}_m.${SEARCH_FTS_TABLE} ` +
-  `MATCH :${n}_all AND ${n}_m.entity_type = :${n}_type AND ${n}_m.field = '${ALL_FIELDS}'`;
+  `MATCH :${n}_scoped`;
 
 /**
  * SQLite: whether one entity's `all` row matches every phrase: its rowid through the primary key of
@@ -158,7 +173,12 @@ const sqliteMatches = (n: string) =>
 const sqliteMatchesId = (n: string) => (id: string) =>
   `(SELECT ${n}_e.rowid FROM ${SEARCH_TABLE} ${n}_e WHERE ${n}_e.entity_type = :${n}_type ` +
   `AND ${n}_e.entity_id = ${id} AND ${n}_e.field = '${ALL_FIELDS}') ` +
-  `IN (SELECT ${n}_f.rowid FROM ${SEARCH_FTS_TABLE} ${n}_f WHERE ${n}_f.${SEARCH_FTS_TABLE} MATCH :${n}_all)`;
+  `IN (SELECT ${n}_f.rowid FROM ${SEARCH_FTS_TABLE} ${n}_f WHERE ${n}_f.${SEARCH_FTS_TABLE} MATCH :${n}_scoped)`;
+
+/** SQLite: how many entities the search finds (at most `limit`), from the FTS5 doclists alone. */
+const sqliteCount = (n: string) => (limit?: number) =>
+  `SELECT COUNT(*) AS n FROM (SELECT ${n}_c.rowid FROM ${SEARCH_FTS_TABLE} ${n}_c ` +
+  `WHERE ${n}_c.${SEARCH_FTS_TABLE} MATCH :${n}_scoped${limit === undefined ? '' : ` LIMIT ${Math.floor(limit)}`}) ${n}_cn`;
 
 /**
  * Whether a search finds more than `limit` entities: reads at most `limit + 1` of them (no score), so it
@@ -169,12 +189,23 @@ export async function searchFindsMoreThan(
   search: SearchSql,
   limit: number,
 ): Promise<boolean> {
-  const [sql, params] = manager.connection.driver.escapeQueryWithParameters(
-    `SELECT COUNT(*) AS n FROM (${search.matchSql} LIMIT ${Math.floor(limit) + 1}) p`,
-    search.parameters,
-  );
+  return (await countOf(manager, search, search.countSql(Math.floor(limit) + 1))) > limit;
+}
+
+/**
+ * How many entities a search finds, exactly, from the index alone ({@link SearchSql.countSql}): the
+ * `totalCount` of a list with no other condition, whose rows are exactly the entities the index holds
+ * documents of (every writer indexes and removes an entity's documents in the transaction that writes or
+ * deletes it).
+ */
+export async function searchCount(manager: EntityManager, search: SearchSql): Promise<number> {
+  return countOf(manager, search, search.countSql());
+}
+
+async function countOf(manager: EntityManager, search: SearchSql, countSql: string): Promise<number> {
+  const [sql, params] = manager.connection.driver.escapeQueryWithParameters(countSql, search.parameters);
   const rows: { n: number | string }[] = await manager.query(sql, params);
-  return Number(rows[0].n) > limit;
+  return Number(rows[0].n);
 }
 
 /** The search on SQLite: FTS5 phrases, scored by the weighted per-field bm25. */
@@ -185,22 +216,23 @@ function sqliteSearch(
   parameters: Record<string, unknown>,
 ): string {
   const phrase = (t: { text: string; prefix: boolean }) => `"${t.text}"${t.prefix ? '*' : ''}`;
-  parameters[`${n}_all`] = search.terms.map(phrase).join(' AND ');
-  parameters[`${n}_any`] = search.terms.map(phrase).join(' OR ');
+  // The words are searched in the `text` column only: `scope` holds the entity type's token (hexadecimal,
+  // which a query of digits and letters could otherwise match).
+  const all = `text : (${search.terms.map(phrase).join(' AND ')})`;
+  parameters[`${n}_any`] = `text : (${search.terms.map(phrase).join(' OR ')})`;
+  parameters[`${n}_scoped`] = `${all} AND scope : "${ftsScopeToken(String(parameters[`${n}_type`]))}"`;
   // bm25() cannot be used under GROUP BY or an IN over the same table: materialize the matches first.
   const hits = `${n}_hits`;
-  const all = `${n}_matches`;
+  const matches = `${n}_matches`;
   return (
     `WITH ${hits} AS MATERIALIZED (` +
     `SELECT h.entity_id AS entity_id, h.field AS field, -bm25(h.${SEARCH_FTS_TABLE}) AS relevance ` +
     `FROM ${SEARCH_FTS_TABLE} h WHERE h.${SEARCH_FTS_TABLE} MATCH :${n}_any ` +
     `AND h.entity_type = :${n}_type AND h.field <> '${ALL_FIELDS}'), ` +
-    `${all} AS MATERIALIZED (` +
-    `SELECT m.entity_id AS entity_id FROM ${SEARCH_FTS_TABLE} m WHERE m.${SEARCH_FTS_TABLE} MATCH :${n}_all ` +
-    `AND m.entity_type = :${n}_type AND m.field = '${ALL_FIELDS}') ` +
+    `${matches} AS MATERIALIZED (${sqliteMatches(n)}) ` +
     `SELECT ${hits}.entity_id AS entity_id, ` +
     `CAST(ROUND(SUM(${hits}.relevance * ${weight(`${hits}.field`)}) * ${SCORE_SCALE}) AS INTEGER) AS score ` +
-    `FROM ${hits} WHERE ${hits}.entity_id IN (SELECT entity_id FROM ${all}) GROUP BY ${hits}.entity_id`
+    `FROM ${hits} WHERE ${hits}.entity_id IN (SELECT entity_id FROM ${matches}) GROUP BY ${hits}.entity_id`
   );
 }
 

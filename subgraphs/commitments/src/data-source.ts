@@ -22,6 +22,7 @@ import { LeadInstitutions1764700000000 } from './migrations/1764700000000-LeadIn
 import { SearchStatistics1764800000000 } from './migrations/1764800000000-SearchStatistics';
 import { DataVersions1796605037203 } from './migrations/1796605037203-DataVersions';
 import { CommitmentStats1796605840252 } from './migrations/1796605840252-CommitmentStats';
+import { SearchScope1796650000000 } from './migrations/1796650000000-SearchScope';
 
 export const entities = [
   ActionPlanEntity,
@@ -45,6 +46,7 @@ export const migrations = [
   SearchStatistics1764800000000,
   DataVersions1796605037203,
   CommitmentStats1796605840252,
+  SearchScope1796650000000,
 ];
 
 /** The commitments subgraph's only DataSource: the tables it owns. */

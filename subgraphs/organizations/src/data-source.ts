@@ -13,6 +13,7 @@ import { Imports1764400000000 } from './migrations/1764400000000-Imports';
 import { SourceAdjustments1764600000000 } from './migrations/1764600000000-SourceAdjustments';
 import { SearchStatistics1764800000000 } from './migrations/1764800000000-SearchStatistics';
 import { DataVersions1796605037203 } from './migrations/1796605037203-DataVersions';
+import { SearchScope1796650000000 } from './migrations/1796650000000-SearchScope';
 
 export const entities = [
   OrganizationEntity,
@@ -29,6 +30,7 @@ export const migrations = [
   SourceAdjustments1764600000000,
   SearchStatistics1764800000000,
   DataVersions1796605037203,
+  SearchScope1796650000000,
 ];
 
 /** The organizations subgraph's only DataSource: the tables it owns. */
