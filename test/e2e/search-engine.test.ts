@@ -456,7 +456,9 @@ describe.each(BACKENDS)('the search engine on %s', (backend) => {
         const [{ n }] = (await ds.query(counted, countParams)) as { n: number | string }[];
         expect({ query, limit, n: Number(n) }).toEqual({ query, limit, n: Math.min(limit, ids.length) });
       }
-      // The same membership tested one id at a time (how a common search walks a list in id order).
+      // The same membership tested one id at a time (how a common search walks a list in id order; MySQL
+      // tests the row's terms with LIKE, not the FULLTEXT index): over the places table, and over every
+      // entity of the type that has documents.
       const [one, oneParams] = ds.driver.escapeQueryWithParameters(
         `SELECT p.id AS id FROM places p WHERE ${s.matchesId('p.id')} ORDER BY p.id`,
         s.parameters,
@@ -465,6 +467,13 @@ describe.each(BACKENDS)('the search engine on %s', (backend) => {
         const walked = ((await ds.query(one, oneParams)) as { id: string }[]).map((r) => r.id);
         expect({ query, walked }).toEqual({ query, walked: ids });
       }
+      const [every, everyParams] = ds.driver.escapeQueryWithParameters(
+        `SELECT DISTINCT d.entity_id AS id FROM ${SEARCH_TABLE} d WHERE d.entity_type = :t ` +
+          `AND ${s.matchesId('d.entity_id')}`,
+        { ...s.parameters, t: type },
+      );
+      const walkedAll = ((await ds.query(every, everyParams)) as { id: string }[]).map((r) => r.id).sort();
+      expect({ query, walkedAll }).toEqual({ query, walkedAll: ids });
     }
   });
 

@@ -46,6 +46,12 @@ export interface SearchSql {
    * of the type by their `scope` token), reading no row.
    */
   countSql: (limit?: number) => string;
+  /**
+   * MySQL only: `SELECT … AS n`, how many of the first `k` entities of the type (in id order) the search
+   * finds, each `all` row tested as {@link matchesId} does (no FULLTEXT index): a bounded read, so a probe can
+   * find that a common word has more matches than a limit without InnoDB computing all of them.
+   */
+  sampleSql?: (k: number) => string;
   /** For `qb.setParameters(…)`; or `driver.escapeQueryWithParameters` for a raw query. */
   parameters: Record<string, unknown>;
   search: ParsedSearch;
@@ -76,9 +82,13 @@ export function searchQuery(
     ? mysqlSearch(n, search, weight, parameters)
     : sqliteSearch(n, search, weight, parameters);
   const matchSql = mysql ? mysqlMatches(n) : sqliteMatches(n);
-  const matchesId = mysql ? mysqlMatchesId(n) : sqliteMatchesId(n);
-  const countSql = mysql ? mysqlCount(n) : sqliteCount(n);
-  return { sql, matchSql, matchesId, countSql, parameters, search };
+  if (!mysql)
+    return { sql, matchSql, matchesId: sqliteMatchesId(n), countSql: sqliteCount(n), parameters, search };
+  mysqlLikes(n, search, parameters);
+  const matchesId = mysqlMatchesId(n, search);
+  const countSql = mysqlCount(n);
+  const sampleSql = mysqlSample(n, search);
+  return { sql, matchSql, matchesId, countSql, sampleSql, parameters, search };
 }
 
 /** The weight of a field as SQL over a field column (a CASE of the given weights, 1 for any other field). */
@@ -145,15 +155,39 @@ const mysqlCount = (n: string) => (limit?: number) =>
   `SELECT COUNT(*) AS n FROM (${mysqlMatches(n)}${limit === undefined ? '' : ` LIMIT ${Math.floor(limit)}`}) ${n}_cn`;
 
 /**
- * MySQL: whether one entity's `all` row holds every term, read by primary key. MATCH is then a filter, not
- * the access path: InnoDB runs the full-text search once per statement and tests each row's document id
- * against its result (no row of another entity is read). A scalar subquery (at most one row: the primary
- * key), because MariaDB turns `EXISTS` into a semi-join driven by the whole full-text match.
+ * MySQL: whether one entity's `all` row holds every term, read by primary key and tested without the
+ * FULLTEXT index: each term is looked for among the row's space-separated terms with `LIKE` (`% term %`, or
+ * `% term%` for a prefix), which finds what `MATCH … IN BOOLEAN MODE` finds in that row, because the row
+ * holds folded terms only (runs of letters and digits of 3 to 84 characters, no stopword: exactly InnoDB's
+ * tokens) and the column compares by code point. `MATCH` as a filter would make InnoDB compute the whole
+ * full-text result first, once per statement, however few rows the page reads: for a word in a fifth of a
+ * million rows, most of a second. A scalar subquery (at most one row: the primary key), because MariaDB
+ * turns `EXISTS` into a semi-join.
  */
-const mysqlMatchesId = (n: string) => (id: string) =>
+const mysqlMatchesId = (n: string, search: ParsedSearch) => (id: string) =>
   `(SELECT 1 FROM ${SEARCH_TABLE} ${n}_e WHERE ${n}_e.entity_type = :${n}_type ` +
-  `AND ${n}_e.entity_id = ${id} AND ${n}_e.field = '${ALL_FIELDS}' ` +
-  `AND MATCH (${n}_e.text) AGAINST (:${n}_all IN BOOLEAN MODE)) = 1`;
+  `AND ${n}_e.entity_id = ${id} AND ${n}_e.field = '${ALL_FIELDS}' AND ${mysqlHolds(n, search, `${n}_e`)}) = 1`;
+
+/** MySQL: whether the `all` row `alias` holds every term (see {@link mysqlMatchesId}). */
+const mysqlHolds = (n: string, search: ParsedSearch, alias: string) =>
+  search.terms.map((_, i) => `CONCAT(' ', ${alias}.text, ' ') LIKE :${n}_like${i}`).join(' AND ');
+
+/**
+ * MySQL: {@link SearchSql.sampleSql}. The first `k` `all` rows of the type in primary key order (entity
+ * type, entity id, field), each reduced to whether it holds the terms, then summed: a derived table with a
+ * `LIMIT` stops the read after `k` entities.
+ */
+const mysqlSample = (n: string, search: ParsedSearch) => (k: number) =>
+  `SELECT COALESCE(SUM(${n}_w.hit), 0) AS n FROM (SELECT (${mysqlHolds(n, search, `${n}_p`)}) AS hit ` +
+  `FROM ${SEARCH_TABLE} ${n}_p WHERE ${n}_p.entity_type = :${n}_type AND ${n}_p.field = '${ALL_FIELDS}' ` +
+  `ORDER BY ${n}_p.entity_type, ${n}_p.entity_id, ${n}_p.field LIMIT ${Math.floor(k)}) ${n}_w`;
+
+/** MySQL: the `LIKE` patterns of {@link mysqlMatchesId}, one per term (folded terms hold no `%`, `_` or `\\`). */
+function mysqlLikes(n: string, search: ParsedSearch, parameters: Record<string, unknown>): void {
+  search.terms.forEach((t, i) => {
+    parameters[`${n}_like${i}`] = `% ${t.text}${t.prefix ? '' : ' '}%`;
+  });
+}
 
 /**
  * SQLite: the entities whose `all` row matches every phrase (FTS5; no bm25): the `all` rows of the entity
@@ -189,8 +223,27 @@ export async function searchFindsMoreThan(
   search: SearchSql,
   limit: number,
 ): Promise<boolean> {
-  return (await countOf(manager, search, search.countSql(Math.floor(limit) + 1))) > limit;
+  const over = Math.floor(limit) + 1;
+  if (search.sampleSql) {
+    // MySQL: InnoDB computes every match of a FULLTEXT search before its first row, seconds for a word in a
+    // fifth of a million rows. A few entities in id order tell whether the word is that common; if so, enough
+    // of them are read to find more than `limit` matches (exact: each is a match). A rare word, or one that
+    // comes out rarer than it looked, is probed through the FULLTEXT index as before.
+    const hits = await countOf(manager, search, search.sampleSql(PROBE_SAMPLE));
+    if (hits >= over) return true;
+    const enough = hits > 0 ? Math.ceil((PROBE_MARGIN * over * PROBE_SAMPLE) / hits) : Infinity;
+    if (enough <= PROBE_MAX_READ && (await countOf(manager, search, search.sampleSql(enough))) >= over)
+      return true;
+  }
+  return (await countOf(manager, search, search.countSql(over))) > limit;
 }
+
+/** MySQL probe: how many entities (in id order) tell whether a search is common. */
+const PROBE_SAMPLE = 2000;
+/** MySQL probe: read enough entities to expect this many times the matches needed. */
+const PROBE_MARGIN = 1.5;
+/** MySQL probe: the most entities read in id order; a search that needs more is probed by the FULLTEXT index. */
+const PROBE_MAX_READ = 200000;
 
 /**
  * How many entities a search finds, exactly, from the index alone ({@link SearchSql.countSql}): the
