@@ -484,8 +484,9 @@ describe.each(BACKENDS)('budget lines: search on %s', (backend) => {
     const hundred = await count(100);
     expect(hundred).toBe(ten);
     console.log(`budgets statements for a searched page on ${backend}: 10 lines ${ten}, 96 lines ${hundred}`);
-    // MySQL probes a search in two statements when it is rare: a few rows in id order, then the FULLTEXT index.
-    expect(hundred).toBeLessThanOrEqual(backend === 'mysql' ? 11 : 10);
+    // MySQL probes a rare search in up to three statements: a few rows in id order (two growing reads), then
+    // the FULLTEXT index.
+    expect(hundred).toBeLessThanOrEqual(backend === 'mysql' ? 12 : 10);
   });
 });
 

@@ -404,9 +404,9 @@ describe.each(BACKENDS)('organizations(filter: { search }) on %s', (backend) => 
     const ten = await count(10);
     const hundred = await count(100);
     expect(hundred).toBe(ten);
-    // The probe (does the search find more than the rank limit? On MySQL two statements for a rare search: a
-    // few rows in id order, then the FULLTEXT index), scores, page, count, then one statement per loader batch
-    // (parents, children, identifiers).
+    // The probe (does the search find more than the rank limit? On MySQL a rare search may take a few rows in
+    // id order before the FULLTEXT index), scores, page, count, then one statement per loader batch (parents,
+    // children, identifiers).
     expect(hundred).toBeLessThanOrEqual(backend === 'mysql' ? 8 : 7);
   });
 
