@@ -185,10 +185,14 @@ describe.each(BACKENDS)('the searchable list contract on %s', (backend) => {
       expect(empty.statements).toEqual(none);
 
       // With rows asked, the probe (more matches than the rank limit?), the scores (for the cursors) and the
-      // rows come on top of the count.
+      // rows come on top of the count. On MySQL the probe of a rare search may first read a few entities in id
+      // order (up to two reads) before the FULLTEXT index (common/src/search/sql.ts, commonInIdOrder).
       const page = await run(listQuery(l), { ...search, first: 3 });
       expect(page.res.errors).toBeUndefined();
-      expect(page.statements[l.subgraph]).toBe(4);
+      if (backend === 'mysql') {
+        expect(page.statements[l.subgraph]).toBeGreaterThanOrEqual(4);
+        expect(page.statements[l.subgraph]).toBeLessThanOrEqual(6);
+      } else expect(page.statements[l.subgraph]).toBe(4);
     },
   );
 

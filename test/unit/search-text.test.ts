@@ -114,11 +114,15 @@ describe('terms', () => {
       weights: { nameFr: 3 },
       name: 'q',
     });
+    // The words in the text column only; the entity type as its scope token (hexadecimal of "Organization");
+    // the LIKE patterns of the row-by-row test.
     expect(lite.parameters).toEqual({
       q_type: 'Organization',
       q_w0: 'nameFr',
-      q_all: '"beni" AND "mellal"*',
-      q_any: '"beni" OR "mellal"*',
+      q_any: 'text : ("beni" OR "mellal"*)',
+      q_scoped: 'text : ("beni" AND "mellal"*) AND scope : "4f7267616e697a6174696f6e"',
+      q_like0: '% beni %',
+      q_like1: '% mellal%',
     });
     expect(lite.sql).toMatch(/^WITH q_hits AS MATERIALIZED/);
   });
