@@ -484,8 +484,8 @@ describe.each(BACKENDS)('budget lines: search on %s', (backend) => {
     const hundred = await count(100);
     expect(hundred).toBe(ten);
     console.log(`budgets statements for a searched page on ${backend}: 10 lines ${ten}, 96 lines ${hundred}`);
-    // MySQL probes a rare search in up to three statements: a few rows in id order (two growing reads), then
-    // the FULLTEXT index.
+    // MySQL probes a rare search in up to three statements: a few rows in id order (growing reads, which
+    // decide if they reach the end of the table), then the FULLTEXT index.
     expect(hundred).toBeLessThanOrEqual(backend === 'mysql' ? 12 : 10);
   });
 });

@@ -185,8 +185,9 @@ describe.each(BACKENDS)('the searchable list contract on %s', (backend) => {
       expect(empty.statements).toEqual(none);
 
       // With rows asked, the probe (more matches than the rank limit?), the scores (for the cursors) and the
-      // rows come on top of the count. On MySQL the probe of a rare search may first read a few entities in id
-      // order (up to two reads) before the FULLTEXT index (common/src/search/sql.ts, commonInIdOrder).
+      // rows come on top of the count. On MySQL the probe of a rare search may read a few entities in id order
+      // (up to two reads, deciding alone if they reach the end of the table) before the FULLTEXT index
+      // (common/src/search/sql.ts, commonInIdOrder).
       const page = await run(listQuery(l), { ...search, first: 3 });
       expect(page.res.errors).toBeUndefined();
       if (backend === 'mysql') {

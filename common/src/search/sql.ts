@@ -242,21 +242,27 @@ export async function searchFindsMoreThan(
   limit: number,
 ): Promise<boolean> {
   const over = Math.floor(limit) + 1;
-  if (search.sampleSql && (await commonInIdOrder(manager, search, over))) return true;
+  const read = search.sampleSql ? await commonInIdOrder(manager, search, over) : null;
+  if (read !== null) return read;
   return (await countOf(manager, search, search.countSql(over))) > limit;
 }
 
 /**
  * MySQL: whether reading entities in id order (each `all` row tested with `LIKE`, {@link SearchSql.sampleSql})
- * finds at least `over` matches, within {@link PROBE_MAX_READ} entities; false when it does not, or when
- * the matches come too rarely to get there (then the FULLTEXT index, fast for a rare word, decides). InnoDB
+ * finds at least `over` matches, within {@link PROBE_MAX_READ} entities: true when it does, false when it
+ * read every entity of the type without, null (undecided) when the matches come too rarely to get there
+ * (then the FULLTEXT index, fast for a rare word, decides). InnoDB
  * computes every match of a FULLTEXT search before its first row: seconds for a word in a fifth of a
  * million rows, which this reads ~55,000 rows to find common. Read in stages that grow at most fourfold,
  * each sized by the density of matches the last one found: matches clustered at the start of the id order
  * (a few hundred real commitments before 100,000 synthetic ones) stop it after a small stage, not a large
  * one. Exact either way: each match found is one; a table read to its end is counted whole.
  */
-async function commonInIdOrder(manager: EntityManager, search: SearchSql, over: number): Promise<boolean> {
+async function commonInIdOrder(
+  manager: EntityManager,
+  search: SearchSql,
+  over: number,
+): Promise<boolean | null> {
   const sample = search.sampleSql!;
   let size = PROBE_FIRST_READ;
   let read = 0;
@@ -275,10 +281,11 @@ async function commonInIdOrder(manager: EntityManager, search: SearchSql, over: 
     hits += n;
     read += r;
     if (hits >= over) return true;
-    if (r < size || n === 0) return false;
+    if (r < size) return false;
+    if (n === 0) return null;
     after = row.last;
     const needed = Math.ceil((PROBE_MARGIN * (over - hits) * r) / n);
-    if (read + needed > PROBE_MAX_READ) return false;
+    if (read + needed > PROBE_MAX_READ) return null;
     size = Math.min(needed, size * 4);
   }
 }
