@@ -109,14 +109,18 @@ function termsByEntity(docs: readonly SearchDocumentInput[]): Map<string, Entity
   return entities;
 }
 
-/** The rows of {@link SEARCH_TABLE} for these entities: one per non-empty field, plus the `all` row. */
-function documentRows(entities: Iterable<EntityTerms>): SearchDocument[] {
+/**
+ * The rows of {@link SEARCH_TABLE} for these entities: one per non-empty field (unless `perField` is false),
+ * plus the `all` row.
+ */
+function documentRows(entities: Iterable<EntityTerms>, perField: boolean): SearchDocument[] {
   const rows: SearchDocument[] = [];
   for (const e of entities) {
     const every: string[] = [];
     for (const [field, terms] of e.fields) {
       if (!terms.length) continue;
-      rows.push({ entityType: e.entityType, entityId: e.entityId, field, text: documentText(terms) });
+      if (perField)
+        rows.push({ entityType: e.entityType, entityId: e.entityId, field, text: documentText(terms) });
       every.push(...terms);
     }
     if (every.length)
@@ -172,14 +176,17 @@ async function copyToFts(m: EntityManager, byType: ReadonlyMap<string, string[]>
  * multi-row statements. Text is folded here: pass the original. Returns the number of rows written.
  * `fresh`: the entities are known to have no indexed text yet (an importer's newly inserted rows), so the
  * delete of their old rows is skipped (on SQLite it costs a lookup per entity in the FTS5 table).
+ * `perField: false`: only the `all` row of each entity is written (one row per entity instead of one per
+ * field plus one), for a type searched with the same option (`searchQuery`), which then ranks by the `all`
+ * row alone; default true.
  */
 export async function indexDocuments(
   manager: EntityManager,
   docs: readonly SearchDocumentInput[],
-  options: { fresh?: boolean } = {},
+  options: { fresh?: boolean; perField?: boolean } = {},
 ): Promise<number> {
   const entities = [...termsByEntity(docs).values()];
-  const rows = documentRows(entities);
+  const rows = documentRows(entities, options.perField ?? true);
   const byType = idsByType(entities);
   return inTransaction(manager, async (m) => {
     if (!options.fresh) for (const [type, ids] of byType) await deleteEntities(m, type, ids);

@@ -20,6 +20,12 @@ export interface SearchQueryOptions extends SearchOptions {
   weights?: Readonly<Record<string, number>>;
   /** Prefix of the parameter and CTE names, for two searches in one statement; default `search`. */
   name?: string;
+  /**
+   * Default true: the score is the weighted sum of the per-field matches. False, for an entity type indexed
+   * with `indexDocuments(…, { perField: false })` (its `all` row only): the score is the relevance of the
+   * all-words match on the `all` row (InnoDB relevance or FTS5 bm25); no `weights`. Membership is the same.
+   */
+  perField?: boolean;
 }
 
 /** A search as SQL: a subquery yielding `entity_id` and `score` (higher is more relevant), one row each. */
@@ -79,9 +85,16 @@ export function searchQuery(
   const parameters: Record<string, unknown> = { [`${n}_type`]: entityType };
   const weight = fieldWeight(n, options.weights ?? {}, parameters);
   const mysql = isMysql(source);
-  const sql = mysql
-    ? mysqlSearch(n, search, weight, parameters)
-    : sqliteSearch(n, search, weight, parameters);
+  const perField = options.perField ?? true;
+  if (!perField && options.weights && Object.keys(options.weights).length)
+    throw new Error('searchQuery: weights need per-field documents (perField: false has none)');
+  const sql = !perField
+    ? mysql
+      ? mysqlAllRowSearch(n, search, parameters)
+      : sqliteAllRowSearch(n, search, parameters)
+    : mysql
+      ? mysqlSearch(n, search, weight, parameters)
+      : sqliteSearch(n, search, weight, parameters);
   const matchSql = mysql ? mysqlMatches(n) : sqliteMatches(n);
   likePatterns(n, search, parameters);
   if (!mysql)
@@ -149,6 +162,20 @@ function mysqlSearch(
     `WHERE ${a}.entity_type = :${n}_type AND ${a}.field = '${ALL_FIELDS}' ` +
     `AND MATCH (${a}.text) AGAINST (:${n}_all IN BOOLEAN MODE) ` +
     `GROUP BY ${a}.entity_id`
+  );
+}
+
+/**
+ * The search on MySQL scored by the `all` row alone (`perField: false`): one full-text search, the all-words
+ * match, whose relevance is the score.
+ */
+function mysqlAllRowSearch(n: string, search: ParsedSearch, parameters: Record<string, unknown>): string {
+  parameters[`${n}_all`] = search.terms.map((t) => `+${t.text}${t.prefix ? '*' : ''}`).join(' ');
+  const a = `${n}_a`;
+  const match = `MATCH (${a}.text) AGAINST (:${n}_all IN BOOLEAN MODE)`;
+  return (
+    `SELECT ${a}.entity_id AS entity_id, ROUND(LEAST(${match}, ${MAX_RELEVANCE}) * ${SCORE_SCALE}) AS score ` +
+    `FROM ${SEARCH_TABLE} ${a} WHERE ${a}.entity_type = :${n}_type AND ${a}.field = '${ALL_FIELDS}' AND ${match}`
   );
 }
 
@@ -338,6 +365,22 @@ function sqliteSearch(
     `SELECT ${hits}.entity_id AS entity_id, ` +
     `CAST(ROUND(SUM(${hits}.relevance * ${weight(`${hits}.field`)}) * ${SCORE_SCALE}) AS INTEGER) AS score ` +
     `FROM ${hits} WHERE ${hits}.entity_id IN (SELECT entity_id FROM ${matches}) GROUP BY ${hits}.entity_id`
+  );
+}
+
+/** The search on SQLite scored by the `all` row alone (`perField: false`): the bm25 of the all-words match. */
+function sqliteAllRowSearch(n: string, search: ParsedSearch, parameters: Record<string, unknown>): string {
+  const phrase = (t: { text: string; prefix: boolean }) => `"${t.text}"${t.prefix ? '*' : ''}`;
+  parameters[`${n}_all`] = search.terms.map(phrase).join(' AND ');
+  const hits = `${n}_hits`;
+  // Materialized, as in sqliteSearch: bm25() only works where FTS5 drives the query.
+  return (
+    `WITH ${hits} AS MATERIALIZED (` +
+    `SELECT h.entity_id AS entity_id, -bm25(h.${SEARCH_FTS_TABLE}) AS relevance ` +
+    `FROM ${SEARCH_FTS_TABLE} h WHERE h.${SEARCH_FTS_TABLE} MATCH :${n}_all ` +
+    `AND h.entity_type = :${n}_type AND h.field = '${ALL_FIELDS}') ` +
+    `SELECT ${hits}.entity_id AS entity_id, CAST(ROUND(${hits}.relevance * ${SCORE_SCALE}) AS INTEGER) AS score ` +
+    `FROM ${hits}`
   );
 }
 

@@ -20,10 +20,17 @@ import type { FactDimension } from './facts';
  * dictionary when the line is written). Indexing (the seed, the importers, the migration's backfill) and
  * highlighting read the same fields, so a line found by a search always has a highlight. A code's labels
  * changed later (another import of its scheme) reach a line's document when the line is next written.
+ * A line is indexed as one document (its `all` row: {@link LINE_INDEX}), not one per field plus one, and
+ * ranked by it ({@link lineSearchSql}): a quarter of the rows an import writes into the FULLTEXT index, for
+ * the same matches and nearly the same order (docs/performance.md, Imports, and
+ * test/bench/line-search-relevance.bench.ts).
  */
 
 /** The entity type of budget lines in `search_documents`. */
 export const LINE_SEARCH_TYPE = 'BudgetLine';
+
+/** How lines are indexed (`indexDocuments`' options): their `all` row only, which ranks them. */
+export const LINE_INDEX = { perField: false } as const;
 
 type LineText = Pick<BudgetLine, 'id' | 'labelAr' | 'labelFr' | 'labelEn' | 'labelEs'>;
 
@@ -118,4 +125,4 @@ export function parseLineSearch(text: string | null | undefined): ParsedSearch |
 
 /** The search as a subquery yielding `entity_id` (a line id) and `score`, for this backend. */
 export const lineSearchSql = (ds: DataSource, search: ParsedSearch): SearchSql =>
-  searchQuery(ds, LINE_SEARCH_TYPE, search);
+  searchQuery(ds, LINE_SEARCH_TYPE, search, LINE_INDEX);

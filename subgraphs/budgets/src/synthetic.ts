@@ -31,7 +31,7 @@ import {
 import { lineDimensionRows, type FactDimension } from './facts';
 import { nomenclatureDimension } from './import/tn-municipal-budget/nomenclature';
 import { isMysql } from '@civic/common/dialect';
-import { LINE_SEARCH_TYPE, lineDocuments } from './search';
+import { LINE_INDEX, LINE_SEARCH_TYPE, lineDocuments } from './search';
 import { lineFigures, refreshSummaries, refreshSummaryYears, SUMMARY_CELLS } from './summaries';
 
 /** Budgets in dinars and dirhams: different decimals (3 and 2), never added together. */
@@ -165,7 +165,7 @@ export async function generateBudgets(ds: DataSource, scale: number, seed: numbe
         budgets.map((b) => b.id),
         false,
       );
-      await indexDocuments(m, lineDocuments(lines));
+      await indexDocuments(m, lineDocuments(lines), LINE_INDEX);
       await emptyFts();
     }
     // The yearly sums once, from every budget's cells (the synthetic budgets' years, and any the old ones had).

@@ -16,7 +16,7 @@ import { quoteName } from '@civic/common/dialect';
 import { indexDocuments, removeDocuments } from '@civic/common/search';
 import type { Budget, BudgetAmount, BudgetLine } from '../entities/Budget';
 import { lineDimensionRows, type FactDimension } from '../facts';
-import { LINE_SEARCH_TYPE, lineDocuments } from '../search';
+import { LINE_INDEX, LINE_SEARCH_TYPE, lineDocuments } from '../search';
 import {
   addToSummaries,
   lineFigureColumns,
@@ -360,9 +360,7 @@ async function insertLines(
       fresh.map((l) => l.line),
       writtenCodeEntries(state, fresh),
     ),
-    {
-      fresh: true,
-    },
+    { ...LINE_INDEX, fresh: true },
   );
   w.count('budget_lines', 'inserted', fresh.length);
   w.count('budget_amounts', 'inserted', amounts.length);
@@ -399,6 +397,7 @@ async function updateLines(
       changed.map((l) => l.line),
       writtenCodeEntries(state, changed),
     ),
+    LINE_INDEX,
   );
   w.count('budget_lines', 'updated', changed.length);
   w.count('budget_amounts', 'updated', amounts.length);

@@ -6,7 +6,7 @@ import {
   settleSearchStatistics,
 } from '@civic/common/search';
 import type { BudgetLine } from '../entities/Budget';
-import { lineDocuments } from '../search';
+import { LINE_INDEX, lineDocuments } from '../search';
 
 /** Lines read per statement while indexing what is already stored. */
 const BATCH = 1000;
@@ -33,7 +33,7 @@ export class Search1764300000000 implements MigrationInterface {
         after === null ? [] : [after],
       );
       if (!rows.length) break;
-      await indexDocuments(q.manager, lineDocuments(rows));
+      await indexDocuments(q.manager, lineDocuments(rows), LINE_INDEX);
       after = rows[rows.length - 1].id;
     }
     await settleSearchStatistics(q);
