@@ -371,13 +371,17 @@ function sqliteSearch(
 /** The search on SQLite scored by the `all` row alone (`perField: false`): the bm25 of the all-words match. */
 function sqliteAllRowSearch(n: string, search: ParsedSearch, parameters: Record<string, unknown>): string {
   const phrase = (t: { text: string; prefix: boolean }) => `"${t.text}"${t.prefix ? '*' : ''}`;
-  parameters[`${n}_all`] = search.terms.map(phrase).join(' AND ');
+  // As in sqliteSearch: the words in the `text` column only, and the type's token in `scope` (which only
+  // `all` rows hold) picks this type's `all` rows from the index itself. The other helpers of this search
+  // (sqliteMatches, sqliteCount) read the same parameter.
+  const all = `text : (${search.terms.map(phrase).join(' AND ')})`;
+  parameters[`${n}_scoped`] = `${all} AND scope : "${ftsScopeToken(String(parameters[`${n}_type`]))}"`;
   const hits = `${n}_hits`;
   // Materialized, as in sqliteSearch: bm25() only works where FTS5 drives the query.
   return (
     `WITH ${hits} AS MATERIALIZED (` +
     `SELECT h.entity_id AS entity_id, -bm25(h.${SEARCH_FTS_TABLE}) AS relevance ` +
-    `FROM ${SEARCH_FTS_TABLE} h WHERE h.${SEARCH_FTS_TABLE} MATCH :${n}_all ` +
+    `FROM ${SEARCH_FTS_TABLE} h WHERE h.${SEARCH_FTS_TABLE} MATCH :${n}_scoped ` +
     `AND h.entity_type = :${n}_type AND h.field = '${ALL_FIELDS}') ` +
     `SELECT ${hits}.entity_id AS entity_id, CAST(ROUND(${hits}.relevance * ${SCORE_SCALE}) AS INTEGER) AS score ` +
     `FROM ${hits}`

@@ -23,8 +23,8 @@ import { SearchStatistics1764800000000 } from './migrations/1764800000000-Search
 import { BudgetFacts1764900000000 } from './migrations/1764900000000-BudgetFacts';
 import { DataVersions1796605037203 } from './migrations/1796605037203-DataVersions';
 import { SummaryAggregates1796605040319 } from './migrations/1796605040319-SummaryAggregates';
-import { LineSearchDocuments1796640000000 } from './migrations/1796640000000-LineSearchDocuments';
 import { SearchScope1796650000000 } from './migrations/1796650000000-SearchScope';
+import { LineSearchDocuments1796660000000 } from './migrations/1796660000000-LineSearchDocuments';
 
 export const entities = [
   BudgetEntity,
@@ -49,8 +49,8 @@ export const migrations = [
   BudgetFacts1764900000000,
   DataVersions1796605037203,
   SummaryAggregates1796605040319,
-  LineSearchDocuments1796640000000,
   SearchScope1796650000000,
+  LineSearchDocuments1796660000000,
 ];
 
 /** The budgets subgraph's only DataSource: the tables it owns. */

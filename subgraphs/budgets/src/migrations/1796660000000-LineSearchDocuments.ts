@@ -24,8 +24,8 @@ type LabelRow = Pick<BudgetLine, 'id' | 'labelAr' | 'labelFr' | 'labelEn' | 'lab
  * some three million rows. This removes them, then settles the search statistics once (MySQL). `down` writes
  * them again from the lines, as the application wrote them before.
  */
-export class LineSearchDocuments1796640000000 implements MigrationInterface {
-  name = 'LineSearchDocuments1796640000000';
+export class LineSearchDocuments1796660000000 implements MigrationInterface {
+  name = 'LineSearchDocuments1796660000000';
 
   async up(q: QueryRunner): Promise<void> {
     const which = `entity_type = ? AND field <> ?`;
