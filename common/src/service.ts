@@ -403,8 +403,10 @@ function expressFront(app: express.Express, middleware: readonly RequestHandler[
     }
     return Object.freeze([...headers.values()].map(([n, v]) => Object.freeze([n, v] as const)));
   };
-  // Express's own `req.ip`, read off a stand-in whose prototype is the request (the app's `trust proxy fn`).
+  // Express's own `req.ip`, read off a stand-in whose prototype is the request (the app's `trust proxy fn`); with
+  // no proxy trusted (Express's default), that is the socket's address.
   const ip = Object.getOwnPropertyDescriptor(express.request, 'ip')!.get!;
+  const trusting = Boolean(app.get('trust proxy'));
   const etagFn = app.get('etag fn') as ((body: string, encoding: string) => string) | undefined;
   return {
     headersFor(origin) {
@@ -419,7 +421,10 @@ function expressFront(app: express.Express, middleware: readonly RequestHandler[
       }
       return found;
     },
-    ipOf: (req) => ip.call(Object.assign(Object.create(req) as object, { app })) as string | undefined,
+    ipOf: (req) =>
+      trusting
+        ? (ip.call(Object.assign(Object.create(req) as object, { app })) as string | undefined)
+        : req.socket.remoteAddress,
     etag: (body) => etagFn?.(body, 'utf8'),
   };
 }

@@ -195,10 +195,17 @@ export function earlyHits(opts: EarlyHitsOptions): (front: ExpressFront) => Fron
       stats.early++;
 
       const isGet = req.method === 'GET';
+      // Node's own bookkeeping of a response's headers: set again, a header keeps its place and takes the name as
+      // last written. `name` is lowercase here.
       const headers: [string, string][] = base.map(([n, v]) => [n, v]);
+      const lower = base.map(([n]) => n.toLowerCase());
       const set = (name: string, value: string) => {
-        for (const h of headers) if (h[0].toLowerCase() === name) return void h.splice(0, 2, name, value);
-        headers.push([name, value]);
+        const i = lower.indexOf(name);
+        if (i >= 0) headers[i] = [name, value];
+        else {
+          headers.push([name, value]);
+          lower.push(name);
+        }
       };
       // In the order Apollo's path sets them: its answer's headers (content type, then each plugin's), then
       // Express's `res.send` (Content-Length, its ETag when there is none).
@@ -209,11 +216,13 @@ export function earlyHits(opts: EarlyHitsOptions): (front: ExpressFront) => Fron
       if (isGet && hit.policy.scope === 'PUBLIC') {
         set('cache-control', `public, max-age=${Math.min(hit.policy.maxAge, opts.httpMaxAge)}`);
         set('etag', (etag = hit.etag));
-        const vary = headers.find(([n]) => n.toLowerCase() === 'vary')?.[1];
+        const vary = headers[lower.indexOf('vary')]?.[1];
         if (!vary || !/accept-language/i.test(vary))
           set('vary', vary ? `${vary}, Accept-Language` : 'Accept-Language');
       } else set('cache-control', 'no-store');
-      set('Content-Type', type);
+      set('content-type', type);
+      // Express's `res.send` writes it again, with its own spelling.
+      headers[lower.indexOf('content-type')][0] = 'Content-Type';
 
       // The body Apollo serializes: the data as kept, then what is this request's own (the cost it spent).
       const extensions = opts.reportCost
