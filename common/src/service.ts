@@ -403,8 +403,10 @@ function expressFront(app: express.Express, middleware: readonly RequestHandler[
     }
     return Object.freeze([...headers.values()].map(([n, v]) => Object.freeze([n, v] as const)));
   };
-  // Express's own `req.ip`, read off a stand-in whose prototype is the request (the app's `trust proxy fn`); with
-  // no proxy trusted (Express's default), that is the socket's address.
+  // Express's own `req.ip` (the app's `trust proxy fn` over X-Forwarded-For and the socket's address), read off a
+  // stand-in holding what it reads: never an object whose prototype is the request (V8 would then treat every
+  // request as a prototype, and slow down every access to it). With no proxy trusted (Express's default), it is
+  // the socket's address.
   const ip = Object.getOwnPropertyDescriptor(express.request, 'ip')!.get!;
   const trusting = Boolean(app.get('trust proxy'));
   const etagFn = app.get('etag fn') as ((body: string, encoding: string) => string) | undefined;
@@ -423,7 +425,8 @@ function expressFront(app: express.Express, middleware: readonly RequestHandler[
     },
     ipOf: (req) =>
       trusting
-        ? (ip.call(Object.assign(Object.create(req) as object, { app })) as string | undefined)
+        ? (ip.call({ app, headers: req.headers, socket: req.socket, connection: req.socket }) as
+            string | undefined)
         : req.socket.remoteAddress,
     etag: (body) => etagFn?.(body, 'utf8'),
   };

@@ -149,8 +149,9 @@ describe.each(BACKENDS)('cached answers served as requests arrive, on %s', (back
 
   describe.each(['memory', 'redis'] as const)('with the %s store', (mode) => {
     it('answers a hit with the bytes Apollo would: POST, GET, Origin, Accept, 304, a persisted id', async () => {
-      const early = await gateway({ mode });
-      const apollo = await gateway({ mode, early: false });
+      // No rate limit here (the next test has one): every hit of an answer has the same body, written once.
+      const early = await gateway({ mode }, { rateLimit: { costPerMinute: 0 } });
+      const apollo = await gateway({ mode, early: false }, { rateLimit: { costPerMinute: 0 } });
       await settle(early.url, apollo.url);
       const requests: Parameters<typeof send>[1][] = [
         { method: 'POST', body: JSON.stringify({ query: ORGANIZATION, variables: { id: 'gov-tn' } }) },
@@ -163,6 +164,12 @@ describe.each(BACKENDS)('cached answers served as requests arrive, on %s', (back
           search: { query: ORGANIZATION, variables: JSON.stringify({ id: 'gov-ma' }) },
           headers: { 'apollo-require-preflight': 'true', 'accept-language': 'ar' },
         },
+        // The same answer by POST, after the GET: Express's ETag, not the entry's.
+        {
+          method: 'POST',
+          body: JSON.stringify({ query: ORGANIZATION, variables: { id: 'gov-ma' } }),
+          headers: { 'accept-language': 'ar' },
+        },
         { search: { id: PERSISTED_ID }, headers: { 'apollo-require-preflight': 'true' } },
         {
           method: 'POST',
@@ -174,11 +181,12 @@ describe.each(BACKENDS)('cached answers served as requests arrive, on %s', (back
       ];
       for (const [i, r] of requests.entries()) {
         const headers = { 'x-request-id': `early-${mode}-${i}`, ...r.headers };
-        // Each gateway's first answer is a miss (its POST's body, read by the early path, still reached Apollo).
+        // Each gateway's first answer is a miss (its POST's body, read by the early path, still reached Apollo), but
+        // for an answer kept already by another request.
         for (const g of [early, apollo]) {
-          const miss = await send(g.url, { ...r, headers });
-          expect([miss.status, header(miss, 'x-cache')]).toEqual([200, 'MISS']);
-          expect(JSON.parse(miss.body).errors).toBeUndefined();
+          const first = await send(g.url, { ...r, headers });
+          expect([first.status, header(first, 'x-cache')]).toEqual([200, i === 3 ? 'HIT' : 'MISS']);
+          expect(JSON.parse(first.body).errors).toBeUndefined();
         }
         const hitsBefore = [early.stats.early, apollo.stats.early];
         const a = await send(early.url, { ...r, headers });
@@ -235,6 +243,33 @@ describe.each(BACKENDS)('cached answers served as requests arrive, on %s', (back
       headers: r.headers.map(([name]) => name),
     });
     expect(refusal(lastEarly)).toEqual(refusal(lastApollo));
+  });
+
+  it('with TRUST_PROXY, counts each client by its forwarded address, as Express reads it', async () => {
+    const rateLimit = { costPerMinute: 1000, redisUrl: null, trustProxy: true };
+    const early = await gateway(
+      { mode: 'memory' },
+      { rateLimit: { ...rateLimit, keyPrefix: `${prefix}:p1` } },
+    );
+    const apollo = await gateway(
+      { mode: 'memory', early: false },
+      { rateLimit: { ...rateLimit, keyPrefix: `${prefix}:p2` } },
+    );
+    await settle(early.url, apollo.url);
+    const body = { query: ORGANIZATION, variables: { id: 'gov-fr' } };
+    const before = early.stats.early;
+    const sequence = ['203.0.113.7', '203.0.113.7', '203.0.113.8', '198.51.100.1, 203.0.113.7'];
+    const remaining: string[] = [];
+    for (const [i, forwarded] of [...sequence, ...sequence].entries()) {
+      const headers = { 'x-forwarded-for': forwarded, 'x-request-id': `proxy-${i}` };
+      const a = await post(early.url, body, headers);
+      const b = await post(apollo.url, body, headers);
+      if (i > 0) expect(comparable(a)).toEqual(comparable(b));
+      remaining.push(header(a, 'ratelimit-remaining')!);
+    }
+    expect(early.stats.early - before).toBe(7);
+    // Each address its own budget (the last hop is the client with `trust proxy` true).
+    expect(remaining.map(Number)).toEqual([999, 998, 999, 999, 997, 996, 998, 998]);
   });
 
   it('serves a key holder from its own budget; a key that is wrong or revoked is refused as before', async () => {

@@ -230,12 +230,18 @@ export function earlyHits(opts: EarlyHitsOptions): (front: ExpressFront) => Fron
         : '';
       let sent = answers.get(hit);
       if (!sent || sent.extensions !== extensions) {
-        const body = Buffer.from(`{"data":${hit.data}${extensions}}\n`, 'utf8');
-        sent = { extensions, body, etag: etag ? undefined : front.etag(body.toString('utf8')) };
+        sent = {
+          extensions,
+          body: Buffer.from(`{"data":${hit.data}${extensions}}\n`, 'utf8'),
+          etag: undefined,
+        };
         answers.set(hit, sent);
       }
       headers.push(['Content-Length', String(sent.body.length)]);
-      if (!etag && sent.etag) headers.push(['ETag', (etag = sent.etag)]);
+      if (!etag) {
+        etag = sent.etag ??= front.etag(sent.body.toString('utf8'));
+        if (etag) headers.push(['ETag', etag]);
+      }
 
       const labels = { operation: operationLabel(hit.operationName), outcome: 'ok' as const };
       opts.metrics.requests.inc(labels);
