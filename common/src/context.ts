@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { GraphQLError } from 'graphql';
 import { negotiateLanguages } from './language';
@@ -68,12 +69,15 @@ export function abortError(signal: AbortSignal | undefined): GraphQLError {
 export const pastDeadline = (signal: AbortSignal | undefined): boolean =>
   signal?.aborted === true && abortError(signal).extensions.code === REQUEST_TIMEOUT_CODE;
 
-const ids = new WeakMap<Request, string>();
+const ids = new WeakMap<IncomingMessage, string>();
 const signals = new WeakMap<Request, AbortSignal>();
 const controllers = new WeakMap<Request, AbortController>();
 
-/** The request's id: the one its caller sent (the gateway, to a subgraph), if well formed, else a new one. */
-function requestIdOf(req: Request): string {
+/**
+ * The request's id: the one its caller sent (the gateway, to a subgraph), if well formed, else a new one. The
+ * same for the whole request, whether Express has taken it over yet or not (the gateway's early answers).
+ */
+export function requestIdOf(req: IncomingMessage): string {
   let id = ids.get(req);
   if (id === undefined) {
     const incoming = req.headers[REQUEST_ID_HEADER];

@@ -482,6 +482,11 @@ export function gatewayMetrics(
     counted('response_cache_writes_total', 'Answers written to the response cache', (s) => [
       ['', s.writes ?? 0],
     ]);
+    counted(
+      'response_cache_early_hits_total',
+      'Of the hits: those answered before Express and Apollo, as the request arrived',
+      (s) => [['', s.early ?? 0]],
+    );
   }
   return {
     fetched(subgraph, seconds, code) {

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -97,8 +97,8 @@ export interface ServiceOptions<C extends RequestContext> {
   /**
    * Runs on every GraphQL request at `/graphql` and `/` once its body is read, before Apollo reads it: it may put
    * another operation in the request (`req.body`, or a GET's `req.url`), answer the request itself (a refusal),
-   * or call `next()` to leave it as it is. The gateway resolves persisted documents here (gateway/src/persisted),
-   * then answers current cached answers (gateway/src/cache/early.ts). Several run in order.
+   * or call `next()` to leave it as it is. The gateway resolves persisted documents here (gateway/src/persisted).
+   * Several run in order.
    */
   beforeGraphQL?: RequestHandler | readonly RequestHandler[];
   /**
@@ -119,6 +119,30 @@ export interface ServiceOptions<C extends RequestContext> {
    * and this service's own port answers 404 there, so the metrics need not be public.
    */
   metricsPort?: number | null;
+  /**
+   * Answers some requests in the HTTP server's own 'request' handler, before Express sees them (the gateway's
+   * cached answers: gateway/src/cache/early.ts); built once the Express app is, with what it needs to answer as
+   * Express would. Each request either is answered by it, or is handed to Express untouched with `pass()`.
+   */
+  beforeExpress?: (front: ExpressFront) => FrontHandler;
+}
+
+/** A handler ahead of Express: answers `req` itself, or calls `pass()` (once) and leaves `req` and `res` to Express. */
+export type FrontHandler = (req: IncomingMessage, res: ServerResponse, pass: () => void) => void;
+
+/** What a {@link FrontHandler} needs to answer a request exactly as Express would have begun answering it. */
+export interface ExpressFront {
+  /**
+   * The headers Express's middleware puts on a GraphQL answer before any route runs, in order, as `[name,
+   * value]`: the security headers (helmet), and CORS for the request's Origin. Computed by running the same
+   * middleware once per Origin, and remembered (a few hundred Origins at most: beyond, undefined, and the
+   * request goes to Express).
+   */
+  headersFor(origin: string | undefined): readonly (readonly [string, string])[] | undefined;
+  /** The client's address as Express's `req.ip` reads it (with TRUST_PROXY). */
+  ipOf(req: IncomingMessage): string | undefined;
+  /** Express's ETag of a body, as `res.send` adds it to an answer that has none (the app's `etag fn`). */
+  etag(body: string): string | undefined;
 }
 
 /** What {@link ServiceOptions.routes} gets to run GraphQL operations the way `/graphql` does. */
@@ -159,13 +183,9 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
   const app = express();
   // Which framework answers is nobody's business (and a hint for an attacker).
   app.disable('x-powered-by');
-  // Requests not yet answered, for the line a stop logs (how many it waited for).
+  // Requests not yet answered, for the line a stop logs (how many it waited for): counted as the HTTP server
+  // receives them, whether Express answers them or `beforeExpress` does.
   let inFlight = 0;
-  app.use((_req, res, next) => {
-    inFlight++;
-    res.once('close', () => void inFlight--);
-    next();
-  });
   if (opts.trustProxy !== undefined) app.set('trust proxy', opts.trustProxy);
   const log = logger.child({ service: opts.name });
   const metrics = opts.metrics ?? new ServiceMetrics(opts.name);
@@ -181,15 +201,23 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
   // Spans only when OTEL_EXPORTER_OTLP_ENDPOINT is set (common/src/tracing.ts); otherwise nothing is set up. Apollo
   // gateway's own spans (plan, fetches) go to the gateway's provider.
   const tracing = startTracing(opts.name, { global: Boolean(opts.gateway) });
-  const http: Server = createServer(
-    { maxHeaderSize: server.bounds.maxHeaderBytes, connectionsCheckingInterval: 1000 },
-    app,
-  );
-  boundServer(http, server.bounds, log);
   // Security headers on every answer (nosniff...); the explorer page gets its own Content-Security-Policy. Only
   // the gateway answers browsers' pages (CORS_ORIGINS): the subgraphs are called by the gateway alone.
-  app.use(apiSecurityHeaders());
-  if (opts.gateway) app.use(corsFor(server.corsOrigins));
+  const security = apiSecurityHeaders();
+  const cors = opts.gateway ? corsFor(server.corsOrigins) : undefined;
+  app.use(security);
+  if (cors) app.use(cors);
+  const front = opts.beforeExpress?.(expressFront(app, [security, ...(cors ? [cors] : [])]));
+  const http: Server = createServer(
+    { maxHeaderSize: server.bounds.maxHeaderBytes, connectionsCheckingInterval: 1000 },
+    (req, res) => {
+      inFlight++;
+      res.once('close', () => void inFlight--);
+      if (front) front(req, res, () => app(req, res));
+      else app(req, res);
+    },
+  );
+  boundServer(http, server.bounds, log);
   if (landing) app.use(['/graphql', '/'], landingPageHeaders(landing));
   const env = opts.limits && opts.introspection !== undefined ? undefined : operationLimits();
   const limits = opts.limits ?? env!.limits;
@@ -338,6 +366,69 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
       return { url, port: bound, metricsPort: served.port };
     },
     stop: () => (stopped ??= stop()),
+  };
+}
+
+/** The most Origins whose CORS headers {@link ExpressFront.headersFor} remembers. */
+const FRONT_ORIGINS = 256;
+
+/**
+ * What a {@link FrontHandler} needs from the Express app: `middleware` are the app's first middleware (security
+ * headers, CORS), which set headers only and call `next()` at once for a GET or a POST; they are run against a
+ * recording response, once per Origin.
+ */
+function expressFront(app: express.Express, middleware: readonly RequestHandler[]): ExpressFront {
+  const byOrigin = new Map<string, readonly (readonly [string, string])[]>();
+  const record = (origin: string | undefined) => {
+    // Node's own bookkeeping of a response's headers: by lowercase name, in the order first set, with the name as
+    // last written.
+    const headers = new Map<string, [string, string]>();
+    const res = {
+      getHeader: (name: string) => headers.get(name.toLowerCase())?.[1],
+      setHeader(name: string, value: unknown) {
+        const v = Array.isArray(value) ? value.join(', ') : String(value);
+        const key = name.toLowerCase();
+        const had = headers.get(key);
+        if (had) had.splice(0, 2, name, v);
+        else headers.set(key, [name, v]);
+        return res;
+      },
+      removeHeader: (name: string) => void headers.delete(name.toLowerCase()),
+    };
+    const req = { method: 'POST', headers: origin === undefined ? {} : { origin } };
+    for (const m of middleware) {
+      let next = false;
+      void m(req as unknown as Request, res as unknown as Response, () => void (next = true));
+      if (!next) return undefined;
+    }
+    return Object.freeze([...headers.values()].map(([n, v]) => Object.freeze([n, v] as const)));
+  };
+  // Express's own `req.ip` (the app's `trust proxy fn` over X-Forwarded-For and the socket's address), read off a
+  // stand-in holding what it reads: never an object whose prototype is the request (V8 would then treat every
+  // request as a prototype, and slow down every access to it). With no proxy trusted (Express's default), it is
+  // the socket's address.
+  const ip = Object.getOwnPropertyDescriptor(express.request, 'ip')!.get!;
+  const trusting = Boolean(app.get('trust proxy'));
+  const etagFn = app.get('etag fn') as ((body: string, encoding: string) => string) | undefined;
+  return {
+    headersFor(origin) {
+      // An Origin header of its own, or none (not the same thing to CORS with a list of origins).
+      const key = origin === undefined ? '\u0000none' : `=${origin}`;
+      let found = byOrigin.get(key);
+      if (found === undefined) {
+        if (byOrigin.size >= FRONT_ORIGINS) return undefined;
+        found = record(origin);
+        if (!found) return undefined;
+        byOrigin.set(key, found);
+      }
+      return found;
+    },
+    ipOf: (req) =>
+      trusting
+        ? (ip.call({ app, headers: req.headers, socket: req.socket, connection: req.socket }) as
+            string | undefined)
+        : req.socket.remoteAddress,
+    etag: (body) => etagFn?.(body, 'utf8'),
   };
 }
 

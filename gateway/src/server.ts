@@ -30,7 +30,7 @@ import { ApiKeys } from './keys/api-keys';
 import { DEFAULT_APQ_MEMORY_BYTES, persistedQueries, type PersistedOptions } from './persisted/http';
 import { openPersistedStore } from './persisted/store';
 import { openKeyStore, type KeyStore } from './keys/store';
-import { clientResolver, requireValidKey, type Client } from './ratelimit/client';
+import { clientResolver, earlyClient, requireValidKey, type Client } from './ratelimit/client';
 import { PerMinuteLimiter, RateLimitStore } from './ratelimit/limiter';
 import { gatewayReadiness } from './readiness';
 import { LiveSupergraph } from './registry/live';
@@ -164,7 +164,7 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
     cacheStats: () => ({ ...responseCache.stats }),
   });
   const reportCost = opts.reportCost ?? operationLimits().reportCost;
-  const maxCost = (opts.limits ?? operationLimits().limits).maxCost;
+  const { maxCost, maxBodyBytes } = opts.limits ?? operationLimits().limits;
   const gateway = new ApolloGateway({
     supergraphSdl: live?.hook ?? opts.supergraphSdl ?? readSupergraph(),
     // Which subgraphs each operation's plan calls: a cached answer depends on their data versions only.
@@ -212,21 +212,24 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
     peek: async (context) =>
       named(context.client, await limiter.peek(context.client.id, context.client.costPerMinute)),
   };
-  // Current cached answers, before Apollo's pipeline; everything else goes on to Apollo.
+  // Current cached answers, as requests arrive, before Express and Apollo; everything else goes on to them.
   const early =
-    responseCache.mode === 'off'
-      ? []
-      : [
-          earlyHits({
-            cache: responseCache,
-            context,
-            rateLimit,
-            reportCost,
-            maxCost,
-            metrics,
-            httpMaxAge: opts.responseCache?.httpMaxAge ?? DEFAULT_HTTP_MAX_AGE,
-          }),
-        ];
+    responseCache.mode === 'off' || opts.responseCache?.early === false
+      ? undefined
+      : earlyHits({
+          cache: responseCache,
+          client: earlyClient(apiKeys),
+          consume:
+            limiter &&
+            (async (client, cost) =>
+              named(client, await limiter.consume(client.id, cost, client.costPerMinute))),
+          reportCost,
+          maxCost,
+          metrics,
+          httpMaxAge: opts.responseCache?.httpMaxAge ?? DEFAULT_HTTP_MAX_AGE,
+          maxBodyBytes,
+          persisted: persisted && { documents: persisted.documents, only: opts.persisted?.only ?? false },
+        });
   return createService<GatewayContext>({
     name: 'gateway',
     gateway,
@@ -246,7 +249,8 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
     rateLimit,
     trustProxy: opts.rateLimit?.trustProxy ?? env.trustProxy,
     // A request by id (or APQ hash) gets its document here, before Apollo reads it; refusals carry their code.
-    beforeGraphQL: [...(persisted ? [persisted.middleware] : []), ...early],
+    beforeGraphQL: persisted ? [persisted.middleware] : [],
+    beforeExpress: early,
     persistedQueries: persisted?.apollo,
     // The export routes run their pages with the context this service builds (graphql.context), so each page
     // carries its client; they only read the RequestContext part of it.

@@ -23,6 +23,11 @@ export interface ResponseCacheOptions {
   /** The most `max-age` a GET answer announces to browsers and CDNs, in seconds; default 60. */
   httpMaxAge?: number;
   /**
+   * Answer current cached answers as requests arrive, before Express and Apollo (gateway/src/cache/early.ts);
+   * default true. False: every hit goes through Apollo's pipeline (the same answer, at about 3× the CPU).
+   */
+  early?: boolean;
+  /**
    * The prefix of every key in Redis (answers and data versions); default `civic:cache`. The writers publish
    * versions under the same prefix (common/src/data-version.ts publishDataVersionsTo).
    */
@@ -48,6 +53,8 @@ export interface ResponseCacheStats {
   writes: number;
   /** Operations never looked up: mutations, exports, RESPONSE_CACHE=off. */
   bypasses: number;
+  /** Of the hits: those answered before Express and Apollo (gateway/src/cache/early.ts). */
+  early: number;
 }
 
 export const newResponseCacheStats = (): ResponseCacheStats => ({
@@ -56,6 +63,7 @@ export const newResponseCacheStats = (): ResponseCacheStats => ({
   stale: 0,
   writes: 0,
   bypasses: 0,
+  early: 0,
 });
 
 /** The most `max-age` a GET answer announces to browsers and CDNs by default, in seconds. */
@@ -88,11 +96,11 @@ export interface EarlyRequest {
   acceptLanguage: string | null;
 }
 
-/** An entry as last read from the store: its text, parsed, and (once an early hit needs it) its data as JSON. */
+/** An entry as last read from the store: its text, parsed, and (once an early hit needs it) what it answers. */
 interface Memo {
   raw: string;
   entry: Entry | undefined;
-  data?: string;
+  hit?: EarlyHit;
 }
 
 /** An answer found for an {@link EarlyRequest}: what the gateway needs to send it without Apollo. */
@@ -117,12 +125,19 @@ export interface ResponseCache {
   /** The data versions as this gateway knows them (undefined when off). */
   readonly versions?: DataVersions;
   /**
-   * Looks an answer up from the request alone, before Apollo's pipeline (gateway/src/cache/early.ts): found only
-   * when an entry exists for this supergraph, document, operation name, variables and languages, its data is
-   * current, and it was written with its cost. Counts nothing: the caller counts the hit it answers, and
-   * anything else goes to Apollo's path, which looks it up again and counts what it finds.
+   * The key of a request's answer, from the request alone (see {@link findEarly}); undefined before the
+   * supergraph is loaded. `schema` is the supergraph it is for: a key is good while {@link currentSchemaId} is it.
    */
-  findEarly(request: EarlyRequest): Promise<EarlyHit | undefined>;
+  earlyKey(request: EarlyRequest): { key: string; schema: string } | undefined;
+  /** The supergraph early keys are made for now (undefined before one is loaded). */
+  currentSchemaId(): string | undefined;
+  /**
+   * Looks an answer up by an {@link earlyKey}, before Apollo's pipeline (gateway/src/cache/early.ts): found only
+   * when an entry exists under it, its data is current, and it was written with its cost. The same object for
+   * the same stored entry, while it is among the last used. Counts nothing: the caller counts the hit it
+   * answers, and anything else goes to Apollo's path, which looks it up again and counts what it finds.
+   */
+  findEarly(key: string): Promise<EarlyHit | undefined>;
   /** Hand it to `ApolloGateway.onSchemaLoadOrUpdate`: the supergraph that early lookups key on. */
   schemaLoaded(apiSchema: GraphQLSchema): void;
   close(): Promise<void>;
@@ -320,17 +335,28 @@ export function createResponseCache(opts: {
   };
 
   let currentSchema: string | undefined;
-  async function findEarly(r: EarlyRequest): Promise<EarlyHit | undefined> {
-    if (!storing || !currentSchema) return undefined;
-    const key = `${prefix}:r:${cacheKey(currentSchema, r.query, r.operationName, r.variables, r.acceptLanguage)}`;
+  const earlyKey = (r: EarlyRequest) =>
+    storing && currentSchema
+      ? {
+          key: `${prefix}:r:${cacheKey(currentSchema, r.query, r.operationName, r.variables, r.acceptLanguage)}`,
+          schema: currentSchema,
+        }
+      : undefined;
+  async function findEarly(key: string): Promise<EarlyHit | undefined> {
+    if (!storing) return undefined;
     const found = await lookup(key);
     if (found.raw === undefined) return undefined;
     const memo = memoOf(key, found.raw);
     const entry = memo.entry;
     if (!entry || entry.c === undefined || entry.n === undefined) return undefined;
-    if (!Object.entries(entry.v).every(([name, v]) => found.versions[name] === v)) return undefined;
-    memo.data ??= JSON.stringify(entry.d);
-    return { data: memo.data, policy: entry.p, etag: entry.e, cost: entry.c, operationName: entry.n };
+    for (const name in entry.v) if (found.versions[name] !== entry.v[name]) return undefined;
+    return (memo.hit ??= {
+      data: JSON.stringify(entry.d),
+      policy: entry.p,
+      etag: entry.e,
+      cost: entry.c,
+      operationName: entry.n,
+    });
   }
 
   return {
@@ -340,6 +366,8 @@ export function createResponseCache(opts: {
     stats,
     store,
     versions,
+    earlyKey,
+    currentSchemaId: () => currentSchema,
     findEarly,
     schemaLoaded: (apiSchema) => void (currentSchema = schemaId(apiSchema)),
     close: async () => {

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { REQUEST_ID_HEADER, requestContext } from '@civic/common/context';
@@ -24,15 +25,18 @@ export interface Client {
 
 /** The anonymous client of a request: its IP. */
 export function anonymousClient(req: Request): Client {
-  return { id: `ip:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`, anonymous: true };
+  return anonymousAt(req.ip ?? req.socket.remoteAddress);
 }
+
+/** The anonymous client at an IP address (`req.ip`, as Express reads it). */
+const anonymousAt = (ip: string | undefined): Client => ({ id: `ip:${ip ?? 'unknown'}`, anonymous: true });
 
 /**
  * The API key a request carries, if any: `Authorization: Bearer <key>` or `x-api-key: <key>` (both may be sent
  * if they agree). Another Authorization scheme (Basic, from a proxy's own login) is not ours and is ignored.
  * Throws {@link InvalidApiKeyError} when the headers cannot be read as one key.
  */
-export function presentedKey(req: Request): string | undefined {
+export function presentedKey(req: Pick<IncomingMessage, 'headers'>): string | undefined {
   const header = req.headers['x-api-key'];
   if (Array.isArray(header)) {
     throw new InvalidApiKeyError('conflicting', 'Send one x-api-key header, not several');
@@ -70,13 +74,7 @@ export function clientResolver(keys?: ApiKeys): ClientOf {
   const resolve = async (req: Request): Promise<Client> => {
     const presented = keys ? presentedKey(req) : undefined;
     if (!keys || presented === undefined) return anonymousClient(req);
-    const key = await keys.authenticate(presented);
-    return {
-      id: `key:${key.id}`,
-      anonymous: false,
-      costPerMinute: key.costPerMinute,
-      ...(key.exportRowsPerMinute !== null ? { exportRowsPerMinute: key.exportRowsPerMinute } : {}),
-    };
+    return keyHolder(keys, presented);
   };
   return (req) => {
     let client = resolved.get(req);
@@ -85,6 +83,34 @@ export function clientResolver(keys?: ApiKeys): ClientOf {
       resolved.set(req, client);
     }
     return client;
+  };
+}
+
+/** The holder of a presented key; rejects as {@link clientResolver} does. */
+async function keyHolder(keys: ApiKeys, presented: string): Promise<Client> {
+  const key = await keys.authenticate(presented);
+  return {
+    id: `key:${key.id}`,
+    anonymous: false,
+    costPerMinute: key.costPerMinute,
+    ...(key.exportRowsPerMinute !== null ? { exportRowsPerMinute: key.exportRowsPerMinute } : {}),
+  };
+}
+
+/**
+ * The client of a request not yet handed to Express (gateway/src/cache/early.ts), by the same rules as
+ * {@link clientResolver}, `ip` being Express's `req.ip` for it; undefined for any key that is not valid (malformed,
+ * conflicting, unknown, revoked, or not checkable now): that request goes to Express, which refuses it.
+ */
+export function earlyClient(keys?: ApiKeys) {
+  return async (req: IncomingMessage, ip: string | undefined): Promise<Client | undefined> => {
+    if (!keys) return anonymousAt(ip);
+    try {
+      const presented = presentedKey(req);
+      return presented === undefined ? anonymousAt(ip) : await keyHolder(keys, presented);
+    } catch {
+      return undefined;
+    }
   };
 }
 
