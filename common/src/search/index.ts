@@ -7,7 +7,9 @@
  * one row per searchable field in `search_documents` (its searchable terms, see {@link indexTerms}) plus one
  * row `field = 'all'` holding every field's terms: a query must find ALL its words in that row, so the
  * words may come from different fields ("Khénifra بني" finds the region named Béni Mellal-Khénifra in French
- * and بني ملال خنيفرة in Arabic); the per-field rows only rank (a field can weigh more than another).
+ * and بني ملال خنيفرة in Arabic); the per-field rows only rank (a field can weigh more than another). A type
+ * whose per-field rows cost more to write than their ranking is worth is indexed and ranked by its `all` row
+ * alone (`perField: false`: budget lines, a million rows written by imports).
  *
  * Both backends see exactly the same terms, so they find the same entities (only the scores differ):
  * - words shorter than {@link MIN_TERM_LENGTH} (3) characters are neither indexed nor searched, because
