@@ -133,6 +133,40 @@ export function corsFor(origins: '*' | readonly string[]): RequestHandler {
   });
 }
 
+/** The fields of two `Vary` values, each once (case-insensitively), the first value's first; `*` wins. */
+export function mergeVary(first: string, second: string): string {
+  const fields: string[] = [];
+  for (const f of `${first},${second}`.split(',')) {
+    const field = f.trim();
+    if (field === '*') return '*';
+    if (field && !fields.some((x) => x.toLowerCase() === field.toLowerCase())) fields.push(field);
+  }
+  return fields.join(', ');
+}
+
+/**
+ * Apollo's Express integration sets each header of its answer over the response's own: its `Vary`
+ * (`Accept-Language` on a cacheable GET) replaced the `Vary: Origin` that CORS had set for a list of origins,
+ * so a shared cache could hand one origin's `Access-Control-Allow-Origin` to another. On a response that has a
+ * `Vary` already, a later `Vary` adds its fields to it instead (the early cache hits send the same union).
+ * Nothing is done to a response without one (CORS `*` sets none).
+ */
+export const keepVary: RequestHandler = (_req, res, next) => {
+  if (res.getHeader('vary') === undefined) return next();
+  const setHeader = res.setHeader;
+  res.setHeader = function (this: Response, name: string, value: number | string | readonly string[]) {
+    if (name.toLowerCase() !== 'vary') return setHeader.call(this, name, value);
+    const had = this.getHeader('vary');
+    const was = had === undefined ? '' : Array.isArray(had) ? had.join(', ') : String(had);
+    return setHeader.call(
+      this,
+      name,
+      mergeVary(was, Array.isArray(value) ? value.join(', ') : String(value)),
+    );
+  } as Response['setHeader'];
+  next();
+};
+
 /**
  * Bounds what one connection may hold (docs/protection.md): headers within `headersTimeoutMs` and the whole
  * request, body included, within `requestTimeoutMs` (else 408 and the connection closed), an idle keep-alive

@@ -28,7 +28,7 @@ import {
   type RequestContext,
 } from './context';
 import { maskInternalErrors } from './errors';
-import { apiSecurityHeaders, boundServer, corsFor, landingPageHeaders } from './http-security';
+import { apiSecurityHeaders, boundServer, corsFor, keepVary, landingPageHeaders } from './http-security';
 import { operationLimitsFor, type RateLimitHook } from './limits';
 import { logger } from './log';
 import { markReachedGraphQL, metricsRoute, serveMetrics, ServiceMetrics } from './metrics';
@@ -327,8 +327,9 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
       limit: limits.maxBodyBytes,
       verify: (req, _res, buf) => void ((req as SignedRequest).rawBody = buf),
     });
-    app.use(['/graphql', '/'], signed.present, json, signed.valid, ...before, handler);
-  } else app.use(['/graphql', '/'], express.json({ limit: limits.maxBodyBytes }), ...before, handler);
+    app.use(['/graphql', '/'], signed.present, json, signed.valid, ...before, keepVary, handler);
+  } else
+    app.use(['/graphql', '/'], express.json({ limit: limits.maxBodyBytes }), ...before, keepVary, handler);
   app.use(bodyErrors(log));
   let stopped: Promise<void> | undefined;
   let closeMetrics: (() => Promise<void>) | undefined;

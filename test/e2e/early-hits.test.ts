@@ -206,6 +206,45 @@ describe.each(BACKENDS)('cached answers served as requests arrive, on %s', (back
     });
   });
 
+  it('with a list of CORS origins, a cached GET varies by Origin and Accept-Language on both paths', async () => {
+    // CORS_ORIGINS is read when a service is built: set for these two gateways only.
+    const was = process.env.CORS_ORIGINS;
+    process.env.CORS_ORIGINS = 'https://news.example,https://city.example';
+    let early: Awaited<ReturnType<typeof gateway>>;
+    let apollo: Awaited<ReturnType<typeof gateway>>;
+    try {
+      early = await gateway({ mode: 'memory' }, { rateLimit: { costPerMinute: 0 } });
+      apollo = await gateway({ mode: 'memory', early: false }, { rateLimit: { costPerMinute: 0 } });
+    } finally {
+      if (was === undefined) delete process.env.CORS_ORIGINS;
+      else process.env.CORS_ORIGINS = was;
+    }
+    await settle(early.url, apollo.url);
+    const r = {
+      search: { query: ORGANIZATION, variables: JSON.stringify({ id: 'gov-tn' }) },
+      headers: {
+        'apollo-require-preflight': 'true',
+        origin: 'https://city.example',
+        'x-request-id': 'early-vary',
+      },
+    };
+    for (const g of [early, apollo]) {
+      const first = await send(g.url, r);
+      // Apollo's own Vary used to replace the one CORS set: a shared cache then mixed the origins' answers.
+      expect([first.status, header(first, 'x-cache'), header(first, 'vary')]).toEqual([
+        200,
+        'MISS',
+        'Origin, Accept-Language',
+      ]);
+      expect(header(first, 'access-control-allow-origin')).toBe('https://city.example');
+    }
+    const a = await send(early.url, r);
+    const b = await send(apollo.url, r);
+    expect([header(a, 'x-cache'), header(b, 'x-cache')]).toEqual(['HIT', 'HIT']);
+    expect(header(a, 'vary')).toBe('Origin, Accept-Language');
+    expect(comparable(a)).toEqual(comparable(b));
+  });
+
   it('spends the cost from the client’s budget, and leaves a client whose budget is spent to Apollo’s 429', async () => {
     const rateLimit = { costPerMinute: 30, redisUrl: null };
     const early = await gateway(
