@@ -75,12 +75,12 @@ const MEDIA_TYPES = [
  * `@apollo/server`): a GET whose Accept header prefers `text/html` to every GraphQL media type.
  */
 export function prefersHtml(req: Request): boolean {
-  const accept = req.get('accept');
-  return (
-    req.method === 'GET' &&
-    !!accept &&
-    new Negotiator({ headers: { accept } }).mediaType(MEDIA_TYPES) === 'text/html'
-  );
+  return req.method === 'GET' && acceptPrefersHtml(req.get('accept'));
+}
+
+/** Whether an Accept header prefers `text/html` to every GraphQL media type (see {@link prefersHtml}). */
+export function acceptPrefersHtml(accept: string | undefined): boolean {
+  return !!accept && new Negotiator({ headers: { accept } }).mediaType(MEDIA_TYPES) === 'text/html';
 }
 
 /** Puts the landing page's policy (see {@link landingPagePolicy}) on the responses that will be that page. */

@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createConnection } from 'mysql2/promise';
+import { dropDatabase } from '@civic/common/db';
 import { SUBGRAPH_NAMES as SUBGRAPHS } from '@civic/subgraphs/catalog';
 import type { ImportReport } from '@civic/common/import/report';
 
@@ -68,18 +68,7 @@ function runImport(
 }
 
 async function dropBenchDatabases(url: string) {
-  const u = new URL(url);
-  const conn = await createConnection({
-    host: u.hostname,
-    port: Number(u.port || 3306),
-    user: decodeURIComponent(u.username),
-    password: decodeURIComponent(u.password),
-  });
-  try {
-    for (const s of SUBGRAPHS) await conn.query(`DROP DATABASE IF EXISTS \`bench_import_${s}\``);
-  } finally {
-    await conn.end();
-  }
+  for (const s of SUBGRAPHS) await dropDatabase({ type: 'mysql', url, database: `bench_import_${s}` });
 }
 
 /** The URL of the bench database of one subgraph, on the server of `url`. */

@@ -15,8 +15,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createConnection } from 'mysql2/promise';
 import type { DataSource } from 'typeorm';
+import { dropDatabase } from '@civic/common/db';
 import { prepareSubgraph } from '@civic/common/bootstrap';
 import type { StorageConfig } from '@civic/common/config';
 import { indexDocuments, searchQuery, searchScores, settleSearchStatistics } from '@civic/common/search';
@@ -201,18 +201,7 @@ async function compare(backend: string, lines: number, work: string, mysqlUrl: s
 }
 
 async function dropDatabases(url: string) {
-  const u = new URL(url);
-  const conn = await createConnection({
-    host: u.hostname,
-    port: Number(u.port || 3306),
-    user: decodeURIComponent(u.username),
-    password: decodeURIComponent(u.password),
-  });
-  try {
-    for (const s of SUBGRAPHS) await conn.query(`DROP DATABASE IF EXISTS \`bench_relevance_${s}\``);
-  } finally {
-    await conn.end();
-  }
+  for (const s of SUBGRAPHS) await dropDatabase({ type: 'mysql', url, database: `bench_relevance_${s}` });
 }
 
 async function main() {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Negotiator from 'negotiator';
 import { REQUEST_ID_HEADER, requestIdOf } from '@civic/common/context';
+import { acceptPrefersHtml } from '@civic/common/http-security';
 import { rateLimitHeaders, type RateVerdict } from '@civic/common/limits/ratelimit';
 import { operationLabel, type ServiceMetrics } from '@civic/common/metrics';
 import type { ExpressFront, FrontHandler } from '@civic/common/service';
@@ -60,15 +61,6 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 const GRAPHQL_RESPONSE_TYPE = 'application/graphql-response+json; charset=utf-8';
 /** Apollo's CSRF prevention: these content types need a preflight header (apollo-server's preventCsrf). */
 const SIMPLE_CONTENT_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain'];
-/** Apollo's choice between its landing page and an answer (`prefersHTML` in @apollo/server). */
-const PAGE_OR_ANSWER = [
-  'application/json',
-  'application/graphql-response+json',
-  'multipart/mixed; deferSpec=20220824',
-  'multipart/mixed; incrementalSpec=v0.2',
-  'multipart/mixed',
-  'text/html',
-];
 /** The most distinct bodies (or query strings), Accept and Accept-Language headers whose reading is remembered. */
 const REMEMBERED = 512;
 /** The largest body or query string whose reading is remembered, in characters. */
@@ -127,7 +119,7 @@ export function earlyHits(opts: EarlyHitsOptions): (front: ExpressFront) => Fron
         accepts.get(header) ??
         remember(accepts, header, {
           type: answerType(accept),
-          page: !!accept && new Negotiator({ headers: { accept } }).mediaType(PAGE_OR_ANSWER) === 'text/html',
+          page: acceptPrefersHtml(accept),
         })
       );
     };
