@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { logMixin } from '../../common/src/log';
 import { clientSpan, sqlSpan } from '../../common/src/tracing';
-import { npmStartEnvironment } from '../support/start-env';
+import { npmStartCommand, npmStartEnvironment } from '../support/start-env';
 
 const ROOT = join(__dirname, '..', '..');
 const QUERY = JSON.stringify({
@@ -104,7 +104,8 @@ function startVariant(root: string, env: NodeJS.ProcessEnv): { child: ChildProce
     RESPONSE_CACHE: 'off',
     DATABASE_URL: undefined,
   });
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+  const { command, args } = npmStartCommand();
+  const child = spawn(command, args, {
     cwd: root,
     env: childEnv,
   });

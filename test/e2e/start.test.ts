@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { dropDatabase } from '@civic/common/db';
 import { modulesInOrder, SUBGRAPH_NAMES } from '@civic/subgraphs';
 import { BACKENDS } from '../support/system';
-import { npmStartEnvironment } from '../support/start-env';
+import { npmStartCommand, npmStartEnvironment } from '../support/start-env';
 
 /**
  * The README's run command, for real: `npm start`'s script in a child process, on the embedded default
@@ -25,14 +25,8 @@ afterEach(() => {
 
 function start(dataDir: string, extra: NodeJS.ProcessEnv = {}) {
   const env = npmStartEnvironment(dataDir, extra);
-  const child = spawn(
-    process.execPath,
-    [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/start.ts'],
-    {
-      cwd: ROOT,
-      env,
-    },
-  ) as ChildProcessWithoutNullStreams;
+  const { command, args } = npmStartCommand();
+  const child = spawn(command, args, { cwd: ROOT, env }) as ChildProcessWithoutNullStreams;
   children.push(child);
   let output = '';
   const ready = new Promise<number>((resolve, reject) => {
@@ -45,7 +39,13 @@ function start(dataDir: string, extra: NodeJS.ProcessEnv = {}) {
     child.once('exit', (code) => reject(new Error(`exited with ${code} before ready:\n${output}`)));
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, ready, exited, output: () => output };
+  return {
+    child,
+    ready,
+    exited,
+    output: () => output,
+    running: () => child.exitCode === null && child.signalCode === null,
+  };
 }
 
 /** Waits until `done()` holds, looking every 20 ms (jest's timeout bounds it). */
@@ -98,7 +98,9 @@ test('npm start seeds the embedded database, serves the graph, and stops cleanly
     await new Promise((r) => held.once('connect', r));
     held.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     second.child.kill('SIGINT');
-    await until(() => /"msg":"stopping"/.test(second.output()));
+    // Until it says so, or has gone (then the next line says what it printed instead).
+    await until(() => /"msg":"stopping"/.test(second.output()) || !second.running());
+    expect(second.output()).toMatch(/"msg":"stopping"/);
     second.child.kill('SIGINT');
     expect(await second.exited).toBe(130);
     held.destroy();

@@ -11,7 +11,7 @@ import { sanitizeStatement, startTracing, tracingActive } from '@civic/common/tr
 import { logCapture } from '../support/log-capture';
 import { withEnv } from '../support/with-env';
 import { startSystem } from '../support/system';
-import { npmStartEnvironment } from '../support/start-env';
+import { npmStartCommand, npmStartEnvironment } from '../support/start-env';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -143,9 +143,10 @@ afterAll(() => {
 function startProcess(dataDir: string, env: NodeJS.ProcessEnv) {
   // The embedded SQLite files, whatever this run's environment says.
   const childEnv = npmStartEnvironment(dataDir, { ...env, LOG_FORMAT: 'json', DATABASE_URL: undefined });
-  // Node itself with tsx's loader, not tsx's command: that one turns a SIGTERM into a SIGKILL when the child's
-  // event loop does not acknowledge it within 30 ms (a busy 2-core runner), and nothing would be flushed.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+  // Node itself with tsx's loader, as package.json's script runs it (not tsx's command, which turns a SIGTERM into a
+  // SIGKILL when the child's event loop does not acknowledge it within 30 ms, and nothing would be flushed).
+  const { command, args } = npmStartCommand();
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: childEnv,
   }) as ChildProcessWithoutNullStreams;

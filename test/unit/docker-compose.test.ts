@@ -137,7 +137,7 @@ describe('docker-compose.yml', () => {
     it(`runs serve:${name}'s command: the compiled form of npm run start:${name}`, () => {
       expect(commandOf(service)).toBe(scripts[`serve:${name}`]);
       expect(scripts[`serve:${name}`]).toBe(`node build/subgraphs/${name}/src/index.js`);
-      expect(scripts[`start:${name}`]).toBe(`tsx subgraphs/${name}/src/index.ts`);
+      expect(scripts[`start:${name}`]).toBe(`node --import tsx subgraphs/${name}/src/index.ts`);
     });
 
     it(`listens on its default port ${port}, and is checked there for readiness`, () => {
@@ -174,7 +174,7 @@ describe('docker-compose.yml', () => {
     it("runs serve:gateway's command: the compiled form of npm run start:gateway", () => {
       expect(commandOf(gateway)).toBe(scripts['serve:gateway']);
       expect(scripts['serve:gateway']).toBe('node build/gateway/src/index.js');
-      expect(scripts['start:gateway']).toBe('tsx gateway/src/index.ts');
+      expect(scripts['start:gateway']).toBe('node --import tsx gateway/src/index.ts');
     });
 
     it('reaches each subgraph by service name on that subgraph’s port', () => {
