@@ -387,6 +387,7 @@ describe.each(BACKENDS)('the response cache on %s', (backend) => {
     const url = (await service.listen(0, '127.0.0.1')).url;
     await settle(url);
     const hitsBefore = counted.hits;
+    const staleBefore = counted.stale;
     const vars = { id: 'gov-tn' };
     const miss = await get(url, ORGANIZATION, vars);
     const hit = await get(url, ORGANIZATION, vars);
@@ -421,8 +422,11 @@ describe.each(BACKENDS)('the response cache on %s', (backend) => {
       /graphql_requests_total\{[^}]*operation="Org"[^}]*outcome="ok"[^}]*\} (\d+)/.exec(metrics)?.[1],
     );
     expect(ok).toBeGreaterThanOrEqual(3);
-    // Every one answered but the first was a hit (the refused one is not).
-    expect(counted.hits - hitsBefore).toBe(ok - 1);
+    // Every one answered but the first was a hit (the refused one is not); or, where a data-version poll of this
+    // busy machine came back later than the versions may be trusted (3 intervals), its entry was found but not
+    // served (stale) and the answer fetched again: uncached, never stale.
+    expect(counted.hits - hitsBefore + (counted.stale - staleBefore)).toBe(ok - 1);
+    expect(counted.hits - hitsBefore).toBeGreaterThan(0);
   });
 
   it('RESPONSE_CACHE=off keeps nothing', async () => {
