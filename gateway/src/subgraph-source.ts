@@ -28,6 +28,7 @@ import type { SubgraphCallMetrics } from '@civic/common/metrics';
 import { SIGNATURE_HEADER, secretFor, sign } from '@civic/common/signing';
 import { clientSpan, linkSpan, type ClientSpan } from '@civic/common/tracing';
 import type { SpanContext } from '@opentelemetry/api';
+import { spreadEntities, uniqueRepresentations, type UniqueRepresentations } from './representations';
 import { SubgraphCallError, SubgraphHttp, type SubgraphAnswer } from './subgraph-http';
 
 export { SubgraphCallError } from './subgraph-http';
@@ -185,7 +186,8 @@ interface Waiter {
  * sent once and the answer shared (SUBGRAPH_DEDUPLICATE; Apollo Router's `deduplicate_query`, Hive Gateway's
  * default): a dashboard shown on many screens costs the subgraph one call per refresh, not one per screen.
  * Mutations are never shared. Each request still parses its own copy (the gateway writes into what it
- * receives) and is bounded by its own budget.
+ * receives) and is bounded by its own budget. Within one call, repeated entity representations are sent once
+ * and the answer spread back to each (gateway/src/representations.ts).
  *
  * The breaker and the connections live as long as this data source: the gateway builds one per subgraph each
  * time it loads a supergraph.
@@ -204,6 +206,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
   private readonly metrics?: SubgraphCallMetrics;
   /** Calls answered to more than one request at once, and the requests that had a call of their own. */
   readonly counts = { shared: 0, sent: 0 };
+  /** Entity representations not sent because the same call already held an identical one. */
+  readonly representations = { repeated: 0 };
 
   constructor(opts: SubgraphSourceOptions) {
     super({ url: opts.url });
@@ -305,21 +309,24 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
     const signal = context?.signal;
     const budget = context ? budgetOf(context, this.budget) : undefined;
     const request = options.request;
+    let unique: UniqueRepresentations | undefined;
     let answer: SubgraphAnswer;
     try {
       // The client gone, or the request's deadline passed: no new call.
       if (signal?.aborted) throw abortError(signal);
       if (budget?.spent) throw this.overBudget(budget, 'skipped');
       if (!request.query) throw new Error('the gateway built a call with no operation');
+      const query = !/^\s*(mutation|subscription)\b/.test(request.query);
+      unique = query ? uniqueRepresentations(request.variables) : undefined;
+      if (unique) this.representations.repeated += unique.repeated;
       const body = JSON.stringify({
         query: request.query,
-        variables: request.variables,
+        variables: unique?.variables ?? request.variables,
         operationName: request.operationName,
         extensions: request.extensions,
       });
       const headers = this.headersFor(request as never, context);
       span?.inject(headers);
-      const query = !/^\s*(mutation|subscription)\b/.test(request.query);
       // Same operation, variables and language: the same answer (the signature and request id are per call).
       const key = this.deduplicate && query ? `${headers['accept-language'] ?? ''}\n${body}` : null;
       answer = await this.join(
@@ -364,7 +371,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
       budget.nodes += count;
       if (budget.spent) throw this.clientError(this.overBudget(budget, before ? 'stopped' : 'took'));
     }
-    return response;
+    // Counted above as the subgraph sent it; spread here to every position of the plan that asked.
+    return unique ? spreadEntities(response, unique) : response;
   }
 
   /**

@@ -225,6 +225,27 @@ describe.each(BACKENDS)('the civic graph on %s', (backend) => {
     expect(res.data.y2016.budgets).toEqual([{ id: 'tn-34012-2016' }]);
   });
 
+  test('an entity many rows point to is fetched once per call, and each row gets all of it', async () => {
+    // The Moroccan commitments: one member (gov-ma) and a few lead institutions, each asked of the organizations
+    // subgraph once per call however many rows point to it (gateway/src/representations.ts); the fields later
+    // calls merge into each copy (its action plans, its budgets) must reach every row, as if asked alone.
+    const selection = `id leadOrganization { id name parent { id name } }
+      actionPlan { id member { id name actionPlans { id } budgets { id } } }`;
+    const list = await q(`{ commitments(first: 50, filter: { country: "MA" }) { nodes { ${selection} } } }`);
+    expect(list.errors).toBeUndefined();
+    const nodes = list.data.commitments.nodes as { id: string; actionPlan: { member: { id: string } } }[];
+    expect(nodes).toHaveLength(ogp.filter((r) => r.Code === 'MAR').length);
+    expect(new Set(nodes.map((n) => n.actionPlan.member.id))).toEqual(new Set(['gov-ma']));
+    const leads = nodes.map((n: any) => n.leadOrganization.id);
+    expect(new Set(leads).size).toBeLessThan(leads.length);
+    for (const node of nodes) {
+      const alone = await q(`{ commitment(id: "${node.id}") { ${selection} } }`);
+      expect(alone.errors).toBeUndefined();
+      expect(node).toEqual(alone.data.commitment);
+    }
+    expect((nodes[0] as any).actionPlan.member.actionPlans.length).toBeGreaterThan(0);
+  });
+
   test("an institution's commitments by role", async () => {
     const lead = (await q(`{ commitment(id: "MO0012") { leadOrganization { id } } }`)).data.commitment
       .leadOrganization.id;

@@ -40,8 +40,10 @@ beforeAll(async () => {
       });
       setTimeout(() => {
         if (res.destroyed) return;
-        const data = { echo: entry.body.variables ?? null, pad: 'x'.repeat(padBytes) };
         res.setHeader('content-type', 'application/json');
+        const representations = entry.body.variables?.representations as { id: string }[] | undefined;
+        if (representations) return void res.end(JSON.stringify(entitiesAnswer(representations)));
+        const data = { echo: entry.body.variables ?? null, pad: 'x'.repeat(padBytes) };
         res.end(JSON.stringify({ data }));
       }, delayMs);
     });
@@ -62,6 +64,24 @@ beforeEach(() => {
   padBytes = 0;
   resetSecondRequest = false;
 });
+
+/**
+ * An `_entities` answer, as a subgraph gives it: each representation's entity with its `name` and a list, in the
+ * order asked; an id starting with `bad` gets null and an error at its position.
+ */
+function entitiesAnswer(representations: { id: string }[]) {
+  const errors = representations.flatMap((r, i) =>
+    r.id.startsWith('bad') ? [{ message: `no ${r.id}`, path: ['_entities', i, 'name'] }] : [],
+  );
+  return {
+    data: {
+      _entities: representations.map((r) =>
+        r.id.startsWith('bad') ? null : { __typename: 'Org', name: `name of ${r.id}`, tags: [{ id: r.id }] },
+      ),
+    },
+    ...(errors.length ? { errors } : {}),
+  };
+}
 
 const source = (opts: Partial<ConstructorParameters<typeof SubgraphDataSource>[0]> = {}) =>
   new SubgraphDataSource({ name: 'counted', url, secret: null, timeoutMs: 5000, ...opts });
@@ -218,6 +238,56 @@ describe('a kept-alive connection the subgraph closed', () => {
       extensions: { code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'counted' },
     });
     expect(received.map((r) => r.body.variables?.n)).toEqual([1, 2]);
+    ds.close();
+  });
+});
+
+describe('repeated entity representations in one call', () => {
+  const ENTITIES =
+    'query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Org { name } } }';
+  const org = (id: string) => ({ __typename: 'Org', id });
+
+  test('are sent once, and every position gets its entity, its own copy', async () => {
+    const ds = source();
+    const asked = ['a', 'b', 'a', 'c', 'a', 'b'].map(org);
+    const answer = await call(ds, { query: ENTITIES, variables: { representations: asked } });
+    expect(received).toHaveLength(1);
+    expect(received[0].body.variables?.representations).toEqual(['a', 'b', 'c'].map(org));
+    expect(ds.representations.repeated).toBe(3);
+    const entities = (answer.data as { _entities: { name: string; tags: { id: string }[] }[] })._entities;
+    expect(entities.map((e) => e.name)).toEqual(['a', 'b', 'a', 'c', 'a', 'b'].map((id) => `name of ${id}`));
+    expect(entities.map((e) => e.tags)).toEqual(['a', 'b', 'a', 'c', 'a', 'b'].map((id) => [{ id }]));
+    // The gateway merges later fetches into each entity: no two positions may share an object.
+    expect(new Set(entities).size).toBe(6);
+    expect(new Set(entities.map((e) => e.tags[0])).size).toBe(6);
+    ds.close();
+  });
+
+  test('an error about one entity is reported at every position that asked for it', async () => {
+    const ds = source();
+    const asked = ['bad-1', 'a', 'bad-1', 'a'].map(org);
+    const answer = await call(ds, { query: ENTITIES, variables: { representations: asked } });
+    expect(received[0].body.variables?.representations).toEqual(['bad-1', 'a'].map(org));
+    expect((answer.data as { _entities: unknown[] })._entities).toEqual([
+      null,
+      { __typename: 'Org', name: 'name of a', tags: [{ id: 'a' }] },
+      null,
+      { __typename: 'Org', name: 'name of a', tags: [{ id: 'a' }] },
+    ]);
+    expect(answer.errors).toEqual([
+      { message: 'no bad-1', path: ['_entities', 0, 'name'] },
+      { message: 'no bad-1', path: ['_entities', 2, 'name'] },
+    ]);
+    ds.close();
+  });
+
+  test('a call without repeats is sent as it is', async () => {
+    const ds = source();
+    const asked = ['a', 'b', 'c'].map(org);
+    const answer = await call(ds, { query: ENTITIES, variables: { representations: asked } });
+    expect(received[0].body.variables?.representations).toEqual(asked);
+    expect(ds.representations.repeated).toBe(0);
+    expect((answer.data as { _entities: unknown[] })._entities).toHaveLength(3);
     ds.close();
   });
 });
