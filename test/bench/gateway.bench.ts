@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --queries dashboards|distinct|all] [-- --duration S --rounds N --hive-fork N]`: our gateway
+ * `npm run bench [-- --queries dashboards|distinct|all] [-- --duration S --rounds N --hive-fork N --split]`: our gateway
  * against Hive Gateway on the same supergraph and the same running subgraphs, with the peer-bench tool
  * (`../shared/tools/peer-bench`, copied to a temporary directory and installed there on first use; or
  * PEER_BENCH_DIR). Prints the ratios: RPS ours/hive (> 1: ours serves more), p99 ours/hive (< 1: ours has the
@@ -12,7 +12,8 @@
  * Hive runs without one). Subgraphs are unsigned, as Hive cannot sign.
  *
  * Then (unless `--skip-direct`) a one-subgraph query through the gateway and straight to the subgraph, alternating,
- * and the ratio of their RPS.
+ * and the ratio of their RPS. With `--split`, last, the CPU per request of each gateway and of the subgraphs
+ * behind it, query by query (test/bench/cpu-split.ts).
  *
  * Query files: test/bench/gateway/dashboards.json (the five dashboard queries, identical requests: what a wall
  * of screens sends) and distinct.json (the same shapes with a different variable set per request, so no two
@@ -23,6 +24,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { cpuSplit } from './cpu-split';
 
 const ROOT = join(__dirname, '..', '..');
 const BUILD = join(ROOT, 'build');
@@ -42,6 +44,7 @@ async function main() {
       cache: { type: 'string', default: 'off' },
       out: { type: 'string' },
       'skip-direct': { type: 'boolean', default: false },
+      split: { type: 'boolean', default: false },
     },
   });
   const files =
@@ -124,6 +127,18 @@ async function main() {
     }
     if (!values['skip-direct'])
       await directRatio(peer, Number(values.duration), Number(values.rounds), values.connections);
+    if (values.split) {
+      await cpuSplit({
+        peer,
+        supergraph,
+        queryFiles: files.map((file) => join(__dirname, 'gateway', `${file}.json`)),
+        ours: { url: `http://127.0.0.1:${PORTS.gateway}/graphql`, pid: gateway.pid! },
+        subgraphPids: Object.fromEntries(SUBGRAPHS.map((name, i) => [name, children[i].pid!])),
+        duration: Number(values.duration),
+        connections: Number(values.connections),
+        hiveFork: values['hive-fork'],
+      });
+    }
     process.exitCode = failed;
   } finally {
     stopAll();
