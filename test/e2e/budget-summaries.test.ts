@@ -17,7 +17,7 @@ import { figureColumn } from '@civic/subgraphs/budgets/src/summaries';
 import { generateBudgets } from '@civic/subgraphs/budgets/src/synthetic';
 import { datasetPath, SOURCES } from '@civic/formats/sources';
 import { importWith } from '../support/imports';
-import { BACKENDS, freshStorage, MODULES, type Backend } from '../support/system';
+import { BACKENDS, MODULES, seededStorage, type Backend } from '../support/system';
 
 /*
  * The stored sums (summaries.ts) against the lines they summarize: every summary shape they serve must give
@@ -170,9 +170,10 @@ describe.each(BACKENDS)('stored budget sums on %s', (backend: Backend) => {
     importWith(budgetsImporters, kind, ds, path, { prune, batchSize: 50 });
 
   beforeAll(async () => {
-    const fresh = freshStorage(backend);
+    // Migrated and seeded: a copy of this run's seeded template (test/support/templates.ts).
+    const fresh = await seededStorage(backend, ['budgets']);
     drop = fresh.drop;
-    ds = await prepareSubgraph(MODULES.budgets, fresh.storage.budgets, { seed: 'always' });
+    ds = await prepareSubgraph(MODULES.budgets, fresh.storage.budgets, { seed: 'never' });
   }, 240_000);
   afterAll(async () => {
     await ds?.destroy();

@@ -11,7 +11,7 @@ import { datasetPath, SOURCES } from '@civic/formats/sources';
 import { adminDivisionsImporter } from '@civic/subgraphs/organizations/src/import/admin-divisions';
 import { organizationsSubgraph } from '@civic/subgraphs/organizations/src/server';
 import { runImportCli, type OrganizationRow } from '../support/import-cli';
-import { BACKENDS, freshStorage, type Backend } from '../support/system';
+import { BACKENDS, freshStorage, seededStorage, type Backend } from '../support/system';
 
 /**
  * The `admin-divisions` import kind end to end, on each backend: the real Morocco files over the seeded
@@ -152,9 +152,11 @@ describe.each(BACKENDS)('npm run import -- admin-divisions (%s)', (backend: Back
   const opened: { ds: DataSource; drop: () => Promise<void> }[] = [];
   let tmp: string;
 
+  /** An organizations database, migrated: seeded (a copy of this run's seeded template) or empty. */
   async function open(seed: 'always' | 'never') {
-    const { storage, drop } = freshStorage(backend);
-    const ds = await prepareSubgraph(organizationsSubgraph, storage.organizations, { seed });
+    const { storage, drop } =
+      seed === 'always' ? await seededStorage(backend, ['organizations']) : freshStorage(backend);
+    const ds = await prepareSubgraph(organizationsSubgraph, storage.organizations, { seed: 'never' });
     opened.push({ ds, drop });
     return { ds, storage: storage.organizations };
   }

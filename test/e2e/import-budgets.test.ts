@@ -15,7 +15,7 @@ import { writeFiscalDataPackageFile } from '../bench/files/fiscal-data-package';
 import { sumMillimes, tnBudgetCode } from '../support/datasets';
 import { importEnv, runImportCli } from '../support/import-cli';
 import { counts, importWith } from '../support/imports';
-import { BACKENDS, MODULES, freshStorage, type Backend } from '../support/system';
+import { BACKENDS, MODULES, freshStorage, seededStorage, type Backend } from '../support/system';
 
 const ROOT = join(__dirname, '..', '..');
 const TUNISIA = datasetPath(SOURCES.tunisiaBudget.file);
@@ -76,9 +76,11 @@ interface Db {
   close(): Promise<void>;
 }
 
+/** A budgets database, migrated: seeded (a copy of this run's seeded template, test/support/templates.ts) or empty. */
 async function openDb(backend: Backend, seed: 'always' | 'never'): Promise<Db> {
-  const { storage, drop } = freshStorage(backend);
-  const ds = await prepareSubgraph(MODULES.budgets, storage.budgets, { seed });
+  const { storage, drop } =
+    seed === 'always' ? await seededStorage(backend, ['budgets']) : freshStorage(backend);
+  const ds = await prepareSubgraph(MODULES.budgets, storage.budgets, { seed: 'never' });
   return {
     storage: storage.budgets,
     ds,

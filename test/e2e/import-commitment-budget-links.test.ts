@@ -11,7 +11,7 @@ import { importers as budgetsImporters } from '@civic/subgraphs/budgets/src/impo
 import { readCsv, sumMillimes } from '../support/datasets';
 import { runImportCli } from '../support/import-cli';
 import { counts, importWith } from '../support/imports';
-import { BACKENDS, MODULES, freshStorage, startSystem, type Backend, type System } from '../support/system';
+import { BACKENDS, MODULES, seededStorage, startSystem, type Backend, type System } from '../support/system';
 
 // The `commitment-budget-links` importer over the seeded budgets, with the example file the README shows
 // (test/fixtures/import/commitment-budget-links/example.csv: made-up links between real Tunisian commitments
@@ -41,9 +41,10 @@ interface Db {
   ds: DataSource;
   close(): Promise<void>;
 }
+/** A budgets database, migrated and seeded: a copy of this run's seeded template (test/support/templates.ts). */
 async function openDb(backend: Backend): Promise<Db> {
-  const { storage, drop } = freshStorage(backend);
-  const ds = await prepareSubgraph(MODULES.budgets, storage.budgets, { seed: 'always' });
+  const { storage, drop } = await seededStorage(backend, ['budgets']);
+  const ds = await prepareSubgraph(MODULES.budgets, storage.budgets, { seed: 'never' });
   return {
     storage: storage.budgets,
     ds,

@@ -17,7 +17,7 @@ import { importers as commitmentsImporters } from '@civic/subgraphs/commitments/
 import { importers as organizationsImporters } from '@civic/subgraphs/organizations/src/import';
 import { importEnv, runImportCli } from '../support/import-cli';
 import { counts } from '../support/imports';
-import { BACKENDS, MODULES, freshStorage, type Backend } from '../support/system';
+import { BACKENDS, MODULES, freshStorage, seededStorage, type Backend } from '../support/system';
 import { tableContents } from '../support/tables';
 
 const KIND = 'ogp-commitments';
@@ -74,11 +74,17 @@ interface Db {
   close(): Promise<void>;
 }
 
-/** Fresh organizations and commitments databases, migrated, seeded with the real datasets or empty. */
+/**
+ * Fresh organizations and commitments databases, migrated, seeded with the real datasets (a copy of this run's
+ * seeded template, test/support/templates.ts) or empty.
+ */
 async function openDb(backend: Backend, seed: 'always' | 'never'): Promise<Db> {
-  const { storage, drop } = freshStorage(backend);
-  const org = await prepareSubgraph(MODULES.organizations, storage.organizations, { seed });
-  const com = await prepareSubgraph(MODULES.commitments, storage.commitments, { seed });
+  const { storage, drop } =
+    seed === 'always'
+      ? await seededStorage(backend, ['organizations', 'commitments'])
+      : freshStorage(backend);
+  const org = await prepareSubgraph(MODULES.organizations, storage.organizations, { seed: 'never' });
+  const com = await prepareSubgraph(MODULES.commitments, storage.commitments, { seed: 'never' });
   return {
     storage,
     org,
