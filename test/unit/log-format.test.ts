@@ -1,4 +1,5 @@
-import { logFormat } from '@civic/common/log';
+import pino from 'pino';
+import { logFormat, logger } from '@civic/common/log';
 
 /**
  * Which log format a process picks (issue 12, "Logs"): readable lines for a person at a terminal, JSON for
@@ -17,5 +18,18 @@ describe('logFormat', () => {
     [{ LOG_FORMAT: 'yaml' }, false, 'json'],
   ])('%j with stdout a terminal: %s gives %s', (env, isTTY, expected) => {
     expect(logFormat(env, isTTY)).toBe(expected);
+  });
+});
+
+describe('the JSON logger', () => {
+  it('writes each line to standard output as it is logged, so the lines before process.exit come out, in order', () => {
+    // pino's default stream writes asynchronously, and at exit wrote what it held while its last write was still
+    // under way: a service's `stopped` line came out before the one logged 2 ms earlier (test/e2e/start.test.ts).
+    const stream = (logger as unknown as Record<symbol, { sync?: boolean; fd?: number }>)[
+      pino.symbols.streamSym
+    ];
+    expect(logFormat()).toBe('json');
+    expect(stream.sync).toBe(true);
+    expect(stream.fd).toBe(1);
   });
 });
