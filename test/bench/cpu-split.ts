@@ -1,9 +1,10 @@
 /**
  * `npm run bench -- --split`: where each gateway's requests spend their CPU. For every query of the query files,
  * our gateway then Hive Gateway (started here on the same supergraph, as peer-bench starts it) take the same load
- * for `duration` seconds after a 2 s warm-up, one at a time, while the CPU time of every process is read from
- * /proc (Linux): the gateway's (with its child processes, as Hive forks) and each subgraph's. Printed per query
- * and gateway: RPS, CPU ms per request in the gateway and in the subgraphs behind it.
+ * for `duration` seconds, one at a time, in `rounds` alternating rounds after a 2 s warm-up each, while the CPU
+ * time of every process is read from /proc (Linux): the gateway's (with its child processes, as Hive forks) and
+ * each subgraph's. Printed per query and gateway, medians of the rounds: RPS, CPU ms per request in the gateway
+ * and in the subgraphs behind it.
  *
  * Why: on two cores the subgraphs' CPU is spent under both gateways alike, so when the subgraphs cost as much
  * per request as the gateway does, a gateway half as costly as Hive's serves far less than twice Hive's RPS.
@@ -27,6 +28,8 @@ type Autocannon = (opts: Record<string, unknown>) => Promise<{
   non2xx: number;
   errors: number;
 }>;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Clock ticks per second of /proc's utime and stime (USER_HZ, 100 on Linux). */
 const CLK_TCK = 100;
@@ -103,6 +106,7 @@ export async function cpuSplit(o: {
   ours: { url: string; pid: number };
   subgraphPids: Record<string, number>;
   duration: number;
+  rounds: number;
   connections: number;
   hiveFork: string;
 }) {
@@ -112,7 +116,7 @@ export async function cpuSplit(o: {
   const gateways = { ours: o.ours, hive: { url: hive.url, pid: hive.pid } };
   const names = Object.keys(o.subgraphPids);
   console.log(
-    `\nbench: CPU per request, gateway and subgraphs (ms; ${o.duration} s per run, ${o.connections} connections, one gateway at a time)`,
+    `\nbench: CPU per request, gateway and subgraphs (ms, medians of ${o.rounds} rounds of ${o.duration} s, ${o.connections} connections, one gateway at a time)`,
   );
   console.log(
     `  ${'query'.padEnd(34)} ${'gateway'.padEnd(7)} ${'req/s'.padStart(6)} ${'gw'.padStart(6)} ${'subgr'.padStart(6)}  ${names.join(' / ')}`,
@@ -125,32 +129,44 @@ export async function cpuSplit(o: {
         const bodies = (q.variablesList ?? [q.variables ?? {}]).map((variables) =>
           JSON.stringify({ query: q.query, variables }),
         );
-        for (const [gateway, target] of Object.entries(gateways)) {
-          let next = 0;
-          const load = (duration: number) =>
-            autocannon({
-              url: target.url,
-              method: 'POST',
-              headers: { 'content-type': 'application/json' },
-              connections: o.connections,
-              duration,
-              requests: [{ setupRequest: (r: object) => ({ ...r, body: bodies[next++ % bodies.length] }) }],
-            });
-          await load(2);
-          const pids = { gateway: target.pid, ...o.subgraphPids };
-          const before = Object.fromEntries(Object.entries(pids).map(([n, p]) => [n, treeCpuMs(p)]));
-          const r = await load(o.duration);
-          if (r.non2xx || r.errors) {
-            throw new Error(`${q.name} on ${gateway}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
+        // Rounds alternate the gateways; each figure is the median of its rounds (the first run of a query after
+        // a while costs the subgraphs more: compilation, collection).
+        const runs: Record<string, { rps: number; cpu: Record<string, number> }[]> = { ours: [], hive: [] };
+        for (let round = 0; round < o.rounds; round++) {
+          for (const [gateway, target] of Object.entries(gateways)) {
+            let next = 0;
+            const load = (duration: number) =>
+              autocannon({
+                url: target.url,
+                method: 'POST',
+                headers: { 'content-type': 'application/json' },
+                connections: o.connections,
+                duration,
+                requests: [{ setupRequest: (r: object) => ({ ...r, body: bodies[next++ % bodies.length] }) }],
+              });
+            if (round === 0) await load(2);
+            const pids: Record<string, number> = { gateway: target.pid, ...o.subgraphPids };
+            const before = Object.fromEntries(Object.entries(pids).map(([n, p]) => [n, treeCpuMs(p)]));
+            const r = await load(o.duration);
+            if (r.non2xx || r.errors) {
+              throw new Error(`${q.name} on ${gateway}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
+            }
+            const cpu = Object.fromEntries(
+              Object.entries(pids).map(([n, p]) => [n, (treeCpuMs(p) - before[n]) / r.requests.total]),
+            );
+            runs[gateway].push({ rps: r.requests.average, cpu });
           }
-          const per = (n: string) => (treeCpuMs(pids[n as keyof typeof pids]) - before[n]) / r.requests.total;
-          const subgraphs = names.map(per);
+        }
+        for (const [gateway, measured] of Object.entries(runs)) {
+          const gw = median(measured.map((m) => m.cpu.gateway));
+          const subgraphs = names.map((n) => median(measured.map((m) => m.cpu[n])));
           console.log(
-            `  ${`${label}/${q.name}`.padEnd(34)} ${gateway.padEnd(7)} ${r.requests.average.toFixed(0).padStart(6)} ` +
-              `${per('gateway').toFixed(2).padStart(6)} ${subgraphs
-                .reduce((a, b) => a + b, 0)
-                .toFixed(2)
-                .padStart(6)}  ${subgraphs.map((s) => s.toFixed(2)).join(' / ')}`,
+            `  ${`${label}/${q.name}`.padEnd(34)} ${gateway.padEnd(7)} ${median(measured.map((m) => m.rps))
+              .toFixed(0)
+              .padStart(6)} ${gw.toFixed(2).padStart(6)} ${subgraphs
+              .reduce((a, b) => a + b, 0)
+              .toFixed(2)
+              .padStart(6)}  ${subgraphs.map((c) => c.toFixed(2)).join(' / ')}`,
           );
         }
       }

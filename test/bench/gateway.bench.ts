@@ -135,6 +135,7 @@ async function main() {
         ours: { url: `http://127.0.0.1:${PORTS.gateway}/graphql`, pid: gateway.pid! },
         subgraphPids: Object.fromEntries(SUBGRAPHS.map((name, i) => [name, children[i].pid!])),
         duration: Number(values.duration),
+        rounds: Number(values.rounds),
         connections: Number(values.connections),
         hiveFork: values['hive-fork'],
       });
