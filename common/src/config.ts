@@ -205,6 +205,7 @@ const onOff = (fallback: 'true' | 'false') => z.enum(['true', 'false', '1', '0']
 const SUBGRAPH_TRANSPORT_ENV = {
   SUBGRAPH_MAX_SOCKETS: z.coerce.number().int().min(1).max(10_000).default(64),
   SUBGRAPH_DEDUPLICATE: onOff('true'),
+  SUBGRAPH_BATCH: onOff('true'),
 };
 
 /** The variables of the operation limits, as EnvSchema reads them. */
@@ -897,11 +898,16 @@ export interface SubgraphTransport {
    * (SUBGRAPH_DEDUPLICATE, default true; never mutations).
    */
   readonly deduplicate: boolean;
+  /**
+   * Whether the calls one query plan makes to one subgraph at the same moment (a plan's parallel fetches) are
+   * merged into one request (SUBGRAPH_BATCH, default true; never mutations).
+   */
+  readonly batch: boolean;
 }
 
 const SubgraphTransportSchema = z.object(SUBGRAPH_TRANSPORT_ENV);
 
-/** SUBGRAPH_MAX_SOCKETS (default 64) and SUBGRAPH_DEDUPLICATE (default true), checked. */
+/** SUBGRAPH_MAX_SOCKETS (default 64), SUBGRAPH_DEDUPLICATE and SUBGRAPH_BATCH (default true), checked. */
 export function subgraphTransport(env: NodeJS.ProcessEnv = process.env): SubgraphTransport {
   const parsed = SubgraphTransportSchema.safeParse(env);
   if (!parsed.success) {
@@ -911,6 +917,7 @@ export function subgraphTransport(env: NodeJS.ProcessEnv = process.env): Subgrap
   return Object.freeze({
     maxSockets: parsed.data.SUBGRAPH_MAX_SOCKETS,
     deduplicate: parsed.data.SUBGRAPH_DEDUPLICATE === 'true' || parsed.data.SUBGRAPH_DEDUPLICATE === '1',
+    batch: parsed.data.SUBGRAPH_BATCH === 'true' || parsed.data.SUBGRAPH_BATCH === '1',
   });
 }
 

@@ -398,6 +398,8 @@ export async function serveMetrics(
 export interface ObservedSubgraph {
   readonly circuit: 'closed' | 'open' | 'half-open';
   readonly counts: { readonly shared: number };
+  /** Calls of a plan merged with others into one request (SUBGRAPH_BATCH). */
+  readonly batches: { readonly calls: number };
 }
 
 /** The observations a subgraph data source reports (SubgraphDataSource's `metrics` option). */
@@ -450,6 +452,16 @@ export function gatewayMetrics(
     collect() {
       this.reset();
       for (const [name, source] of live.sources()) this.inc({ subgraph: name }, source.counts.shared);
+    },
+  });
+  new Counter({
+    name: 'subgraph_calls_batched_total',
+    help: "Calls of a query plan sent merged with the plan's other parallel calls to the same subgraph, by subgraph",
+    labelNames: ['subgraph'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [name, source] of live.sources()) this.inc({ subgraph: name }, source.batches.calls);
     },
   });
   const cacheStats = live.cacheStats;

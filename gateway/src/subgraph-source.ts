@@ -28,6 +28,7 @@ import type { SubgraphCallMetrics } from '@civic/common/metrics';
 import { SIGNATURE_HEADER, secretFor, sign } from '@civic/common/signing';
 import { clientSpan, linkSpan, type ClientSpan } from '@civic/common/tracing';
 import type { SpanContext } from '@opentelemetry/api';
+import { mergeCalls } from './batching';
 import { spreadEntities, uniqueRepresentations, type UniqueRepresentations } from './representations';
 import { SubgraphCallError, SubgraphHttp, type SubgraphAnswer } from './subgraph-http';
 
@@ -85,6 +86,8 @@ export interface SubgraphSourceOptions {
   maxSockets?: number;
   /** Share identical queries in flight at once; default SUBGRAPH_DEDUPLICATE (true). Never mutations. */
   deduplicate?: boolean;
+  /** Merge a plan's parallel calls to this subgraph into one request; default SUBGRAPH_BATCH (true). Never mutations. */
+  batch?: boolean;
   /**
    * What one client request may receive from all its subgraph calls together (see {@link ResponseBudget});
    * default MAX_RESPONSE_BYTES and MAX_RESPONSE_NODES from the environment (16 MiB, 200,000 objects).
@@ -150,6 +153,16 @@ export const FORWARDED_HEADERS: readonly string[] = [
 type ProcessOptions = Parameters<RemoteGraphQLDataSource<RequestContext>['process']>[0];
 type ProcessResult = Awaited<ReturnType<RemoteGraphQLDataSource<RequestContext>['process']>>;
 
+/** A call of a plan waiting, for the rest of the current tick, for other calls of the same plan to merge with. */
+interface Queued {
+  options: ProcessOptions;
+  resolve(result: ProcessResult): void;
+  reject(err: unknown): void;
+}
+
+const isQuery = (query: string | undefined) =>
+  query !== undefined && !/^\s*(mutation|subscription)\b/.test(query);
+
 /**
  * One call in flight to a subgraph and the client requests waiting for its answer: one, or several when
  * identical queries were asked at the same moment (deduplication). Each waiter charges the bytes to its own
@@ -202,12 +215,17 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
   private readonly log: typeof logger;
   private readonly http: SubgraphHttp;
   private readonly deduplicate: boolean;
+  private readonly batch: boolean;
   private readonly flights = new Map<string, Flight>();
+  /** Calls of a plan queued in the current tick, by the operation's context (one per client operation). */
+  private readonly queued = new Map<object, Queued[]>();
   private readonly metrics?: SubgraphCallMetrics;
   /** Calls answered to more than one request at once, and the requests that had a call of their own. */
   readonly counts = { shared: 0, sent: 0 };
   /** Entity representations not sent because the same call already held an identical one. */
   readonly representations = { repeated: 0 };
+  /** Requests that carried several calls of one plan (`requests`), and the calls they carried (`calls`). */
+  readonly batches = { requests: 0, calls: 0 };
 
   constructor(opts: SubgraphSourceOptions) {
     super({ url: opts.url });
@@ -219,6 +237,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
     this.secret = opts.secret === undefined ? secretFor(opts.name) : opts.secret;
     const transport = subgraphTransport();
     this.deduplicate = opts.deduplicate ?? transport.deduplicate;
+    this.batch = opts.batch ?? transport.batch;
     this.http = new SubgraphHttp({
       name: opts.name,
       url: opts.url,
@@ -281,7 +300,71 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
    * request when its client goes away (and for good when nobody else waits for it); its bytes charged to the
    * budget as they arrive and its objects once parsed.
    */
-  override async process(options: ProcessOptions): Promise<ProcessResult> {
+  override process(options: ProcessOptions): Promise<ProcessResult> {
+    const context = options.context as object | undefined;
+    if (
+      !this.batch ||
+      !context ||
+      (options.kind as string) !== INCOMING_OPERATION ||
+      !isQuery(options.request.query)
+    ) {
+      return this.processOne(options);
+    }
+    // A plan's parallel fetches call process() one after another in the same tick (Apollo's executor starts
+    // every branch of a Parallel node before awaiting any): those of one operation wait for the end of the
+    // tick and go out together. A call alone goes out as it is, a microtask later.
+    return new Promise<ProcessResult>((resolve, reject) => {
+      let queue = this.queued.get(context);
+      if (!queue) {
+        this.queued.set(context, (queue = []));
+        queueMicrotask(() => this.flush(context));
+      }
+      queue.push({ options, resolve, reject });
+    });
+  }
+
+  /** Sends the calls queued for one operation: together when there are several and they merge, else each alone. */
+  private flush(context: object) {
+    const queue = this.queued.get(context) ?? [];
+    this.queued.delete(context);
+    const alone = (q: Queued) => this.processOne(q.options).then(q.resolve, q.reject);
+    if (queue.length < 2) return queue.forEach(alone);
+    // Repeated representations are sent once within each call (as alone), then the calls merged.
+    const uniques = queue.map((q) => uniqueRepresentations(q.options.request.variables));
+    const merged = mergeCalls(
+      queue.map((q, i) => ({
+        query: q.options.request.query!,
+        variables: uniques[i]?.variables ?? q.options.request.variables,
+      })),
+      this.name,
+    );
+    if (!merged) return queue.forEach(alone);
+    this.batches.requests++;
+    this.batches.calls += queue.length;
+    for (const unique of uniques) if (unique) this.representations.repeated += unique.repeated;
+    const first = queue[0]!.options;
+    const request = {
+      ...first.request,
+      query: merged.query,
+      operationName: merged.operationName,
+      variables: merged.variables,
+    };
+    this.processOne({ ...first, request } as ProcessOptions).then(
+      (answer) => {
+        // No data at all (a non-null root field failed): which call it was is in the errors, but the others'
+        // answers went with it. Each is sent again alone, so that each gets what it would have had.
+        if (answer.data === null) return queue.forEach(alone);
+        merged.split(answer).forEach((part, i) => {
+          const unique = uniques[i];
+          queue[i]!.resolve(unique ? spreadEntities(part, unique) : part);
+        });
+      },
+      (err: unknown) => queue.forEach((q) => q.reject(err)),
+    );
+  }
+
+  /** One request to the subgraph, timed and traced: a call of a plan, or several merged. */
+  private async processOne(options: ProcessOptions): Promise<ProcessResult> {
     const started = process.hrtime.bigint();
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
     // Traces on: a span under Apollo's `gateway.fetch` of this plan node, whose traceparent the call carries.

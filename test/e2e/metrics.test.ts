@@ -166,6 +166,65 @@ describe("the gateway's /metrics", () => {
     }
   });
 
+  test("counts a plan's parallel calls to one subgraph merged into one request (SUBGRAPH_BATCH)", async () => {
+    // Fifty commitments of a country with their lead and supporting organizations and their plan's member: three
+    // entity fetches to organizations side by side in the plan, one request with batching, three without.
+    const query = /* GraphQL */ `
+      query CountryCommitments($country: String!) {
+        commitments(first: 50, filter: { country: $country }) {
+          nodes {
+            id
+            leadOrganization {
+              id
+              name
+            }
+            supportingOrganizations {
+              id
+              name
+            }
+            actionPlan {
+              id
+              member {
+                id
+                name
+              }
+            }
+          }
+        }
+      }
+    `;
+    const { createGatewayService } = await import('@civic/gateway/server');
+    const answers: string[] = [];
+    for (const batch of ['true', 'false']) {
+      const gateway = await withEnv({ SUBGRAPH_BATCH: batch }, () =>
+        createGatewayService({ subgraphUrls: sys.subgraphUrls, reportCost: false }),
+      );
+      try {
+        const { url } = await gateway.listen(0, '127.0.0.1');
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query, variables: { country: 'MA' } }),
+        });
+        const text = await res.text();
+        expect(JSON.parse(text).errors).toBeUndefined();
+        answers.push(text);
+        const s = (await scrape(metricsUrl(url))).samples;
+        const calls = value(s, 'subgraph_fetch_duration_seconds_count', {
+          subgraph: 'organizations',
+          outcome: 'ok',
+        });
+        const batched = value(s, 'subgraph_calls_batched_total', { subgraph: 'organizations' });
+        if (batch === 'true') expect([calls, batched]).toEqual([1, 3]);
+        else expect([calls, batched]).toEqual([3, 0]);
+      } finally {
+        await gateway.stop();
+      }
+    }
+    // The same answer, byte for byte.
+    expect(answers[0]).toEqual(answers[1]);
+  });
+
   test('counts the requests refused before Apollo saw them (a body that is not JSON, one too large)', async () => {
     const refused = async () =>
       value((await scrape(metricsUrl(sys.gatewayUrl))).samples, 'graphql_requests_total', {
