@@ -9,7 +9,9 @@
  * variables and fragments are renamed the same way, and the merged operation is printed once per combination of
  * operations (a plan's operations are fixed, so the combinations are few). The answer is split back: each call
  * gets its own fields under their own names, and the errors whose path starts under its aliases, with that path.
- * An error without a path goes to every call (each would have had it alone).
+ * An error without a path goes to every call (each would have had it alone). A merged operation the subgraph
+ * refuses (a partner's limits may count aliases or root fields across the calls) is sent again as separate calls,
+ * and those operations are not merged again.
  */
 import {
   Kind,
@@ -44,6 +46,8 @@ export interface MergedCall {
   variables: Record<string, unknown>;
   /** Each call's own answer, in the order of the parts. */
   split<T extends BatchAnswer>(answer: T): T[];
+  /** The merged operations, as one key (a data source remembers those its subgraph refused merged). */
+  key: string;
 }
 
 /** Prefix of call `i`'s aliases, variables and fragments in a merged operation. */
@@ -90,6 +94,7 @@ export function mergeCalls(parts: readonly BatchPart[], name: string): MergedCal
     operationName: shape.operationName,
     variables,
     split: <T extends BatchAnswer>(answer: T) => splitAnswer(answer, count),
+    key,
   };
 }
 

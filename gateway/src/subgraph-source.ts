@@ -28,7 +28,7 @@ import type { SubgraphCallMetrics } from '@civic/common/metrics';
 import { SIGNATURE_HEADER, secretFor, sign } from '@civic/common/signing';
 import { clientSpan, linkSpan, type ClientSpan } from '@civic/common/tracing';
 import type { SpanContext } from '@opentelemetry/api';
-import { mergeCalls } from './batching';
+import { mergeCalls, type MergedCall } from './batching';
 import { spreadEntities, uniqueRepresentations, type UniqueRepresentations } from './representations';
 import { SubgraphCallError, SubgraphHttp, type SubgraphAnswer } from './subgraph-http';
 
@@ -219,6 +219,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
   private readonly flights = new Map<string, Flight>();
   /** Calls of a plan queued in the current tick, by the operation's context (one per client operation). */
   private readonly queued = new Map<object, Queued[]>();
+  /** Merged operations this subgraph refused (its own limits), by {@link MergedCall.key}: sent apart from then on. */
+  private readonly unmergeable = new Set<string>();
   private readonly metrics?: SubgraphCallMetrics;
   /** Calls answered to more than one request at once, and the requests that had a call of their own. */
   readonly counts = { shared: 0, sent: 0 };
@@ -338,7 +340,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
       })),
       this.name,
     );
-    if (!merged) return queue.forEach(alone);
+    if (!merged || this.unmergeable.has(merged.key)) return queue.forEach(alone);
     this.batches.requests++;
     this.batches.calls += queue.length;
     for (const unique of uniques) if (unique) this.representations.repeated += unique.repeated;
@@ -351,15 +353,42 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
     };
     this.processOne({ ...first, request } as ProcessOptions).then(
       (answer) => {
-        // No data at all (a non-null root field failed): which call it was is in the errors, but the others'
-        // answers went with it. Each is sent again alone, so that each gets what it would have had.
-        if (answer.data === null) return queue.forEach(alone);
+        // No data at all. Refused before it ran (`data` absent: the subgraph's limits count the merged
+        // operation's aliases, root fields or tokens, where each call alone was within them): each call is sent
+        // alone, now and from now on. Or a non-null root field failed (`data: null`): which call it was is in
+        // the errors, but the others' answers went with it; each is sent again alone, to get what it would have.
+        if (answer.data === undefined) this.refused(merged);
+        if (answer.data === undefined || answer.data === null) return queue.forEach(alone);
         merged.split(answer).forEach((part, i) => {
           const unique = uniques[i];
           queue[i]!.resolve(unique ? spreadEntities(part, unique) : part);
         });
       },
-      (err: unknown) => queue.forEach((q) => q.reject(err)),
+      (err: unknown) => {
+        // Refused with a 4xx or answered unreadably (a partner's body limit, say): the same, alone. A timeout, an
+        // unavailable subgraph or an open circuit fails every call it carried, as it would have each alone.
+        const code = err instanceof GraphQLError ? err.extensions.code : undefined;
+        if (code === 'SUBGRAPH_BAD_RESPONSE') {
+          this.refused(merged);
+          return queue.forEach(alone);
+        }
+        // Over the per-call caps (bytes, objects) that each call alone has to itself: alone, this time. Over the
+        // request's own budget (`extensions.budget`): no; the request has spent it whichever way it asked.
+        if (code === 'SUBGRAPH_RESPONSE_TOO_LARGE' && !(err as GraphQLError).extensions.budget) {
+          return queue.forEach(alone);
+        }
+        queue.forEach((q) => q.reject(err));
+      },
+    );
+  }
+
+  /** Remembers that the subgraph refused `merged` (bounded: a plan's operations are few, but partners change). */
+  private refused(merged: MergedCall) {
+    if (this.unmergeable.size >= 1_000) this.unmergeable.clear();
+    this.unmergeable.add(merged.key);
+    this.log.info(
+      { operation: merged.operationName },
+      'the subgraph refused a merged request: its calls go apart',
     );
   }
 

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { graphql, GraphQLError, parse } from 'graphql';
+import { graphql, GraphQLError, parse, type OperationDefinitionNode } from 'graphql';
 import { mergeCalls } from '@civic/gateway/batching';
 import { SubgraphDataSource } from '@civic/gateway/subgraph-source';
 
@@ -58,6 +58,10 @@ interface Received {
 let server: Server;
 let url: string;
 const received: Received[] = [];
+/** Refuse, before running it, an operation with more root fields than this (a partner's own limit), as a 200. */
+let maxRootFields = Infinity;
+/** Refuse a body longer than this with 413 (a partner's own body limit). */
+let maxBodyBytes = Infinity;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -66,13 +70,22 @@ beforeAll(async () => {
     req.on('end', () => {
       const body = JSON.parse(raw) as Received;
       received.push(body);
+      res.setHeader('content-type', 'application/json');
+      if (Buffer.byteLength(raw) > maxBodyBytes) {
+        res.statusCode = 413;
+        return void res.end(JSON.stringify({ errors: [{ message: 'request entity too large' }] }));
+      }
+      const operation = parse(body.query).definitions[0] as OperationDefinitionNode;
+      if (operation.selectionSet.selections.length > maxRootFields) {
+        const error = { message: 'too many root fields', extensions: { code: 'QUERY_TOO_COMPLEX' } };
+        return void res.end(JSON.stringify({ errors: [error] }));
+      }
       void graphql({
         schema,
         source: body.query,
         variableValues: body.variables,
         operationName: body.operationName,
       }).then((result) => {
-        res.setHeader('content-type', 'application/json');
         res.end(JSON.stringify(result));
       });
     });
@@ -88,6 +101,8 @@ afterAll(async () => {
 
 beforeEach(() => {
   received.length = 0;
+  maxRootFields = Infinity;
+  maxBodyBytes = Infinity;
 });
 
 const sources: SubgraphDataSource[] = [];
@@ -210,6 +225,33 @@ describe('parallel calls of one plan to one subgraph', () => {
     expect(boom.errors).toEqual([expect.objectContaining({ message: 'boom failed', path: ['boom'] })]);
     expect(echo.data).toEqual({ echo: '2/-', first: '1/-' });
     expect(echo.errors).toBeUndefined();
+  });
+
+  test("a merged operation over the subgraph's own limits: each call alone, now and for later requests", async () => {
+    const expected = await alone(calls);
+    maxRootFields = 2;
+    const ds = source();
+    // Three calls of one operation: one refused merged request, then each alone; the next operation's calls
+    // go apart at once.
+    for (const context of [{}, {}]) {
+      const answers = await Promise.all(calls.map(([q, v]) => fetch(ds, context, q, v)));
+      expect(answers).toEqual(expected.answers);
+    }
+    expect(received.map((r) => r.operationName ?? 'alone')).toEqual([
+      'orgs__batch_3',
+      ...Array(6).fill('alone'),
+    ]);
+  });
+
+  test('a merged request refused with a 4xx (a body limit each call alone is within): each call alone', async () => {
+    const expected = await alone(calls);
+    maxBodyBytes = Math.max(...expected.requests.map((r) => Buffer.byteLength(JSON.stringify(r)))) + 50;
+    const ds = source();
+    const context = {};
+    const answers = await Promise.all(calls.map(([q, v]) => fetch(ds, context, q, v)));
+    expect(answers).toEqual(expected.answers);
+    expect(received).toHaveLength(4);
+    expect(received[0]!.operationName).toBe('orgs__batch_3');
   });
 
   test('a call alone is sent as the plan wrote it', async () => {
