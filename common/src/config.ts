@@ -206,6 +206,7 @@ const SUBGRAPH_TRANSPORT_ENV = {
   SUBGRAPH_MAX_SOCKETS: z.coerce.number().int().min(1).max(10_000).default(64),
   SUBGRAPH_DEDUPLICATE: onOff('true'),
   SUBGRAPH_BATCH: onOff('true'),
+  OPERATION_DEDUPLICATE: onOff('true'),
 };
 
 /** The variables of the operation limits, as EnvSchema reads them. */
@@ -907,17 +908,31 @@ export interface SubgraphTransport {
 
 const SubgraphTransportSchema = z.object(SUBGRAPH_TRANSPORT_ENV);
 
-/** SUBGRAPH_MAX_SOCKETS (default 64), SUBGRAPH_DEDUPLICATE and SUBGRAPH_BATCH (default true), checked. */
-export function subgraphTransport(env: NodeJS.ProcessEnv = process.env): SubgraphTransport {
+/**
+ * OPERATION_DEDUPLICATE (default true), checked: whether identical queries in flight at the gateway at the same
+ * moment are executed once, each request getting its own copy of the answer (gateway/src/coalesce.ts).
+ */
+export function operationDeduplicate(env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = subgraphTransportEnv(env).OPERATION_DEDUPLICATE;
+  return value === 'true' || value === '1';
+}
+
+function subgraphTransportEnv(env: NodeJS.ProcessEnv) {
   const parsed = SubgraphTransportSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`Invalid configuration: ${problems}`);
   }
+  return parsed.data;
+}
+
+/** SUBGRAPH_MAX_SOCKETS (default 64), SUBGRAPH_DEDUPLICATE and SUBGRAPH_BATCH (default true), checked. */
+export function subgraphTransport(env: NodeJS.ProcessEnv = process.env): SubgraphTransport {
+  const e = subgraphTransportEnv(env);
   return Object.freeze({
-    maxSockets: parsed.data.SUBGRAPH_MAX_SOCKETS,
-    deduplicate: parsed.data.SUBGRAPH_DEDUPLICATE === 'true' || parsed.data.SUBGRAPH_DEDUPLICATE === '1',
-    batch: parsed.data.SUBGRAPH_BATCH === 'true' || parsed.data.SUBGRAPH_BATCH === '1',
+    maxSockets: e.SUBGRAPH_MAX_SOCKETS,
+    deduplicate: e.SUBGRAPH_DEDUPLICATE === 'true' || e.SUBGRAPH_DEDUPLICATE === '1',
+    batch: e.SUBGRAPH_BATCH === 'true' || e.SUBGRAPH_BATCH === '1',
   });
 }
 

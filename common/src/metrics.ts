@@ -417,7 +417,12 @@ const CIRCUIT = { closed: 0, 'half-open': 1, open: 2 } as const;
  */
 export function gatewayMetrics(
   metrics: ServiceMetrics,
-  live: { sources: () => Iterable<[string, ObservedSubgraph]>; cacheStats?: () => Record<string, number> },
+  live: {
+    sources: () => Iterable<[string, ObservedSubgraph]>;
+    cacheStats?: () => Record<string, number>;
+    /** Answers shared from an identical query's execution in flight (OPERATION_DEDUPLICATE). */
+    operationsShared?: () => number;
+  },
 ): SubgraphCallMetrics {
   const registers = [metrics.registry];
   const fetches = new Histogram({
@@ -464,6 +469,18 @@ export function gatewayMetrics(
       for (const [name, source] of live.sources()) this.inc({ subgraph: name }, source.batches.calls);
     },
   });
+  const operationsShared = live.operationsShared;
+  if (operationsShared) {
+    new Counter({
+      name: 'graphql_operations_shared_total',
+      help: "Queries answered from an identical query's execution in flight at the same moment (OPERATION_DEDUPLICATE)",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(operationsShared());
+      },
+    });
+  }
   const cacheStats = live.cacheStats;
   if (cacheStats) {
     // Each operation once: hit, miss or bypass (never looked up); `stale` and `writes` are counted apart, since

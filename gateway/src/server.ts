@@ -2,6 +2,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import {
   DEFAULT_EXPORT_MAX_ROWS,
   exportLimits,
+  operationDeduplicate,
   operationLimits,
   rateLimitConfig,
   requestDeadlineMs,
@@ -20,6 +21,7 @@ import { gatewayMetrics, ServiceMetrics } from '@civic/common/metrics';
 import { createService, type Service, type ServiceGraphQL } from '@civic/common/service';
 import type { Logger } from 'pino';
 import { earlyHits } from './cache/early';
+import { coalescingExecutor, type CoalesceStats } from './coalesce';
 import { createResponseCache, DEFAULT_HTTP_MAX_AGE, type ResponseCacheOptions } from './cache/response-cache';
 import { openSharedStore } from './cache/store';
 import { mountDashboard } from './dashboard/page';
@@ -99,6 +101,11 @@ export interface GatewayOptions {
    */
   responseCache?: ResponseCacheOptions;
   /**
+   * Identical queries in flight at the same moment executed once, each request getting its own copy of the
+   * answer (gateway/src/coalesce.ts); default OPERATION_DEDUPLICATE (true).
+   */
+  deduplicateOperations?: boolean;
+  /**
    * Serve the partner subgraphs published in this schema registry too, live (see {@link LiveSupergraph}).
    * The gateway owns the store: it closes it when it stops. Ignored when `supergraphSdl` is given.
    */
@@ -162,6 +169,7 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
   const calls = gatewayMetrics(metrics, {
     sources: () => sources.entries(),
     cacheStats: () => ({ ...responseCache.stats }),
+    operationsShared: () => coalesced.shared,
   });
   const reportCost = opts.reportCost ?? operationLimits().reportCost;
   const { maxCost, maxBodyBytes } = opts.limits ?? operationLimits().limits;
@@ -182,6 +190,11 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
       return built;
     },
   });
+  // Apollo Server takes the executor when it loads the gateway, at start: replaced before that.
+  const coalesced: CoalesceStats = { executed: 0, shared: 0 };
+  if (opts.deduplicateOperations ?? operationDeduplicate()) {
+    gateway.executor = coalescingExecutor(gateway.executor, coalesced);
+  }
   // The supergraph early cache lookups key on: the one Apollo serves (a partner's publication replaces it).
   gateway.onSchemaLoadOrUpdate(({ apiSchema }) => responseCache.schemaLoaded(apiSchema));
   const persisted = opts.persisted && (await persistedQueries(opts.persisted));

@@ -9,6 +9,7 @@ import { printSchema, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { openSharedStore, type SharedStore } from './store';
 import { DataVersions, type VersionSnapshot } from './versions';
+import { sharedAnswer } from '../coalesce';
 
 /** How the gateway caches whole answers (GatewayOptions.responseCache; config RESPONSE_CACHE...). */
 export interface ResponseCacheOptions {
@@ -309,6 +310,9 @@ export function createResponseCache(opts: {
             headers.set('cache-control', 'no-store');
           }
           if (status !== 'MISS' || !cacheable || !key || !snapshot) return;
+          // An answer shared from an identical query's execution (gateway/src/coalesce.ts) began before this
+          // request read the versions: it may predate them, so it is not kept (the executing request keeps its own).
+          if (sharedAnswer(rc.contextValue)) return;
           // The versions of the subgraphs this answer read, as they were before it was computed: data written
           // since then gets a newer version, so an answer mixing old and new data is never taken for the new.
           const v: Record<string, number> = {};
