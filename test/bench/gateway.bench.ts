@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --queries dashboards|distinct|all] [-- --duration S --rounds N --hive-fork N --split]`: our gateway
+ * `npm run bench [-- --queries dashboards|distinct|all] [-- --duration S --rounds N --hive-fork N --split
+ * --operation-dedup on|off]`: our gateway
  * against Hive Gateway on the same supergraph and the same running subgraphs, with the peer-bench tool
  * (`../shared/tools/peer-bench`, copied to a temporary directory and installed there on first use; or
  * PEER_BENCH_DIR). Prints the ratios: RPS ours/hive (> 1: ours serves more), p99 ours/hive (< 1: ours has the
@@ -42,6 +43,7 @@ async function main() {
       connections: { type: 'string', default: '20' },
       'hive-fork': { type: 'string', default: '1' },
       cache: { type: 'string', default: 'off' },
+      'operation-dedup': { type: 'string', default: 'on' },
       out: { type: 'string' },
       'skip-direct': { type: 'boolean', default: false },
       split: { type: 'boolean', default: false },
@@ -63,6 +65,9 @@ async function main() {
     DATA_DIR: join(dir, 'db'),
     RATE_LIMIT_COST_PER_MINUTE: '0',
     RESPONSE_CACHE: values.cache,
+    // Identical queries in flight executed once (on, as in production); off: every request executes, the
+    // like-for-like measure of execution against Hive, which executes each.
+    OPERATION_DEDUPLICATE: values['operation-dedup'] === 'off' ? 'false' : 'true',
     ...(values.cache === 'redis' ? { REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' } : {}),
     GATEWAY_PORT: String(PORTS.gateway),
   };
