@@ -89,7 +89,12 @@ export function coalescingExecutor(execute: Executor, stats: CoalesceStats): Exe
   };
 }
 
-/** The identity of a query's answer, or undefined for what is never shared (mutations, subscriptions). */
+/**
+ * The identity of a query's answer, or undefined for what is never shared (mutations, subscriptions). It must hold
+ * everything that changes the answer: today the subgraphs see nothing of the client but its language. Reads that
+ * depend on who asks (roles scoped to a jurisdiction, once edits are authenticated) must add the role here, as
+ * the subgraph calls' deduplication key must (subgraph-source.ts), or leave such operations unshared.
+ */
 function keyOf(rc: GatewayGraphQLRequestContext): string | undefined {
   if (rc.operation?.operation !== 'query') return undefined;
   const language = (rc.context as { acceptLanguage?: string | null } | undefined)?.acceptLanguage ?? '';
