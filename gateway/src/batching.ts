@@ -54,10 +54,10 @@ export interface MergedCall {
 const prefix = (i: number) => `_${i}_`;
 const PREFIXED = /^_(\d+)_(.*)$/s;
 
-/** How one operation was merged: renamed selections, variable definitions and fragments, by part index. */
+/** A combination of operations merged: its printed text, its name, and each part's variables (before renaming). */
 interface Shape {
   operationName: string;
-  /** Each part's variable names as sent (before renaming). */
+  /** Each part's variable names, by part index. */
   variables: string[][];
   query: string;
 }

@@ -428,7 +428,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RequestContext> 
       if (signal?.aborted) throw abortError(signal);
       if (budget?.spent) throw this.overBudget(budget, 'skipped');
       if (!request.query) throw new Error('the gateway built a call with no operation');
-      const query = !/^\s*(mutation|subscription)\b/.test(request.query);
+      const query = isQuery(request.query);
       unique = query ? uniqueRepresentations(request.variables) : undefined;
       if (unique) this.representations.repeated += unique.repeated;
       const body = JSON.stringify({
