@@ -451,6 +451,11 @@ const SERVER_ENV = {
   MAX_CONNECTIONS: z.coerce.number().int().min(1).default(DEFAULT_SERVER_BOUNDS.maxConnections),
   MAX_HEADER_BYTES: z.coerce.number().int().min(1024).default(DEFAULT_SERVER_BOUNDS.maxHeaderBytes),
   /**
+   * GraphQL POSTs handed to Apollo in the HTTP server's own handler, without Express's middleware chain
+   * (common/src/front-graphql.ts; the same answers, less CPU per request); false: every request through Express.
+   */
+  GRAPHQL_FRONT: onOff('true'),
+  /**
    * The origins whose pages may read the gateway's answers: `*` (default: any page, never with credentials) or
    * a comma-separated list of origins (`https://a.example,https://b.example`).
    */
@@ -475,6 +480,8 @@ const ServerSchema = z.object(SERVER_ENV).refine((e) => e.HEADERS_TIMEOUT_MS <= 
 export function serverSettings(env: NodeJS.ProcessEnv = process.env): {
   bounds: ServerBounds;
   corsOrigins: '*' | readonly string[];
+  /** GRAPHQL_FRONT: GraphQL POSTs run without Express where the service allows it. */
+  graphqlFront: boolean;
 } {
   const parsed = ServerSchema.safeParse(env);
   if (!parsed.success) {
@@ -491,6 +498,7 @@ export function serverSettings(env: NodeJS.ProcessEnv = process.env): {
       maxHeaderBytes: e.MAX_HEADER_BYTES,
     }),
     corsOrigins: e.CORS_ORIGINS === '*' ? '*' : Object.freeze(e.CORS_ORIGINS.split(',').map((o) => o.trim())),
+    graphqlFront: e.GRAPHQL_FRONT === 'true' || e.GRAPHQL_FRONT === '1',
   };
 }
 

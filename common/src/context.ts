@@ -1,10 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { GraphQLError } from 'graphql';
 import { negotiateLanguages } from './language';
 import { LANGUAGES, type Language } from './localized';
+import type { Logger } from 'pino';
 import { addLogFields, logger } from './log';
 
 /**
@@ -69,9 +70,15 @@ export function abortError(signal: AbortSignal | undefined): GraphQLError {
 export const pastDeadline = (signal: AbortSignal | undefined): boolean =>
   signal?.aborted === true && abortError(signal).extensions.code === REQUEST_TIMEOUT_CODE;
 
+/**
+ * A request as Express hands it on, or as the HTTP server does to a handler ahead of Express (which sets `res`
+ * itself, as Express does): what the helpers below read.
+ */
+export type ServedRequest = IncomingMessage & { res?: ServerResponse };
+
 const ids = new WeakMap<IncomingMessage, string>();
-const signals = new WeakMap<Request, AbortSignal>();
-const controllers = new WeakMap<Request, AbortController>();
+const signals = new WeakMap<ServedRequest, AbortSignal>();
+const controllers = new WeakMap<ServedRequest, AbortController>();
 
 /**
  * The request's id: the one its caller sent (the gateway, to a subgraph), if well formed, else a new one. The
@@ -93,7 +100,7 @@ export function requestIdOf(req: IncomingMessage): string {
  * One per request, however often it is asked for (an export builds its context once per export, and runs many
  * operations with it).
  */
-export function clientGoneSignal(req: Request): AbortSignal {
+export function clientGoneSignal(req: ServedRequest): AbortSignal {
   let signal = signals.get(req);
   if (signal) return signal;
   const controller = new AbortController();
@@ -112,7 +119,7 @@ export function clientGoneSignal(req: Request): AbortSignal {
  * the gateway's subgraph calls and the database edge already obey) is aborted with {@link requestTimeoutError},
  * unless its response has ended first. One deadline per request: a second call changes nothing.
  */
-export function startDeadline(req: Request, ms: number): void {
+export function startDeadline(req: ServedRequest, ms: number): void {
   clientGoneSignal(req);
   const controller = controllers.get(req);
   if (!controller || deadlines.has(req)) return;
@@ -123,7 +130,7 @@ export function startDeadline(req: Request, ms: number): void {
   if (req.res) req.res.once('close', clear);
   else req.socket.once('close', clear);
 }
-const deadlines = new WeakSet<Request>();
+const deadlines = new WeakSet<ServedRequest>();
 
 const scope = new AsyncLocalStorage<{ signal: AbortSignal; requestId: string }>();
 
@@ -154,34 +161,35 @@ addLogFields(() => {
  */
 export function requestScope(service: string): RequestHandler {
   const log = logger.child({ service });
-  return (req: Request, _res: Response, next: NextFunction) => {
-    const started = performance.now();
-    const signal = clientGoneSignal(req);
-    signal.addEventListener(
-      'abort',
-      () => {
-        // One whose body was still arriving is the body parser's to log (`request aborted by the client`).
-        if (!req.complete) return;
-        if (pastDeadline(signal)) {
-          log.info(
-            { requestId: requestIdOf(req), ms: Math.round(performance.now() - started) },
-            'request deadline passed',
-          );
-          return;
-        }
-        log.info(
-          { requestId: requestIdOf(req), ms: Math.round(performance.now() - started) },
-          'client went away',
-        );
-      },
-      { once: true },
-    );
-    scope.run({ signal, requestId: requestIdOf(req) }, next);
-  };
+  return (req: Request, _res: Response, next: NextFunction) => runInRequestScope(req, log, next);
+}
+
+/**
+ * Runs `work` inside the scope of `req` (see {@link requestScope}, which does it for Express's path; the
+ * gateway's GraphQL requests run without Express do it themselves: common/src/front-graphql.ts), `log` being the
+ * service's logger.
+ */
+export function runInRequestScope<T>(req: ServedRequest, log: Logger, work: () => T): T {
+  const started = performance.now();
+  const signal = clientGoneSignal(req);
+  signal.addEventListener(
+    'abort',
+    () => {
+      // One whose body was still arriving is the body parser's to log (`request aborted by the client`).
+      if (!req.complete) return;
+      const fields = { requestId: requestIdOf(req), ms: Math.round(performance.now() - started) };
+      log.info(fields, pastDeadline(signal) ? 'request deadline passed' : 'client went away');
+    },
+    { once: true },
+  );
+  return scope.run({ signal, requestId: requestIdOf(req) }, work);
 }
 
 /** The context of a request, built once per request by the gateway and by each subgraph. */
-export function requestContext(req: Request, fallback: readonly Language[] = LANGUAGES): RequestContext {
+export function requestContext(
+  req: ServedRequest,
+  fallback: readonly Language[] = LANGUAGES,
+): RequestContext {
   const acceptLanguage = req.headers['accept-language'] ?? null;
   return {
     requestId: requestIdOf(req),

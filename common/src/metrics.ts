@@ -86,6 +86,8 @@ export class ServiceMetrics {
   readonly registry = new Registry();
   readonly requests: Counter<'operation' | 'outcome'>;
   readonly duration: Histogram<'operation' | 'outcome'>;
+  /** GraphQL POSTs run without Express (common/src/front-graphql.ts). */
+  readonly front: Counter;
   private sql?: Histogram<'outcome'>;
   /** Called as a scrape starts (see {@link scrape}): what a metric read once per scrape forgets. */
   readonly beforeScrape: (() => void)[] = [];
@@ -102,6 +104,11 @@ export class ServiceMetrics {
       name: 'graphql_request_duration_seconds',
       help: 'Time from receiving a GraphQL operation to sending its answer, by operation name and outcome',
       labelNames: ['operation', 'outcome'],
+      registers: [this.registry],
+    });
+    this.front = new Counter({
+      name: 'graphql_requests_front_total',
+      help: 'GraphQL POSTs handed to Apollo without Express (GRAPHQL_FRONT); the others went through Express',
       registers: [this.registry],
     });
   }

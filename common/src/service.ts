@@ -35,6 +35,7 @@ import { markReachedGraphQL, metricsRoute, serveMetrics, ServiceMetrics } from '
 import { readyRoute, type ReadyChecks } from './ready';
 import { SIGNATURE_HEADER, verify } from './signing';
 import { startTracing } from './tracing';
+import { ABORTED, frontGraphQL, type FrontGraphQL } from './front-graphql';
 
 // Apollo's anonymous usage telemetry stays off everywhere.
 process.env.APOLLO_TELEMETRY_DISABLED ??= '1';
@@ -125,6 +126,12 @@ export interface ServiceOptions<C extends RequestContext> {
    * Express would. Each request either is answered by it, or is handed to Express untouched with `pass()`.
    */
   beforeExpress?: (front: ExpressFront) => FrontHandler;
+  /**
+   * GraphQL POSTs run without Express (common/src/front-graphql.ts), with the context this builds; default none:
+   * every request through Express. Off with GRAPHQL_FRONT=false and whenever tracing is on. Runs after
+   * `beforeExpress` (a cached answer first).
+   */
+  front?: FrontGraphQL<C>;
 }
 
 /** A handler ahead of Express: answers `req` itself, or calls `pass()` (once) and leaves `req` and `res` to Express. */
@@ -207,14 +214,20 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
   const cors = opts.gateway ? corsFor(server.corsOrigins) : undefined;
   app.use(security);
   if (cors) app.use(cors);
-  const front = opts.beforeExpress?.(expressFront(app, [security, ...(cors ? [cors] : [])]));
+  const fronted = expressFront(app, [security, ...(cors ? [cors] : [])]);
+  const early = opts.beforeExpress?.(fronted);
+  // Set once Apollo has started (below): GraphQL POSTs that need nothing of Express, run without it.
+  let direct: FrontHandler | undefined;
+  const toExpress = (req: IncomingMessage, res: ServerResponse) => () => void app(req, res);
+  const afterEarly = (req: IncomingMessage, res: ServerResponse) =>
+    direct ? direct(req, res, toExpress(req, res)) : app(req, res);
   const http: Server = createServer(
     { maxHeaderSize: server.bounds.maxHeaderBytes, connectionsCheckingInterval: 1000 },
     (req, res) => {
       inFlight++;
       res.once('close', () => void inFlight--);
-      if (front) front(req, res, () => app(req, res));
-      else app(req, res);
+      if (early) early(req, res, () => afterEarly(req, res));
+      else afterEarly(req, res);
     },
   );
   boundServer(http, server.bounds, log);
@@ -290,6 +303,17 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
     ],
   });
   await apollo.start();
+  if (opts.front && server.graphqlFront && !tracing) {
+    direct = frontGraphQL({
+      apollo,
+      front: fronted,
+      service: opts.front,
+      maxBodyBytes: limits.maxBodyBytes,
+      signatureSecret: opts.signatureSecret,
+      log,
+      counted: () => metrics.front.inc(),
+    });
+  }
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', service: opts.name });
   });
@@ -498,7 +522,7 @@ function bodyErrors(log: typeof logger) {
       });
     }
     if (status >= 400 && status < 500) {
-      const what = e.type === 'request.aborted' ? 'request aborted by the client' : 'unreadable request body';
+      const what = e.type === 'request.aborted' ? ABORTED : 'unreadable request body';
       log.info({ requestId, method: req.method, path: req.path, type: e.type, status }, what);
       const message =
         e.type === 'entity.parse.failed'

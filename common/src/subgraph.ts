@@ -6,7 +6,7 @@ import type { Language } from './localized';
 import { importBundled, type BundledFile } from './import/bundled';
 import { importRunTotals } from './import/totals';
 import type { SubgraphImporter } from './import/kinds';
-import { requestContext, type RequestContext } from './context';
+import { requestContext, type RequestContext, type ServedRequest } from './context';
 import { dataVersionRoute } from './data-version';
 import { poolUse, watchStatements } from './db';
 import { ServiceMetrics } from './metrics';
@@ -58,15 +58,18 @@ export function createSubgraphService<L>(opts: SubgraphOptions<L>): Promise<Serv
   if (poolUse(opts.ds)) metrics.pool(() => poolUse(opts.ds));
   // And what the imports into its tables did (import_runs), read at each scrape.
   metrics.imports(() => importRunTotals(opts.ds));
+  const context = async (req: ServedRequest): Promise<SubgraphContext<L>> => ({
+    ...requestContext(req, opts.languageFallback),
+    loaders: opts.createLoaders(opts.ds),
+    db: opts.ds,
+  });
   return createService<SubgraphContext<L>>({
     name: opts.name,
     schema,
     metrics,
-    context: async (req) => ({
-      ...requestContext(req, opts.languageFallback),
-      loaders: opts.createLoaders(opts.ds),
-      db: opts.ds,
-    }),
+    context,
+    // Its GraphQL POSTs without Express: nothing of its routes applies to them (the signature is checked there).
+    front: { context },
     ready: () => databaseChecks(opts.ds),
     // The version of this subgraph's data, polled by the gateways' response cache (RESPONSE_CACHE=memory).
     routes: (app) => void app.get('/data-version', dataVersionRoute(opts.ds, opts.name)),

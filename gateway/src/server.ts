@@ -11,7 +11,13 @@ import {
   type OperationLimits,
   type TrustProxy,
 } from '@civic/common/config';
-import { pastDeadline, requestContext, startDeadline, type RequestContext } from '@civic/common/context';
+import {
+  pastDeadline,
+  requestContext,
+  startDeadline,
+  type RequestContext,
+  type ServedRequest,
+} from '@civic/common/context';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Request, RequestHandler } from 'express';
 import type { GraphQLError } from 'graphql';
@@ -105,6 +111,11 @@ export interface GatewayOptions {
    * answer (gateway/src/coalesce.ts); default OPERATION_DEDUPLICATE (true).
    */
   deduplicateOperations?: boolean;
+  /**
+   * GraphQL POSTs run without Express's middleware chain (common/src/front-graphql.ts), the same answers for less
+   * CPU; `false` turns it off for this gateway, otherwise GRAPHQL_FRONT (default true) decides.
+   */
+  graphqlFront?: boolean;
   /**
    * Serve the partner subgraphs published in this schema registry too, live (see {@link LiveSupergraph}).
    * The gateway owns the store: it closes it when it stops. Ignored when `supergraphSdl` is given.
@@ -216,6 +227,21 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
     ...requestContext(req),
     client: await clientOf(req),
   });
+  const deadlineMs = opts.requestDeadlineMs ?? requestDeadlineMs();
+  // A GraphQL POST run without Express (common/src/front-graphql.ts) gets what Express's path gives it before
+  // Apollo: its client (a key that is not valid goes to Express, which refuses it), its persisted document (a
+  // refusal goes to Express), then its deadline. Everything else of the routes below concerns other paths.
+  const frontClient = earlyClient(apiKeys);
+  const frontContext = async (
+    req: ServedRequest,
+    body: Record<string, unknown>,
+    ip: string | undefined,
+  ): Promise<GatewayContext | undefined> => {
+    const client = await frontClient(req, ip);
+    if (!client || (persisted && !(await persisted.admits(body)))) return undefined;
+    startDeadline(req, deadlineMs);
+    return { ...requestContext(req), client };
+  };
   // Each operation's cost, once computed and before anything runs, is spent from its client's budget: at
   // /graphql and on every page of an export alike (both run through this server's plugins), and by an answer
   // served from the cache. A key's holder spends from its key's own budget, and is told so.
@@ -264,6 +290,7 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
     // A request by id (or APQ hash) gets its document here, before Apollo reads it; refusals carry their code.
     beforeGraphQL: persisted ? [persisted.middleware] : [],
     beforeExpress: early,
+    front: opts.graphqlFront === false ? undefined : { context: frontContext },
     persistedQueries: persisted?.apollo,
     // The export routes run their pages with the context this service builds (graphql.context), so each page
     // carries its client; they only read the RequestContext part of it.
@@ -274,7 +301,7 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
       // The reference dashboard page and its files (GET /dashboard), built on the persisted queries alone.
       mountDashboard(app);
       // Last: only what reaches the GraphQL handler gets a deadline (not the exports, nor the dashboard).
-      app.use(deadline(opts.requestDeadlineMs ?? requestDeadlineMs()));
+      app.use(deadline(deadlineMs));
     },
     onStop: async () => {
       await counts.close();

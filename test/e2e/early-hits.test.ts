@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Service } from '@civic/common/service';
@@ -8,6 +7,7 @@ import { newResponseCacheStats, type ResponseCacheOptions } from '@civic/gateway
 import { createKey, revokeKey } from '@civic/gateway/keys/api-keys';
 import { openKeyStore } from '@civic/gateway/keys/store';
 import { createGatewayService, type GatewayOptions } from '@civic/gateway/server';
+import { comparable, header, ORGANIZATION, PERSISTED_ID, post, type Raw, send } from '../support/raw-http';
 import { dropRedisKeys } from '../support/rate-limit';
 import { BACKENDS, startSystem, type System } from '../support/system';
 
@@ -22,78 +22,6 @@ const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
  * the other still answered HIT, and the two answers differed for that reason alone.
  */
 const POLL_MS = 1000;
-
-const ORGANIZATION = /* GraphQL */ `
-  query Org($id: ID!) {
-    organization(id: $id) {
-      id
-      name
-      country
-    }
-  }
-`;
-
-/** A persisted document of the built-in dashboard manifest (gateway/src/persisted/manifests/dashboard.json). */
-const PERSISTED_ID = 'c8842efae69ce4d2a24dcb64eb6318bc783edbeb2acbdf3b7049df55a72014fd';
-
-interface Raw {
-  status: number;
-  /** Every header as sent, in order, names as written. */
-  headers: [string, string][];
-  body: string;
-}
-
-/** One request over its own connection, read as it came: the raw header lines and the body's bytes. */
-function send(
-  url: string,
-  opts: {
-    method?: 'GET' | 'POST';
-    search?: Record<string, string>;
-    headers?: Record<string, string>;
-    body?: string;
-  },
-): Promise<Raw> {
-  const u = new URL(url);
-  for (const [k, v] of Object.entries(opts.search ?? {})) u.searchParams.set(k, v);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      u,
-      {
-        method: opts.method ?? 'GET',
-        agent: false,
-        headers: {
-          ...(opts.body !== undefined
-            ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(opts.body)) }
-            : {}),
-          ...opts.headers,
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const headers: [string, string][] = [];
-          for (let i = 0; i < res.rawHeaders.length; i += 2)
-            headers.push([res.rawHeaders[i], res.rawHeaders[i + 1]]);
-          resolve({ status: res.statusCode ?? 0, headers, body: Buffer.concat(chunks).toString('utf8') });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(opts.body);
-  });
-}
-
-const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  send(url, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers });
-
-const header = (r: Raw, name: string) => r.headers.find(([n]) => n.toLowerCase() === name)?.[1];
-
-/** What may differ between two answers to the same request: the time it was sent, the rate limit window's end. */
-const comparable = (r: Raw) => ({
-  ...r,
-  headers: r.headers.map(([n, v]) => [n, /^(date|ratelimit-reset)$/i.test(n) ? '…' : v]),
-});
 
 describe.each(BACKENDS)('cached answers served as requests arrive, on %s', (backend) => {
   const prefix = `civic:test:early:${randomBytes(4).toString('hex')}`;

@@ -4,6 +4,7 @@ import { REQUEST_ID_HEADER, requestIdOf } from '@civic/common/context';
 import { acceptPrefersHtml } from '@civic/common/http-security';
 import { rateLimitHeaders, type RateVerdict } from '@civic/common/limits/ratelimit';
 import { operationLabel, type ServiceMetrics } from '@civic/common/metrics';
+import { postLength, readBody } from '@civic/common/front-graphql';
 import type { ExpressFront, FrontHandler } from '@civic/common/service';
 import { DOCUMENT_ID, sha256Hex } from '../persisted/documents';
 import type { KnownDocuments } from '../persisted/known';
@@ -287,55 +288,6 @@ export function earlyHits(opts: EarlyHitsOptions): (front: ExpressFront) => Fron
       });
     };
   };
-}
-
-/**
- * The length of a POST's body when it is one Express reads as this path would: JSON in UTF-8, not encoded, its
- * Content-Length given and within the limit; else undefined.
- */
-function postLength(req: IncomingMessage, max: number): number | undefined {
-  const h = req.headers;
-  if (h['transfer-encoding'] !== undefined) return undefined;
-  const encoding = h['content-encoding'];
-  if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return undefined;
-  const type = h['content-type'];
-  if (!type || !/^application\/json\s*(;\s*charset="?utf-8"?\s*)?$/i.test(type)) return undefined;
-  const declared = h['content-length'];
-  if (!declared || !/^\d{1,9}$/.test(declared)) return undefined;
-  const length = Number(declared);
-  return length > 0 && length <= max ? length : undefined;
-}
-
-/**
- * Reads a body of `length` bytes without taking it from the request: once all of it has arrived, it is put back at
- * the front of the request, before the request can end, so that Express reads it as if nobody had. `done` gets
- * its chunks, or undefined when the request closed first (Express meets the same, and says so).
- */
-function readBody(req: IncomingMessage, length: number, done: (chunks: Buffer[] | undefined) => void): void {
-  const chunks: Buffer[] = [];
-  let got = 0;
-  const finish = (ok: boolean) => {
-    req.removeListener('readable', onReadable);
-    req.removeListener('close', onClose);
-    done(ok ? chunks : undefined);
-  };
-  const onReadable = () => {
-    let chunk: Buffer | null;
-    while (got < length && (chunk = req.read() as Buffer | null) !== null) {
-      chunks.push(chunk);
-      got += chunk.length;
-    }
-    if (got < length) return;
-    // At once, in this tick: a stream whose data was all read ends on the next one, unless it has data again.
-    for (let i = chunks.length - 1; i >= 0; i--) req.unshift(chunks[i]);
-    finish(true);
-  };
-  const onClose = () => {
-    for (let i = chunks.length - 1; i >= 0; i--) req.unshift(chunks[i]);
-    finish(false);
-  };
-  req.on('readable', onReadable);
-  req.once('close', onClose);
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>

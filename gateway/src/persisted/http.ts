@@ -58,6 +58,12 @@ export interface PersistedQueries {
   readonly apollo?: { cache: KeyValueCache<string>; ttlSeconds: number };
   /** Runs before Apollo reads a request at `/graphql` and `/` (ServiceOptions.beforeGraphQL). */
   readonly middleware: RequestHandler;
+  /**
+   * The same checks for a POST's JSON body read without Express (common/src/front-graphql.ts): true when the
+   * request goes on to Apollo, its body changed in place where the middleware would change it (an id replaced by
+   * its document); false when the middleware would refuse it or fail (Express's path then answers it).
+   */
+  admits(body: Record<string, unknown>): Promise<boolean>;
   /** Throws an ExportError when an export asks for something safelist mode refuses (its own `query`). */
   checkExport(req: Request): Promise<void>;
   close(): Promise<void>;
@@ -113,8 +119,7 @@ export async function persistedQueries(opts: PersistedOptions): Promise<Persiste
   const apqCache = apqConfig && new PrefixingKeyValueCache(apqConfig.store, apqConfig.keyPrefix ?? 'civic:');
   const ttlSeconds = (apqConfig && apqConfig.ttlSeconds) ?? DEFAULT_APQ_TTL_SECONDS;
 
-  const resolve = async (req: Request): Promise<void> => {
-    const input = readInput(req);
+  const resolve = async (input: Input | undefined): Promise<void> => {
     if (!input) return;
     const { query, extensions } = input;
     const id = documentIdOf(input.get('id'), input.get('documentId'));
@@ -177,7 +182,7 @@ export async function persistedQueries(opts: PersistedOptions): Promise<Persiste
 
   const middleware: RequestHandler = async (req: Request, res: Response, next: NextFunction) => {
     try {
-      await resolve(req);
+      await resolve(readInput(req));
     } catch (err) {
       const requestId = requestContext(req).requestId;
       if (err instanceof Refusal) {
@@ -197,6 +202,14 @@ export async function persistedQueries(opts: PersistedOptions): Promise<Persiste
     documents,
     apollo: apqCache && !only ? { cache: apqCache, ttlSeconds } : undefined,
     middleware,
+    async admits(body) {
+      try {
+        await resolve(bodyInput(body, (next) => Object.assign(clear(body), next)));
+        return true;
+      } catch {
+        return false;
+      }
+    },
     async checkExport(req) {
       if (!only) return;
       const input = (req.method === 'POST' ? req.body : req.query) as Record<string, unknown> | undefined;
@@ -279,7 +292,11 @@ function readInput(req: Request): Input | undefined {
     };
   }
   const body: unknown = req.body;
-  if (!isObject(body)) return undefined;
+  return isObject(body) ? bodyInput(body, (next) => void (req.body = next)) : undefined;
+}
+
+/** The parameters of a POST's JSON body; `put` puts the body to run in its place. */
+function bodyInput(body: Record<string, unknown>, put: (body: Record<string, unknown>) => void): Input {
   // Extensions that are not an object are Apollo's to refuse; the rest is still checked here.
   const extensions = isObject(body.extensions) ? body.extensions : undefined;
   const query = typeof body.query === 'string' && body.query !== '' ? body.query : undefined;
@@ -290,9 +307,15 @@ function readInput(req: Request): Input | undefined {
     replace(query) {
       const { id: _id, documentId: _documentId, extensions: _extensions, ...rest } = body;
       const others = withoutPersisted(extensions);
-      req.body = { ...rest, query, ...(others ? { extensions: others } : {}) };
+      put({ ...rest, query, ...(others ? { extensions: others } : {}) });
     },
   };
+}
+
+/** Empties an object of its own fields, for it to take others in their order. */
+function clear(body: Record<string, unknown>): Record<string, unknown> {
+  for (const key of Object.keys(body)) delete body[key];
+  return body;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
