@@ -1,3 +1,5 @@
+// First: before anything loads @apollo/gateway (see apollo-exports.ts).
+import './apollo-exports';
 import { runUntilSignal } from '@civic/common/bootstrap';
 import { loadConfig } from '@civic/subgraphs/catalog';
 import { logger } from '@civic/common/log';

@@ -1,3 +1,5 @@
+// First: before @apollo/gateway loads @apollo/federation-internals (see apollo-exports.ts).
+import './apollo-exports';
 import { ApolloGateway } from '@apollo/gateway';
 import {
   DEFAULT_EXPORT_MAX_ROWS,
