@@ -4,7 +4,6 @@ import type { Logger } from 'pino';
 import { requestIdOf, runInRequestScope, type RequestContext, type ServedRequest } from './context';
 import { mergeVary } from './http-security';
 import { markReachedGraphQL } from './metrics';
-import type { ExpressFront, FrontHandler } from './service';
 import { SIGNATURE_HEADER, verify } from './signing';
 
 /*
@@ -34,6 +33,24 @@ import { SIGNATURE_HEADER, verify } from './signing';
  * Off with GRAPHQL_FRONT=false (every request through Express, as before), and whenever tracing is on (its spans
  * are Express middleware).
  */
+
+/** A handler ahead of Express: answers `req` itself, or calls `pass()` (once) and leaves `req` and `res` to Express. */
+export type FrontHandler = (req: IncomingMessage, res: ServerResponse, pass: () => void) => void;
+
+/** What a {@link FrontHandler} needs to answer a request exactly as Express would have begun answering it. */
+export interface ExpressFront {
+  /**
+   * The headers Express's middleware puts on a GraphQL answer before any route runs, in order, as `[name,
+   * value]`: the security headers (helmet), and CORS for the request's Origin. Computed by running the same
+   * middleware once per Origin, and remembered (a few hundred Origins at most: beyond, undefined, and the
+   * request goes to Express).
+   */
+  headersFor(origin: string | undefined): readonly (readonly [string, string])[] | undefined;
+  /** The client's address as Express's `req.ip` reads it (with TRUST_PROXY). */
+  ipOf(req: IncomingMessage): string | undefined;
+  /** Express's ETag of a body, as `res.send` adds it to an answer that has none (the app's `etag fn`). */
+  etag(body: string): string | undefined;
+}
 
 /** The line logged for a request whose client went away while sending its body. */
 export const ABORTED = 'request aborted by the client';

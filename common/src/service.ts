@@ -35,7 +35,13 @@ import { markReachedGraphQL, metricsRoute, serveMetrics, ServiceMetrics } from '
 import { readyRoute, type ReadyChecks } from './ready';
 import { SIGNATURE_HEADER, verify } from './signing';
 import { startTracing } from './tracing';
-import { ABORTED, frontGraphQL, type FrontGraphQL } from './front-graphql';
+import {
+  ABORTED,
+  frontGraphQL,
+  type ExpressFront,
+  type FrontGraphQL,
+  type FrontHandler,
+} from './front-graphql';
 
 // Apollo's anonymous usage telemetry stays off everywhere.
 process.env.APOLLO_TELEMETRY_DISABLED ??= '1';
@@ -132,24 +138,6 @@ export interface ServiceOptions<C extends RequestContext> {
    * `beforeExpress` (a cached answer first).
    */
   front?: FrontGraphQL<C>;
-}
-
-/** A handler ahead of Express: answers `req` itself, or calls `pass()` (once) and leaves `req` and `res` to Express. */
-export type FrontHandler = (req: IncomingMessage, res: ServerResponse, pass: () => void) => void;
-
-/** What a {@link FrontHandler} needs to answer a request exactly as Express would have begun answering it. */
-export interface ExpressFront {
-  /**
-   * The headers Express's middleware puts on a GraphQL answer before any route runs, in order, as `[name,
-   * value]`: the security headers (helmet), and CORS for the request's Origin. Computed by running the same
-   * middleware once per Origin, and remembered (a few hundred Origins at most: beyond, undefined, and the
-   * request goes to Express).
-   */
-  headersFor(origin: string | undefined): readonly (readonly [string, string])[] | undefined;
-  /** The client's address as Express's `req.ip` reads it (with TRUST_PROXY). */
-  ipOf(req: IncomingMessage): string | undefined;
-  /** Express's ETag of a body, as `res.send` adds it to an answer that has none (the app's `etag fn`). */
-  etag(body: string): string | undefined;
 }
 
 /** What {@link ServiceOptions.routes} gets to run GraphQL operations the way `/graphql` does. */
