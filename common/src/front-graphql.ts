@@ -18,7 +18,7 @@ import { SIGNATURE_HEADER, verify } from './signing';
  *   `application/json` in UTF-8, not encoded, its Content-Length given and within MAX_BODY_BYTES, a JSON object
  *   (an array, a batch, is Apollo's to refuse); with a signing secret (a subgraph), a valid signature over those
  *   bytes;
- * - the service's `context` builds the request's context from it, running the checks its Express routes and its
+ * - the service's `admit` builds the request's context from it, running the checks its Express routes and its
  *   `beforeGraphQL` middleware run on such a request (the gateway: the API key, persisted documents, the
  *   deadline); it resolves undefined, or fails, for anything it would refuse or does not take: then, and for
  *   anything else above, the request goes to Express unchanged (its body, read here, is put back before Express
@@ -55,15 +55,25 @@ export interface ExpressFront {
 /** The line logged for a request whose client went away while sending its body. */
 export const ABORTED = 'request aborted by the client';
 
-/** What a service gives the front path: the context of a request it takes, or undefined to leave it to Express. */
+/** A request the front path runs: the context Apollo runs it with, and the body it runs. */
+export interface FrontRun<C extends RequestContext> {
+  context: C;
+  body: Record<string, unknown>;
+}
+
+/** What a service gives the front path: how a request it takes is run, or undefined to leave it to Express. */
 export interface FrontGraphQL<C extends RequestContext> {
   /**
-   * The context Apollo runs `req` with, `body` being its parsed JSON body (which it may change: a persisted
-   * document's id replaced by its text) and `ip` Express's `req.ip` for it. Undefined (or a failure): the request
-   * is handed to Express, which decides as it always has. It must run every check Express's path runs on a
-   * GraphQL POST before Apollo, and start nothing that must not happen twice.
+   * How `req` runs, `body` being its parsed JSON body and `ip` Express's `req.ip` for it: its context, and the
+   * body to run (`body`, or another: a persisted document's id replaced by its text). Undefined (or a failure):
+   * the request is handed to Express, which decides as it always has. It must run every check Express's path runs
+   * on a GraphQL POST before Apollo, and start nothing that must not happen twice.
    */
-  context(req: ServedRequest, body: Record<string, unknown>, ip: string | undefined): Promise<C | undefined>;
+  admit(
+    req: ServedRequest,
+    body: Record<string, unknown>,
+    ip: string | undefined,
+  ): Promise<FrontRun<C> | undefined>;
 }
 
 /** What {@link frontGraphQL} needs from the service being built. */
@@ -94,13 +104,14 @@ export function frontGraphQL<C extends RequestContext>(opts: FrontGraphQLOptions
   ) {
     // What Express sets before any middleware reads it (clientGoneSignal watches the response).
     req.res = res;
-    let context: C | undefined;
+    let admitted: FrontRun<C> | undefined;
     try {
-      context = await service.context(req, body, front.ipOf(req));
+      admitted = await service.admit(req, body, front.ipOf(req));
     } catch {
-      context = undefined;
+      admitted = undefined;
     }
-    if (!context) return pass();
+    if (!admitted) return pass();
+    const { context } = admitted;
     // Its body, read here and put back, is read to its end, as Express would have.
     req.resume();
     markReachedGraphQL(req);
@@ -111,7 +122,7 @@ export function frontGraphQL<C extends RequestContext>(opts: FrontGraphQLOptions
     }
     const answer = await runInRequestScope(req, log, () =>
       apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method: 'POST', headers, search: '', body },
+        httpGraphQLRequest: { method: 'POST', headers, search: '', body: admitted.body },
         context: async () => context,
       }),
     );

@@ -69,7 +69,7 @@ export function createSubgraphService<L>(opts: SubgraphOptions<L>): Promise<Serv
     metrics,
     context,
     // Its GraphQL POSTs without Express: nothing of its routes applies to them (the signature is checked there).
-    front: { context },
+    front: { admit: async (req, body) => ({ context: await context(req), body }) },
     ready: () => databaseChecks(opts.ds),
     // The version of this subgraph's data, polled by the gateways' response cache (RESPONSE_CACHE=memory).
     routes: (app) => void app.get('/data-version', dataVersionRoute(opts.ds, opts.name)),

@@ -26,6 +26,7 @@ import type { GraphQLError } from 'graphql';
 import type { RateLimitHook, RateVerdict } from '@civic/common/limits';
 import { logger } from '@civic/common/log';
 import { gatewayMetrics, ServiceMetrics } from '@civic/common/metrics';
+import type { FrontRun } from '@civic/common/front-graphql';
 import { createService, type Service, type ServiceGraphQL } from '@civic/common/service';
 import type { Logger } from 'pino';
 import { earlyHits } from './cache/early';
@@ -234,15 +235,16 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
   // Apollo: its client (a key that is not valid goes to Express, which refuses it), its persisted document (a
   // refusal goes to Express), then its deadline. Everything else of the routes below concerns other paths.
   const frontClient = earlyClient(apiKeys);
-  const frontContext = async (
+  const frontAdmit = async (
     req: ServedRequest,
     body: Record<string, unknown>,
     ip: string | undefined,
-  ): Promise<GatewayContext | undefined> => {
+  ): Promise<FrontRun<GatewayContext> | undefined> => {
     const client = await frontClient(req, ip);
-    if (!client || (persisted && !(await persisted.admits(body)))) return undefined;
+    const run = client && (persisted ? await persisted.admits(body) : body);
+    if (!run) return undefined;
     startDeadline(req, deadlineMs);
-    return { ...requestContext(req), client };
+    return { context: { ...requestContext(req), client }, body: run };
   };
   // Each operation's cost, once computed and before anything runs, is spent from its client's budget: at
   // /graphql and on every page of an export alike (both run through this server's plugins), and by an answer
@@ -292,7 +294,7 @@ export async function createGatewayService(opts: GatewayOptions): Promise<Servic
     // A request by id (or APQ hash) gets its document here, before Apollo reads it; refusals carry their code.
     beforeGraphQL: persisted ? [persisted.middleware] : [],
     beforeExpress: early,
-    front: opts.graphqlFront === false ? undefined : { context: frontContext },
+    front: opts.graphqlFront === false ? undefined : { admit: frontAdmit },
     persistedQueries: persisted?.apollo,
     // The export routes run their pages with the context this service builds (graphql.context), so each page
     // carries its client; they only read the RequestContext part of it.

@@ -59,11 +59,11 @@ export interface PersistedQueries {
   /** Runs before Apollo reads a request at `/graphql` and `/` (ServiceOptions.beforeGraphQL). */
   readonly middleware: RequestHandler;
   /**
-   * The same checks for a POST's JSON body read without Express (common/src/front-graphql.ts): true when the
-   * request goes on to Apollo, its body changed in place where the middleware would change it (an id replaced by
-   * its document); false when the middleware would refuse it or fail (Express's path then answers it).
+   * The same checks for a POST's JSON body read without Express (common/src/front-graphql.ts): the body Apollo
+   * runs (the middleware's, an id replaced by its document), or undefined when the middleware would refuse it or
+   * fail (Express's path then answers it).
    */
-  admits(body: Record<string, unknown>): Promise<boolean>;
+  admits(body: Record<string, unknown>): Promise<Record<string, unknown> | undefined>;
   /** Throws an ExportError when an export asks for something safelist mode refuses (its own `query`). */
   checkExport(req: Request): Promise<void>;
   close(): Promise<void>;
@@ -203,11 +203,12 @@ export async function persistedQueries(opts: PersistedOptions): Promise<Persiste
     apollo: apqCache && !only ? { cache: apqCache, ttlSeconds } : undefined,
     middleware,
     async admits(body) {
+      let run = body;
       try {
-        await resolve(bodyInput(body, (next) => Object.assign(clear(body), next)));
-        return true;
+        await resolve(bodyInput(body, (next) => void (run = next)));
+        return run;
       } catch {
-        return false;
+        return undefined;
       }
     },
     async checkExport(req) {
@@ -310,12 +311,6 @@ function bodyInput(body: Record<string, unknown>, put: (body: Record<string, unk
       put({ ...rest, query, ...(others ? { extensions: others } : {}) });
     },
   };
-}
-
-/** Empties an object of its own fields, for it to take others in their order. */
-function clear(body: Record<string, unknown>): Record<string, unknown> {
-  for (const key of Object.keys(body)) delete body[key];
-  return body;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
