@@ -1,3 +1,6 @@
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { System } from '../support/system';
 import {
   privateMariadbAvailable,
@@ -85,5 +88,26 @@ const CLEAR_CODES = ['DATABASE_UNAVAILABLE', 'REQUEST_TIMEOUT', 'SUBGRAPH_TIMEOU
       }),
       'kill',
     );
+  });
+
+  test("a private server's start leaves the machine's temporary tables alone (its tmpdir is its own)", async () => {
+    // MariaDB deletes every `#sql*` file in its tmpdir when it starts; with /tmp shared, a private server's
+    // restart once removed an on-disk temporary table of a query on the machine's MariaDB mid-run.
+    const probe = join(tmpdir(), `#sql-civic-probe-${process.pid}.MAI`);
+    writeFileSync(probe, '');
+    try {
+      await server.stop();
+      await server.start();
+      expect(existsSync(probe)).toBe(true);
+      const conn = await server.connect();
+      try {
+        const [rows] = await conn.query('SELECT @@tmpdir AS dir');
+        expect((rows as { dir: string }[])[0].dir).toBe(join(server.dataDir, 'tmp'));
+      } finally {
+        await conn.end();
+      }
+    } finally {
+      rmSync(probe, { force: true });
+    }
   });
 });

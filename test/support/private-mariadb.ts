@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,6 +93,11 @@ export async function startPrivateMariadb(opts: PrivateMariadbOptions = {}): Pro
     rmSync(dataDir, { recursive: true, force: true });
     throw new Error(`mariadb-install-db failed: ${install.stderr || install.stdout}`);
   }
+  // Its own temporary directory: a MariaDB server deletes every `#sql*` file in its tmpdir when it starts, and
+  // the default tmpdir (/tmp) is the machine's MariaDB's too; a private server (re)started while the machine's
+  // runs a query with an on-disk temporary table made that query fail ("Error on delete of
+  // '/tmp/#sql-temptable-….MAI' (Errcode: 2)"), seen in CI beside db-restart.test.ts.
+  mkdirSync(join(dataDir, 'tmp'));
   const port = await sparePort();
   const url = `mysql://root@127.0.0.1:${port}`;
   const args = [
@@ -103,6 +108,7 @@ export async function startPrivateMariadb(opts: PrivateMariadbOptions = {}): Pro
     `--socket=${join(dataDir, 'mysqld.sock')}`,
     `--pid-file=${join(dataDir, 'mysqld.pid')}`,
     `--log-error=${join(dataDir, 'error.log')}`,
+    `--tmpdir=${join(dataDir, 'tmp')}`,
     '--user=root',
     `--server-id=${opts.serverId ?? 1}`,
     ...(opts.logBin ? [`--log-bin=${join(dataDir, 'binlog')}`, '--binlog-format=ROW'] : []),
