@@ -207,6 +207,7 @@ const SUBGRAPH_TRANSPORT_ENV = {
   SUBGRAPH_DEDUPLICATE: onOff('true'),
   SUBGRAPH_BATCH: onOff('true'),
   OPERATION_DEDUPLICATE: onOff('true'),
+  RESULT_SHAPING: z.enum(['compiled', 'apollo']).default('compiled'),
 };
 
 /** The variables of the operation limits, as EnvSchema reads them. */
@@ -923,6 +924,15 @@ const SubgraphTransportSchema = z.object(SUBGRAPH_TRANSPORT_ENV);
 export function operationDeduplicate(env: NodeJS.ProcessEnv = process.env): boolean {
   const value = subgraphTransportEnv(env).OPERATION_DEDUPLICATE;
   return value === 'true' || value === '1';
+}
+
+/**
+ * RESULT_SHAPING (default `compiled`), checked: who shapes the client's answer out of the subgraphs' data, ours
+ * (gateway/src/result-shaping.ts: Apollo's semantics, each operation's selection sets read once) or `apollo`
+ * (@apollo/gateway's own `computeResponse`, for comparisons).
+ */
+export function resultShaping(env: NodeJS.ProcessEnv = process.env): 'compiled' | 'apollo' {
+  return subgraphTransportEnv(env).RESULT_SHAPING;
 }
 
 function subgraphTransportEnv(env: NodeJS.ProcessEnv) {

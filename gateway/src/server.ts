@@ -8,6 +8,7 @@ import {
   operationLimits,
   rateLimitConfig,
   requestDeadlineMs,
+  resultShaping,
   type Config,
   type ExportLimits,
   type OperationLimits,
@@ -37,6 +38,7 @@ import { mountDashboard } from './dashboard/page';
 import { exportRoutes } from './export/http';
 import type { SavedQuery } from './export/saved-queries';
 import { renderExplorer } from './landing-page';
+import { installResultShaping } from './result-shaping';
 import { ApiKeys } from './keys/api-keys';
 import { DEFAULT_APQ_MEMORY_BYTES, persistedQueries, type PersistedOptions } from './persisted/http';
 import { openPersistedStore } from './persisted/store';
@@ -49,6 +51,10 @@ import { openRegistryStore, type RegistryStore } from './registry/store';
 import { subgraphSource, type SubgraphDataSource, type SubgraphSourceOptions } from './subgraph-source';
 import { readSupergraph } from './supergraph';
 import { valueCompletionPlugin } from './value-completion';
+
+// Who shapes answers out of the subgraphs' data (RESULT_SHAPING; gateway/src/result-shaping.ts): set as the
+// gateway module loads, for every gateway of this process.
+installResultShaping(resultShaping());
 
 /** What the gateway needs: where each subgraph is, and (optionally) a supergraph other than the checked-in one. */
 export interface GatewayOptions {
