@@ -703,10 +703,19 @@ function countObjects(value: unknown, limit: number): number {
   while (stack.length > 0 && count <= limit) {
     const v = stack.pop();
     if (v === null || typeof v !== 'object') continue;
-    if (!Array.isArray(v)) count++;
-    // One by one: spreading a list of 100,000 items into push() would overflow the call stack.
-    for (const item of Array.isArray(v) ? v : Object.values(v)) {
-      if (item !== null && typeof item === 'object') stack.push(item);
+    // Item by item (spreading a list of 100,000 items into push() would overflow the call stack), and without
+    // an array of each object's values (what the gateway allocated most per answer after shaping).
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const item: unknown = v[i];
+        if (item !== null && typeof item === 'object') stack.push(item);
+      }
+    } else {
+      count++;
+      for (const key in v) {
+        const item = (v as Record<string, unknown>)[key];
+        if (item !== null && typeof item === 'object') stack.push(item);
+      }
     }
   }
   return count;
