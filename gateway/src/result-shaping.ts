@@ -330,6 +330,11 @@ function describe(path: Path, typeText: string, parentType: CompositeType): stri
     : `array element of type ${typeText} at index ${element}`;
 }
 
+/** An error of the shaping at the current path (Apollo's code and wording). */
+function report(p: Params, message: string) {
+  p.errors.push(ERRORS.INVALID_GRAPHQL.err(message, { path: Array.from(p.path) }));
+}
+
 function newObject(steps: Steps): AnyObject {
   return steps.nullProto ? (Object.create(null) as AnyObject) : {};
 }
@@ -412,12 +417,7 @@ function complete(
   const updated = completeNullable(outputValue, shape, inputValue, sub, p, parentType);
   if (updated === null) {
     if (!hasErrors) {
-      p.errors.push(
-        ERRORS.INVALID_GRAPHQL.err(
-          `Cannot return null for non-nullable ${describe(p.path, shape.text, parentType)}.`,
-          { path: Array.from(p.path) },
-        ),
-      );
+      report(p, `Cannot return null for non-nullable ${describe(p.path, shape.text, parentType)}.`);
     }
     invalid = true;
     hasErrors = true;
@@ -488,12 +488,7 @@ function completeNullable(
       if (typename) {
         const type = p.schema.type(typename);
         if (!type || !isCompositeType(type)) {
-          p.errors.push(
-            ERRORS.INVALID_GRAPHQL.err(
-              `Invalid __typename found for object at ${describe(p.path, shape.text, parentType)}.`,
-              { path: Array.from(p.path) },
-            ),
-          );
+          report(p, `Invalid __typename found for object at ${describe(p.path, shape.text, parentType)}.`);
           invalid = false;
           hasErrors = true;
           return null;
@@ -511,11 +506,7 @@ function completeNullable(
         fail(`Excepted output to be undefined but got ${shape.text} for type ${shape.text}`);
       const valid = validLeaf(shape, inputValue, p.schema);
       if (!valid) {
-        p.errors.push(
-          ERRORS.INVALID_GRAPHQL.err(`Invalid value found for ${describe(p.path, shape.text, parentType)}.`, {
-            path: Array.from(p.path),
-          }),
-        );
+        report(p, `Invalid value found for ${describe(p.path, shape.text, parentType)}.`);
       }
       invalid = false;
       hasErrors = !valid;
