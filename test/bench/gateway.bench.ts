@@ -13,7 +13,8 @@
  * Hive runs without one). Subgraphs are unsigned, as Hive cannot sign.
  *
  * Then (unless `--skip-direct`) a one-subgraph query through the gateway and straight to the subgraph, alternating,
- * and the ratio of their RPS. With `--split`, last, the CPU per request of each gateway and of the subgraphs
+ * and the ratio of their RPS. Last, with the cache off, each query's verdict against issue 11's uncached goals
+ * (RPS >= 1.5x Hive's and p99 <= 0.7x; gateway/direct >= 0.7). With `--split`, last, the CPU per request of each gateway and of the subgraphs
  * behind it, query by query (test/bench/cpu-split.ts).
  *
  * Query files: test/bench/gateway/dashboards.json (the five dashboard queries, identical requests: what a wall
@@ -101,6 +102,7 @@ async function main() {
       ),
     );
     let failed = 0;
+    const verdicts: string[] = [];
     for (const file of files) {
       const queries = join(__dirname, 'gateway', `${file}.json`);
       if (!existsSync(queries)) throw new Error(`--queries: no file test/bench/gateway/${file}.json`);
@@ -125,13 +127,34 @@ async function main() {
         values.connections,
         '--hive-fork',
         values['hive-fork'],
-        ...(values.out ? ['--out', `${values.out}.${file}.json`] : []),
+        '--out',
+        values.out ? `${values.out}.${file}.json` : join(dir, `${file}.result.json`),
       ];
       const result = spawnSync(process.execPath, args, { stdio: 'inherit', cwd: peer });
       if (result.status !== 0) failed = result.status ?? 1;
+      verdicts.push(
+        ...goalVerdicts(values.out ? `${values.out}.${file}.json` : join(dir, `${file}.result.json`), file),
+      );
     }
-    if (!values['skip-direct'])
-      await directRatio(peer, Number(values.duration), Number(values.rounds), values.connections);
+    if (!values['skip-direct']) {
+      const direct = await directRatio(
+        peer,
+        Number(values.duration),
+        Number(values.rounds),
+        values.connections,
+      );
+      verdicts.push(
+        `  ${'one subgraph: gateway/direct RPS'.padEnd(44)} ${direct.toFixed(2).padStart(5)}  ` +
+          `${direct >= GOALS.directRps ? 'met' : 'NOT MET'} (>= ${GOALS.directRps})`,
+      );
+    }
+    if (values.cache === 'off') {
+      console.log(
+        `\nbench: issue 11's uncached goals (RPS >= ${GOALS.rps}x Hive's, p99 <= ${GOALS.p99}x; operation ` +
+          `deduplication ${values['operation-dedup']}; medians of the rounds' ratios)`,
+      );
+      for (const v of verdicts) console.log(v);
+    }
     if (values.split) {
       await cpuSplit({
         peer,
@@ -189,9 +212,27 @@ async function directRatio(peer: string, duration: number, rounds: number, conne
     ratios.push(rps.gateway / rps.organizations);
   }
   ratios.sort((a, b) => a - b);
-  console.log(
-    `  gateway/direct RPS, median of ${rounds}: ${ratios[Math.floor(ratios.length / 2)].toFixed(2)}`,
-  );
+  const median = ratios[Math.floor(ratios.length / 2)];
+  console.log(`  gateway/direct RPS, median of ${rounds}: ${median.toFixed(2)}`);
+  return median;
+}
+
+/** Issue 11's goals for the gateway, caching off: against Hive per dashboard query, and against the subgraph. */
+const GOALS = { rps: 1.5, p99: 0.7, directRps: 0.7 };
+
+/** One line per query of a peer-bench result file: its ratios and whether they meet {@link GOALS}. */
+function goalVerdicts(resultFile: string, file: string): string[] {
+  if (!existsSync(resultFile)) return [`  ${file}: no result (peer-bench failed before writing one)`];
+  const report = JSON.parse(readFileSync(resultFile, 'utf8')) as {
+    results: { name: string; summary: { rpsRatio: number; p99Ratio: number } }[];
+  };
+  return report.results.map(({ name, summary: { rpsRatio, p99Ratio } }) => {
+    const met = rpsRatio >= GOALS.rps && p99Ratio <= GOALS.p99;
+    return (
+      `  ${`${file}: ${name}`.padEnd(44)} RPS ${rpsRatio.toFixed(2).padStart(5)}  p99 ${p99Ratio.toFixed(2).padStart(5)}  ` +
+      (met ? 'met' : 'NOT MET')
+    );
+  });
 }
 
 /** A page of organizations: one subgraph, no entity fetches. */
