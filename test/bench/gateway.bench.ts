@@ -13,9 +13,9 @@
  * Hive runs without one). Subgraphs are unsigned, as Hive cannot sign.
  *
  * Then (unless `--skip-direct`) a one-subgraph query through the gateway and straight to the subgraph, alternating,
- * and the ratio of their RPS. Last, with the cache off, each query's verdict against issue 11's uncached goals
- * (RPS >= 1.5x Hive's and p99 <= 0.7x; gateway/direct >= 0.7). With `--split`, last, the CPU per request of each gateway and of the subgraphs
- * behind it, query by query (test/bench/cpu-split.ts).
+ * and the ratio of their RPS. Then, with the cache off, each query's verdict against issue 11's uncached goals
+ * (RPS >= 1.5x Hive's and p99 <= 0.7x; gateway/direct >= 0.7). With `--split`, last, the CPU per request of each
+ * gateway and of the subgraphs behind it, query by query (test/bench/cpu-split.ts).
  *
  * Query files: test/bench/gateway/dashboards.json (the five dashboard queries, identical requests: what a wall
  * of screens sends) and distinct.json (the same shapes with a different variable set per request, so no two
