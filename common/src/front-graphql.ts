@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type HTTPGraphQLResponse } from '@apollo/server';
 import type { Logger } from 'pino';
-import { requestIdOf, runInRequestScope, type RequestContext, type ServedRequest } from './context';
+import { runInRequestScope, type RequestContext, type ServedRequest } from './context';
 import { mergeVary } from './http-security';
 import { markReachedGraphQL } from './metrics';
 import { SIGNATURE_HEADER, verify } from './signing';
@@ -50,6 +50,12 @@ export interface ExpressFront {
   ipOf(req: IncomingMessage): string | undefined;
   /** Express's ETag of a body, as `res.send` adds it to an answer that has none (the app's `etag fn`). */
   etag(body: string): string | undefined;
+  /**
+   * Says that a POST's client went away before its body was whole, as Express's body parser says it (one line;
+   * common/src/service.ts bodyErrors): for a request read by a handler before Express, whose body parser would
+   * then never hear of it.
+   */
+  aborted(req: IncomingMessage): void;
 }
 
 /** The line logged for a request whose client went away while sending its body. */
@@ -142,11 +148,7 @@ export function frontGraphQL<C extends RequestContext>(opts: FrontGraphQLOptions
     readBody(req, length, (chunks) => {
       // Closed before its body was whole: gone for Express too (its body parser would never hear of it again),
       // so said here, as Express's body parser says it (common/src/service.ts bodyErrors).
-      if (!chunks) {
-        const requestId = requestIdOf(req);
-        log.info({ requestId, method: 'POST', path: url, type: 'request.aborted', status: 400 }, ABORTED);
-        return;
-      }
+      if (!chunks) return front.aborted(req);
       const raw = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
       if (secret && !verify(secret, signature as string, raw).ok) return pass();
       const body = jsonObject(raw.toString('utf8'));

@@ -24,6 +24,7 @@ import {
   currentRequestId,
   REQUEST_ID_HEADER,
   requestContext,
+  requestIdOf,
   requestScope,
   type RequestContext,
 } from './context';
@@ -202,7 +203,7 @@ export async function createService<C extends RequestContext>(opts: ServiceOptio
   const cors = opts.gateway ? corsFor(server.corsOrigins) : undefined;
   app.use(security);
   if (cors) app.use(cors);
-  const fronted = expressFront(app, [security, ...(cors ? [cors] : [])]);
+  const fronted = expressFront(app, [security, ...(cors ? [cors] : [])], log);
   const early = opts.beforeExpress?.(fronted);
   // Set once Apollo has started (below): GraphQL POSTs that need nothing of Express, run without it.
   let direct: FrontHandler | undefined;
@@ -390,7 +391,11 @@ const FRONT_ORIGINS = 256;
  * headers, CORS), which set headers only and call `next()` at once for a GET or a POST; they are run against a
  * recording response, once per Origin.
  */
-function expressFront(app: express.Express, middleware: readonly RequestHandler[]): ExpressFront {
+function expressFront(
+  app: express.Express,
+  middleware: readonly RequestHandler[],
+  log: typeof logger,
+): ExpressFront {
   const byOrigin = new Map<string, readonly (readonly [string, string])[]>();
   const record = (origin: string | undefined) => {
     // Node's own bookkeeping of a response's headers: by lowercase name, in the order first set, with the name as
@@ -442,6 +447,17 @@ function expressFront(app: express.Express, middleware: readonly RequestHandler[
             string | undefined)
         : req.socket.remoteAddress,
     etag: (body) => etagFn?.(body, 'utf8'),
+    aborted: (req) =>
+      log.info(
+        {
+          requestId: requestIdOf(req),
+          method: req.method,
+          path: req.url?.split('?')[0],
+          type: 'request.aborted',
+          status: 400,
+        },
+        ABORTED,
+      ),
   };
 }
 

@@ -353,19 +353,48 @@ describe('logs: one JSON line per refused request, no stack trace', () => {
     }
   });
 
-  it('a request aborted by its client in the middle of its body: one line, with the request id', async () => {
-    const socket = connect(Number(new URL(gatewayUrl).port), '127.0.0.1');
+  /** Sends half a body to `url` and goes away: the one line logged for it. */
+  const abortMidBody = async (url: string, requestId: string) => {
+    const socket = connect(Number(new URL(url).port), '127.0.0.1');
     await new Promise((r) => socket.once('connect', r));
     socket.write(
       'POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n' +
-        'X-Request-Id: hygiene-abort-1\r\n\r\n{"query": "{ __ty',
+        `X-Request-Id: ${requestId}\r\n\r\n{"query": "{ __ty`,
     );
     await settle(100);
     socket.destroy();
     await settle(300);
-    const found = logged('hygiene-abort-1');
+    const found = logged(requestId);
     expect(found).toHaveLength(1);
-    expect(found[0]).toEqual(expect.objectContaining({ service: 'gateway', level: 30 }));
+    expect(found[0]).toEqual(
+      expect.objectContaining({
+        service: 'gateway',
+        level: 30,
+        msg: 'request aborted by the client',
+        method: 'POST',
+        path: '/graphql',
+        status: 400,
+      }),
+    );
+  };
+
+  it('a request aborted by its client in the middle of its body: one line, with the request id', async () => {
+    await abortMidBody(gatewayUrl, 'hygiene-abort-1');
+  });
+
+  it('the same without the front path (GRAPHQL_FRONT=false), the response cache reading the body first', async () => {
+    const plain = await createGatewayService({
+      subgraphUrls: system.subgraphUrls,
+      limits: DEFAULT_OPERATION_LIMITS,
+      rateLimit: { costPerMinute: 1_000_000 },
+      responseCache: { mode: 'memory' },
+      graphqlFront: false,
+    });
+    try {
+      await abortMidBody((await plain.listen(0, '127.0.0.1')).url, 'hygiene-abort-2');
+    } finally {
+      await plain.stop();
+    }
   });
 
   it('nothing reached stderr, and every line logged is one JSON object without a stack', () => {

@@ -281,7 +281,8 @@ export function earlyHits(opts: EarlyHitsOptions): (front: ExpressFront) => Fron
       const length = postLength(req, opts.maxBodyBytes);
       if (length === undefined) return pass();
       readBody(req, length, (chunks) => {
-        if (!chunks) return pass();
+        // Gone before its body was whole: said here, since neither Express nor the front path would hear of it.
+        if (!chunks) return front.aborted(req);
         const text = (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8');
         run(paramsOf(text, readJson, bodies), true);
       });
