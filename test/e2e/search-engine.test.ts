@@ -264,6 +264,7 @@ describe.each(BACKENDS)('the search engine on %s', (backend) => {
     // As every bulk writer does, settle the statistics (they are persistent and not recalculated on their own);
     // the migration (sampleSearchStatistics, the product's) made the row estimate read every page of this table.
     await settleSearchStatistics(ds);
+    if (backend === 'mysql') await firstSearchAnswers(ds);
   });
   afterAll(async () => {
     await drop?.();
@@ -660,3 +661,22 @@ describe('MySQL and SQLite', () => {
     expect(found.mysql?.size).toBe(QUERIES.length);
   });
 });
+
+/**
+ * Waits (5 s at most) until a word of many documents is found on a freshly bulk-indexed InnoDB table. Seen under
+ * parallel suites (2 runs in 7 with three other search suites beside it, 2026-12-08): the first full-text query on
+ * the table found no row while its row statistics were exact (7,685 rows, persisted and in memory), and the same
+ * query a moment later found 102. A transient inside InnoDB's full-text search right after the bulk insert (words
+ * still in its FTS cache; cf. MDEV-41022, a wildcard term missing words in that cache), not the statistics the
+ * tests below are about; they start from an index that answers.
+ */
+async function firstSearchAnswers(ds: DataSource): Promise<void> {
+  const until = Date.now() + 5000;
+  for (;;) {
+    const found = await searchScores(ds.manager, searchQuery(ds, 'Place', 'sidi'));
+    if (found.size > 0) return;
+    if (Date.now() > until)
+      throw new Error('the full-text index found nothing for "sidi" 5 s after indexing');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
