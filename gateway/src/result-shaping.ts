@@ -613,14 +613,6 @@ export function memoizeExecutionOperations(build: OperationFromDocument): Operat
   return memoized;
 }
 
-/** What `installResultShaping` did. */
-export interface Installed {
-  /** Our `shapeResponse` is what @apollo/gateway's executeQueryPlan calls. */
-  shaping: boolean;
-  /** Its `operationFromDocument` keeps the operations it builds (needs apollo-exports.ts's plain exports). */
-  memo: boolean;
-}
-
 const marker = Symbol.for('civic-graph.memoizedOperationFromDocument');
 
 /**
@@ -629,7 +621,7 @@ const marker = Symbol.for('civic-graph.memoizedOperationFromDocument');
  * apollo-exports.ts has run; under Jest they are getters and the memo is left out: the steps are then read once
  * per request). `which: 'apollo'` restores Apollo's function.
  */
-export function installResultShaping(which: 'compiled' | 'apollo' = 'compiled'): Installed {
+export function installResultShaping(which: 'compiled' | 'apollo' = 'compiled'): void {
   // The module instances @apollo/gateway itself uses (Jest's registry under Jest, hence `require`).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const shaping = require('@apollo/gateway/dist/resultShaping') as {
@@ -640,20 +632,11 @@ export function installResultShaping(which: 'compiled' | 'apollo' = 'compiled'):
   const internals = require('@apollo/federation-internals') as Record<string, unknown>;
   const apollo = (shaping.__apollo ??= shaping.computeResponse);
   shaping.computeResponse = which === 'compiled' ? shapeResponse : apollo;
-  let memo = false;
-  const current = internals.operationFromDocument as OperationFromDocument & {
-    [marker]?: OperationFromDocument;
-  };
-  const descriptor = Object.getOwnPropertyDescriptor(internals, 'operationFromDocument');
-  if (current[marker]) {
-    memo = true;
-  } else if (which === 'compiled' && descriptor?.writable) {
-    const memoized = memoizeExecutionOperations(current) as OperationFromDocument & {
-      [marker]?: OperationFromDocument;
-    };
-    memoized[marker] = current;
-    internals.operationFromDocument = memoized;
-    memo = true;
-  }
-  return { shaping: which === 'compiled', memo };
+  type Marked = OperationFromDocument & { [marker]?: OperationFromDocument };
+  const current = internals.operationFromDocument as Marked;
+  if (which !== 'compiled' || current[marker]) return;
+  if (!Object.getOwnPropertyDescriptor(internals, 'operationFromDocument')?.writable) return;
+  const memoized: Marked = memoizeExecutionOperations(current);
+  memoized[marker] = current;
+  internals.operationFromDocument = memoized;
 }

@@ -704,7 +704,7 @@ function countObjects(value: unknown, limit: number): number {
     const v = stack.pop();
     if (v === null || typeof v !== 'object') continue;
     // Item by item (spreading a list of 100,000 items into push() would overflow the call stack), and without
-    // an array of each object's values (what the gateway allocated most per answer after shaping).
+    // making an array of each object's values.
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) {
         const item: unknown = v[i];
